@@ -1,0 +1,227 @@
+"""The one recording format: what a gateway answered, per test, as readable YAML.
+
+Layout under the recordings directory::
+
+    recording.yaml                                  # where, when and from what it was recorded
+    scenarios/test_delete_credential/<test>.yaml    # one file per test: its exchanges, in order
+
+A test file holds the test's node id, the name prefix its credentials used (so a replay sends
+exactly the recorded names) and its interactions. Paths are relative to the API root, so a
+recording does not depend on the host it came from. The token is replaced by a fixed placeholder
+before anything is written, volatile headers are dropped, keys are sorted: two recordings of
+the same gateway diff cleanly, but for their run ids.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import responses
+import yaml
+from responses import matchers
+from responses.registries import OrderedRegistry
+
+from contracts.secrets import PLACEHOLDER, redact
+
+FORMAT = 1
+DEFAULT_DIR = Path(__file__).resolve().parent / "recordings"
+META_FILE = "recording.yaml"
+STUB_API_URL = "http://recorded-gateway.invalid/apiops"
+
+# Only these request headers say anything about the contract; the rest is the client's noise.
+REQUEST_HEADERS = ("Authorization", "Content-Type")
+# Response headers that change from one call to the next, whatever the gateway does.
+VOLATILE = {"date", "server", "content-length", "connection", "keep-alive", "transfer-encoding",
+            "x-request-id", "x-correlation-id", "etag", "expires", "last-modified", "age", "vary"}
+
+
+class RecordingError(Exception):
+    """A recording is missing or unreadable: one line naming the file."""
+
+
+@dataclass
+class Interaction:
+    method: str
+    path: str
+    request_headers: dict[str, str]
+    request_body: Any
+    status: int
+    response_headers: dict[str, str]
+    response_body: Any  # parsed JSON, or the text when the gateway did not answer JSON
+    json_body: bool = True
+
+    def to_yaml(self) -> dict[str, Any]:
+        request: dict[str, Any] = {"method": self.method, "path": self.path, "headers": self.request_headers}
+        if self.request_body is not None:
+            request["json"] = self.request_body
+        response: dict[str, Any] = {"status": self.status, "headers": self.response_headers}
+        response["json" if self.json_body else "text"] = self.response_body
+        return {"request": request, "response": response}
+
+    @classmethod
+    def from_yaml(cls, data: dict[str, Any]) -> Interaction:
+        request, response = data["request"], data["response"]
+        json_body = "json" in response
+        return cls(
+            method=str(request["method"]).upper(),
+            path=str(request["path"]),
+            request_headers={str(k): str(v) for k, v in (request.get("headers") or {}).items()},
+            request_body=request.get("json"),
+            status=int(response["status"]),
+            response_headers={str(k): str(v) for k, v in (response.get("headers") or {}).items()},
+            response_body=response["json"] if json_body else str(response.get("text", "")),
+            json_body=json_body,
+        )
+
+    @classmethod
+    def capture(cls, response: requests.Response, api_url: str) -> Interaction:
+        """Turn a live exchange into an interaction, the token replaced by the placeholder."""
+        prepared = response.request
+        url = str(prepared.url)
+        path = url[len(api_url):] if url.startswith(api_url) else url
+        request_headers = {name: redact(prepared.headers[name], PLACEHOLDER)
+                           for name in REQUEST_HEADERS if name in prepared.headers}
+        request_body = None
+        if prepared.body:
+            raw = prepared.body.decode() if isinstance(prepared.body, bytes) else str(prepared.body)
+            request_body = json.loads(redact(raw, PLACEHOLDER))
+        text = redact(response.text, PLACEHOLDER)
+        try:
+            body: Any = json.loads(text)
+            json_body = True
+        except ValueError:
+            body, json_body = text, False
+        headers = {name: redact(value, PLACEHOLDER) for name, value in sorted(response.headers.items())
+                   if name.lower() not in VOLATILE}
+        return cls(prepared.method or "GET", redact(path, PLACEHOLDER), request_headers, request_body,
+                   response.status_code, headers, body, json_body)
+
+
+@dataclass
+class Recording:
+    test: str
+    namespace: str
+    interactions: list[Interaction] = field(default_factory=list)
+
+    def dump(self) -> str:
+        document = {
+            "format": FORMAT,
+            "test": self.test,
+            "namespace": self.namespace,
+            "interactions": [interaction.to_yaml() for interaction in self.interactions],
+        }
+        return yaml.safe_dump(document, sort_keys=True, allow_unicode=True, width=100)
+
+
+def path_for(root: Path, nodeid: str) -> Path:
+    """``contracts/scenarios/test_x.py::test_y[a b]`` -> ``root/scenarios/test_x/test_y[a-b].yaml``."""
+    module, _, name = nodeid.partition("::")
+    parts = Path(module).with_suffix("").parts
+    if parts and parts[0] == "contracts":
+        parts = parts[1:]
+    safe = re.sub(r"[^A-Za-z0-9_.\[\]-]+", "-", name.replace("::", "."))
+    return root.joinpath(*parts, f"{safe}.yaml")
+
+
+def write(root: Path, recording: Recording) -> Path:
+    path = path_for(root, recording.test)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(recording.dump(), encoding="utf-8")
+    return path
+
+
+def read(root: Path, nodeid: str) -> Recording:
+    path = path_for(root, nodeid)
+    if not path.is_file():
+        raise RecordingError(
+            f"no recording for {nodeid}: {path} is missing (record it with --target local --record)"
+        )
+    return load_file(path)
+
+
+def load_file(path: Path) -> Recording:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ValueError(f"not a format-{FORMAT} recording")
+        return Recording(
+            test=str(document["test"]),
+            namespace=str(document["namespace"]),
+            interactions=[Interaction.from_yaml(item) for item in document["interactions"] or []],
+        )
+    except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RecordingError(f"corrupt recording {path}: {reason}") from None
+
+
+def read_meta(root: Path) -> dict[str, Any]:
+    path = root / META_FILE
+    if not path.is_file():
+        raise RecordingError(f"no recordings at {root}: {path} is missing")
+    try:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RecordingError(f"corrupt recording {path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise RecordingError(f"corrupt recording {path}: not a format-{FORMAT} recording")
+    return meta
+
+
+def write_meta(root: Path, meta: dict[str, Any]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump({"format": FORMAT, **meta}, sort_keys=True, allow_unicode=True)
+    (root / META_FILE).write_text(redact(text, PLACEHOLDER), encoding="utf-8")
+
+
+class Recorder:
+    """Collects every exchange of one test from a ``requests.Session`` response hook."""
+
+    def __init__(self, api_url: str) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.interactions: list[Interaction] = []
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        self.interactions.append(Interaction.capture(response, self.api_url))
+        return response
+
+
+def replay(recording: Recording, api_url: str = STUB_API_URL) -> responses.RequestsMock:
+    """A ``responses`` mock that answers the recorded exchanges, in order, and nothing else.
+
+    Each request must match the next recorded one: method, URL, Authorization (the placeholder
+    stands for the token) and JSON body. Anything else is answered with a connection error that
+    says what was expected.
+    """
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False, registry=OrderedRegistry)
+    for interaction in recording.interactions:
+        match = [matchers.header_matcher({name: interaction.request_headers[name]}) if name in
+                 interaction.request_headers else _absent_header(name) for name in ("Authorization",)]
+        if interaction.request_body is not None:
+            match.append(matchers.json_params_matcher(interaction.request_body))
+        body = (json.dumps(interaction.response_body) if interaction.json_body
+                else str(interaction.response_body))
+        headers = dict(interaction.response_headers)
+        content_type = headers.pop("Content-Type", headers.pop("content-type", "")) or None
+        mock.add(
+            interaction.method,
+            api_url + interaction.path,
+            body=body,
+            status=interaction.status,
+            headers=headers,
+            content_type=content_type,
+            match=match,
+        )
+    return mock
+
+
+def _absent_header(name: str) -> Any:
+    def matcher(request: requests.PreparedRequest) -> tuple[bool, str]:
+        present = name in request.headers
+        return (not present, f"{name} was sent, the recording has none" if present else "")
+
+    return matcher
