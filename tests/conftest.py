@@ -1,0 +1,67 @@
+"""Fixtures for the project's own tests: run the contract suite as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "self-test-token-7f3a9c1e5b"  # the token of the gateways these tests start
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str  # stdout and stderr together, as a user sees them
+
+
+RunSuite = Callable[..., Run]
+
+
+@pytest.fixture
+def run_suite(tmp_path: Path) -> RunSuite:
+    """Run ``python -m pytest <args>`` from the project root; returns exit code and output."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("APIOPS_", "PYTEST_"))}
+        environment.update(env or {})
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
+        done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+        return Run(done.returncode, done.stdout + done.stderr)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def gateway_factory() -> Iterator[Callable[..., str]]:
+    """Start reference gateways (optionally with faults) on free loopback ports; stop them at the end."""
+    from contracts.gateway.server import GatewayServer
+
+    servers: list[GatewayServer] = []
+
+    def start(*faults: str) -> str:
+        server = GatewayServer(token=TOKEN, faults=list(faults))
+        server.start()
+        servers.append(server)
+        return str(server.url)
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway_url(gateway_factory: Callable[..., str]) -> str:
+    """A clean reference gateway (its state persists across tests: use fresh names)."""
+    return gateway_factory()
+
+
+def live(url: str, *extra: str) -> tuple[str, ...]:
+    return ("--target", "live", "--base-url", url, "--project", "MyProject", *extra)

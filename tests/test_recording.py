@@ -1,0 +1,87 @@
+"""The recording format: readable, stable, secret-free, and faithful on replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+from contracts import recording
+from contracts.recording import Interaction, Recorder, Recording, RecordingError
+from contracts.secrets import PLACEHOLDER, Secret, register
+
+API = "http://gateway.invalid/apiops"
+TOKEN = Secret("recording-test-token-42b8e1")
+register(TOKEN)
+
+
+def record_one(method: str, path: str, status: int, body: object, **headers: str) -> Interaction:
+    recorder = Recorder(API)
+    session = requests.Session()
+    session.hooks["response"].append(recorder)
+    with responses.RequestsMock() as mocked:
+        mocked.add(method, API + path, json=body, status=status, headers=headers)
+        session.request(method, API + path, headers={"Authorization": f"Bearer {TOKEN.reveal()}"})
+    (interaction,) = recorder.interactions
+    return interaction
+
+
+def test_a_recording_names_the_file_after_the_module_and_the_test() -> None:
+    nodeid = "contracts/scenarios/test_delete_credential.py::test_x[a b/c]"
+    path = recording.path_for(Path("/r"), nodeid)
+    assert path == Path("/r/scenarios/test_delete_credential/test_x[a-b-c].yaml")
+
+
+def test_the_token_is_replaced_by_the_placeholder_before_anything_is_written(tmp_path: Path) -> None:
+    echoed = {"error": "unauthorized_client", "error_description": f"bad {TOKEN.reveal()}"}
+    interaction = record_one("DELETE", "/projects/P/credentials/u/", 401, echoed, **{"X-Echo": TOKEN.reveal()})
+    written = recording.write(tmp_path, Recording("contracts/scenarios/test_m.py::test_t", "ns-", [interaction]))
+    text = written.read_text()
+    assert TOKEN.reveal() not in text
+    assert f"Bearer {PLACEHOLDER}" in text
+    assert PLACEHOLDER in interaction.response_body["error_description"]  # an echo stays visible
+
+
+def test_volatile_headers_are_dropped_so_two_recordings_diff_cleanly() -> None:
+    interaction = record_one("GET", "/projects/", 200, {"status": "SUCCESS"},
+                             Date="Sun, 29 Nov 2026 00:00:00 GMT", Server="uvicorn", Allow="GET")
+    assert "Date" not in interaction.response_headers and "Server" not in interaction.response_headers
+    assert interaction.response_headers["Allow"] == "GET"
+
+
+def test_a_recording_round_trips_and_replays_in_order(tmp_path: Path) -> None:
+    first = record_one("DELETE", "/projects/P/credentials/u/", 200, {"success": True})
+    second = record_one("DELETE", "/projects/P/credentials/u/", 400, {"error": "bad_request"})
+    nodeid = "contracts/scenarios/test_m.py::test_t"
+    recording.write(tmp_path, Recording(nodeid, "ns-", [first, second]))
+    loaded = recording.read(tmp_path, nodeid)
+    assert loaded.interactions == [first, second]
+    headers = {"Authorization": f"Bearer {PLACEHOLDER}"}
+    with recording.replay(loaded, API):
+        statuses = [requests.delete(API + "/projects/P/credentials/u/", headers=headers).status_code
+                    for _ in range(2)]
+    assert statuses == [200, 400]
+
+
+def test_a_request_that_was_not_recorded_is_not_answered(tmp_path: Path) -> None:
+    interaction = record_one("DELETE", "/projects/P/credentials/u/", 200, {"success": True})
+    with recording.replay(Recording("t", "ns-", [interaction]), API), pytest.raises(requests.ConnectionError):
+        requests.delete(API + "/projects/P/credentials/someone-else/",
+                        headers={"Authorization": f"Bearer {PLACEHOLDER}"})
+
+
+def test_a_missing_recording_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(RecordingError, match="test_nothing.yaml is missing"):
+        recording.read(tmp_path, "contracts/scenarios/test_m.py::test_nothing")
+
+
+@pytest.mark.parametrize("content", ["interactions: [", "format: 1\n", "- just a list\n", "format: 99\n"])
+def test_a_corrupt_recording_is_one_error_naming_the_file(tmp_path: Path, content: str) -> None:
+    nodeid = "contracts/scenarios/test_m.py::test_t"
+    path = recording.path_for(tmp_path, nodeid)
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    with pytest.raises(RecordingError, match=f"corrupt recording {path}"):
+        recording.read(tmp_path, nodeid)
