@@ -56,10 +56,12 @@ class Interaction:
     json_body: bool = True
 
     def to_yaml(self) -> dict[str, Any]:
-        request: dict[str, Any] = {"method": self.method, "path": self.path, "headers": self.request_headers}
+        # Keys in reading order; headers sorted, so that two recordings line up in a diff.
+        request: dict[str, Any] = {"method": self.method, "path": self.path,
+                                   "headers": dict(sorted(self.request_headers.items()))}
         if self.request_body is not None:
             request["json"] = self.request_body
-        response: dict[str, Any] = {"status": self.status, "headers": self.response_headers}
+        response: dict[str, Any] = {"status": self.status, "headers": dict(sorted(self.response_headers.items()))}
         response["json" if self.json_body else "text"] = self.response_body
         return {"request": request, "response": response}
 
@@ -115,7 +117,7 @@ class Recording:
             "namespace": self.namespace,
             "interactions": [interaction.to_yaml() for interaction in self.interactions],
         }
-        return yaml.safe_dump(document, sort_keys=True, allow_unicode=True, width=100)
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
 def path_for(root: Path, nodeid: str) -> Path:
