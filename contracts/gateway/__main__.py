@@ -1,0 +1,89 @@
+"""``python -m contracts.gateway``: run the reference gateway until Ctrl-C.
+
+    python -m contracts.gateway --port 8080 [--host 127.0.0.1] [--token T] [--fault NAME ...]
+    python -m contracts.gateway --list-faults
+
+The token is ``--token``, else ``APIOPS_TOKEN``, else a fresh random one, which is then printed
+(the only way to learn it). A token that was given is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from contracts.gateway import faults as fault_registry
+from contracts.gateway.app import create_app
+from contracts.gateway.model import Gateway
+from contracts.gateway.server import bind
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    about = "The bundled reference gateway of the Apinizer Management API contract suite."
+    parser = argparse.ArgumentParser(prog="python -m contracts.gateway", description=about)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--token", help="Bearer token to accept (default: APIOPS_TOKEN, else random)")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
+                        help="deviate from the contract in this named way (repeatable; see --list-faults)")
+    parser.add_argument("--list-faults", action="store_true", help="list the faults and what each breaks")
+    return parser.parse_args(argv)
+
+
+def banner(gateway: Gateway, url: str, token_source: str | None, faults: Sequence[str]) -> str:
+    lines = [f"Apinizer reference gateway on {url}", f"  Manager URL: {url}", f"  API base:    {url}/apiops/"]
+    if token_source is None:
+        lines.append(f"  token:       {gateway.token}")
+    else:
+        lines.append(f"  token:       (from {token_source})")
+    if faults:
+        lines.append(f"  faults:      {', '.join(faults)}")
+    lines.append("  projects:")
+    for project in gateway.projects.values():
+        environments = ", ".join(e.name for e in project.environments) or "(none)"
+        lines.append(f"    {project.name}: environments {environments}")
+        lines.append(f"      api proxies {', '.join(sorted(project.api_proxies)) or '(none)'}; "
+                     f"groups {', '.join(sorted(project.api_proxy_groups)) or '(none)'}")
+        for username in gateway.usernames(project.name):
+            granted = ", ".join(f"{a.name} ({a.type})" for a in gateway.grants.get(username, []))
+            lines.append(f"      credential {username}" + (f", granted {granted}" if granted else ""))
+    lines.append("Ctrl-C stops it.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    if args.list_faults:
+        print("\n".join(fault_registry.describe()))
+        return 0
+    if args.token:
+        token, source = args.token, "--token"
+    elif os.environ.get("APIOPS_TOKEN"):
+        token, source = os.environ["APIOPS_TOKEN"], "APIOPS_TOKEN"
+    else:
+        token, source = secrets.token_urlsafe(24), None
+    gateway = Gateway(token)
+    try:
+        app = create_app(gateway, args.fault)
+    except fault_registry.UnknownFault as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(banner(gateway, f"http://{host}:{sock.getsockname()[1]}", source, args.fault), flush=True)
+    # uvicorn's own logging (startup line, access log): this is a server a person is watching.
+    uvicorn.Server(uvicorn.Config(app, lifespan="off")).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The reference gateway on the wire: the model (model.py) behind the Management API's routes.
+
+Every request goes through :meth:`Dispatcher.respond`, in this order:
+
+1. route on the *raw* path (``scope["raw_path"]``): each segment is percent-decoded exactly once,
+   after splitting, so ``%2F`` stays inside a name, ``%2540`` is the name ``%40`` and a literal
+   ``+`` stays ``+`` (it means a space only in query strings). Unknown path: 404 ``not_found``;
+   a segment that is not percent-encoded UTF-8: 400 ``bad_request``.
+2. a method the path does not have: 405 ``method_not_allowed`` with ``Allow``;
+3. trailing slash: base-url.md says every endpoint ends with ``/`` and calls the slash-less form
+   incorrect, so a path without it answers ``308 Permanent Redirect`` to the same path with the
+   slash (308, not 301/302: the method and body are kept, so a redirected DELETE stays a DELETE).
+   get-environments-by-project.md writes its path without the slash, so that one takes both;
+4. authentication (authentication.md), before any project or credential is looked up;
+5. the model call; its :class:`ApiError` becomes the documented JSON error, anything else a 500
+   ``internal_error`` (error-handling.md);
+6. the endpoint's response hook: the faults (faults.py) of the endpoint under contract, identity
+   for every other endpoint.
+
+Routing and the trailing-slash redirect come before authentication: they are about the URL, not
+the resource, and answer alike with or without a token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
+
+from contracts.gateway.faults import Headers, RequestInfo, ResponseHook, apply_faults, no_fault
+from contracts.gateway.model import ApiError, Gateway, bad_request
+
+API_PREFIX = "/apiops/"
+JSON = "application/json"
+INTERNAL_ERROR = "An unexpected error occurred. Please try again later."  # error-handling.md, 500
+log = logging.getLogger(__name__)
+
+Params = dict[str, str]
+Call = Callable[[Gateway, Params, bytes], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method of one path: how to call the model, and the hook its responses go through."""
+
+    name: str  # the page's operation, for logs and readers
+    call: Call
+    reads_body: bool = False
+    hook: ResponseHook = no_fault
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    segments: tuple[str, ...]  # literal segments, and "{param}" ones
+    methods: dict[str, Operation]
+    slash: bool | None = True  # True: trailing slash required (redirected to); None: either way
+
+    def match(self, segments: list[str]) -> Params | None:
+        if len(segments) != len(self.segments):
+            return None
+        params: Params = {}
+        for pattern, value in zip(self.segments, segments, strict=True):
+            if pattern.startswith("{"):
+                if not value:
+                    return None
+                params[pattern[1:-1]] = value
+            elif pattern != value:
+                return None
+        return params
+
+
+def json_body(raw: bytes) -> object:
+    """The request body as JSON; ``None`` when there is none (the model then says what it needs)."""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:  # includes UnicodeDecodeError
+        raise bad_request("Malformed JSON request body!") from None
+
+
+def _who(params: Params) -> tuple[str, str]:
+    return params["projectName"], params["username"]
+
+
+def endpoints(delete_hook: ResponseHook = no_fault) -> list[Endpoint]:
+    """The routes under ``/apiops/``; each handler only unpacks the request for the model."""
+    project = "{projectName}"
+    credential = ("projects", project, "credentials", "{username}")
+    return [
+        Endpoint(("projects",), {
+            "GET": Operation("listProjects", lambda g, p, b: g.list_projects()),  # list-projects.md
+        }),
+        Endpoint(("environments", project), {  # get-environments-by-project.md
+            "GET": Operation("getEnvironmentsByProject", lambda g, p, b: g.environments(p["projectName"])),
+        }, slash=None),
+        Endpoint(("projects", project, "credentials"), {
+            "GET": Operation("listCredentials", lambda g, p, b: g.list_credentials(p["projectName"])),
+            "POST": Operation("createCredential",
+                              lambda g, p, b: g.create_credential(p["projectName"], json_body(b)),
+                              reads_body=True),
+        }),
+        Endpoint(credential, {  # delete-credential.md: the endpoint under contract
+            "DELETE": Operation("deleteCredential", lambda g, p, b: g.delete_credential(*_who(p)),
+                                hook=delete_hook),
+        }),
+        Endpoint((*credential, "access"), {
+            "GET": Operation("getGrantedAccessList", lambda g, p, b: g.granted_access(*_who(p))),
+            "PUT": Operation("grantAccess", lambda g, p, b: g.grant_access(*_who(p), json_body(b)),
+                             reads_body=True),
+            "DELETE": Operation("revokeAccess", lambda g, p, b: g.revoke_access(*_who(p), json_body(b)),
+                                reads_body=True),
+        }),
+    ]
+
+
+def error(status: int, code: str, description: str, headers: Headers | None = None) -> Response:
+    body = {"error": code, "error_description": description}
+    return encode(status, {"content-type": JSON, **(headers or {})}, body)
+
+
+def encode(status: int, headers: Headers, body: Any) -> Response:
+    """``body``: ``None`` is no body, ``bytes`` are sent as they are, anything else as compact JSON."""
+    if body is None:
+        content = b""
+    elif isinstance(body, bytes):
+        content = body
+    else:
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(content, status, headers=headers)
+
+
+@dataclass
+class Dispatcher:
+    gateway: Gateway
+    routes: list[Endpoint] = field(default_factory=endpoints)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # no websockets, and lifespan is not routed here
+            return
+        response = await self.respond(Request(scope, receive))
+        await response(scope, receive, send)
+
+    def route(self, raw_path: str) -> tuple[Endpoint, Params, bool] | Response:
+        if not raw_path.startswith(API_PREFIX):
+            return error(404, "not_found", "No endpoint at this path; the API is under /apiops/")
+        rest = raw_path[len(API_PREFIX):]
+        slash = rest.endswith("/")
+        try:
+            # latin-1 maps the raw bytes back one to one, so unencoded UTF-8 bytes decode too.
+            segments = [unquote_to_bytes(part).decode("utf-8") for part in
+                        (rest[:-1] if slash else rest).encode("latin-1").split(b"/")]
+        except UnicodeDecodeError:
+            return error(400, "bad_request", "The path is not percent-encoded UTF-8")
+        for endpoint in self.routes:
+            params = endpoint.match(segments)
+            if params is not None:
+                return endpoint, params, slash
+        return error(404, "not_found", "No endpoint at this path")
+
+    async def respond(self, request: Request) -> Response:
+        scope = request.scope
+        raw_path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+        routed = self.route(raw_path)
+        if isinstance(routed, Response):
+            return routed
+        endpoint, params, slash = routed
+        operation = endpoint.methods.get(request.method)
+        if operation is None:
+            allowed = ", ".join(sorted(endpoint.methods))
+            description = f"{request.method} is not allowed here; allowed: {allowed}"
+            return error(405, "method_not_allowed", description, {"allow": allowed})
+        if endpoint.slash and not slash:
+            query = scope.get("query_string", b"").decode("latin-1")
+            location = raw_path + "/" + (f"?{query}" if query else "")
+            return Response(status_code=308, headers={"location": location})
+        raw_body = await request.body() if operation.reads_body else b""
+        authorization = request.headers.get("authorization")
+        info = RequestInfo(request.method, raw_path, params, authorization, self.gateway)
+        status, headers, body = self.call(operation, info, raw_body)
+        status, headers, body = await operation.hook(info, status, headers, body)
+        return encode(status, headers, body)
+
+    def call(self, operation: Operation, info: RequestInfo, raw_body: bytes) -> tuple[int, Headers, Any]:
+        headers = {"content-type": JSON}
+        try:
+            self.gateway.authenticate(info.authorization)
+            return 200, headers, operation.call(self.gateway, info.params, raw_body)
+        except ApiError as exc:
+            return exc.status, headers, exc.body()
+        except Exception:
+            log.exception("%s %s failed", operation.name, info.path)
+            return 500, headers, {"error": "internal_error", "error_description": INTERNAL_ERROR}
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """Last resort for a bug outside the model call (error-handling.md, 500)."""
+    return error(500, "internal_error", INTERNAL_ERROR)
+
+
+def create_app(gateway: Gateway, faults: Sequence[str] = ()) -> Starlette:
+    """The reference gateway as an ASGI app.
+
+    ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults.py).
+    """
+    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults)))
+    app = Starlette(routes=[Mount("", app=dispatcher)], exception_handlers={Exception: _internal_error})
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,474 @@
+"""The reference gateway's state and rules, as the Apinizer Management API pages describe them.
+
+No HTTP here: every method takes plain values, returns a JSON-able ``dict`` for a 200 body, and
+raises :class:`ApiError` for a documented error. ``app.py`` puts this on the wire.
+
+Pages (``shared/apinizer-docs``): delete-credential.md (the endpoint under contract),
+create-credential.md, list-credentials.md, get-granted-access-list.md, grant-access.md,
+revoke-access.md, get-environments-by-project.md, list-projects.md, authentication.md,
+base-url.md, error-handling.md.
+
+Names are compared exactly everywhere: "Path parameters are Case Sensitive" (base-url.md).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import ipaddress
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+API_PROXY = "API_PROXY"
+API_PROXY_GROUP = "API_PROXY_GROUP"
+ACCESS_TYPES = (API_PROXY, API_PROXY_GROUP)  # EnumAccessType, get-granted-access-list.md
+
+# (overall message, per-environment message): create-credential.md / delete-credential.md.
+DEPLOY = ("Deployment completed successfully", "Deployed successfully")
+UNDEPLOY = ("Undeployment completed successfully", "Undeployed successfully")
+
+
+class ApiError(Exception):
+    """A documented error: HTTP ``status``, body ``{"error", "error_description"}`` (error-handling.md)."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(f"{status} {error}: {description}")
+        self.status = status
+        self.error = error
+        self.description = description
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error, "error_description": self.description}
+
+
+def bad_request(description: str) -> ApiError:
+    return ApiError(400, "bad_request", description)
+
+
+def project_not_found(name: str) -> ApiError:
+    """The 404 of every credential page (delete-, create-, list-credentials.md, access pages)."""
+    message = f"Project({name}) was not found or user does not have privilege to access it!"
+    return ApiError(404, "not_found", message)
+
+
+def credential_not_found(username: str) -> ApiError:
+    """delete-credential.md and get-granted-access-list.md: 400, not 404."""
+    return bad_request(f"Credential (username: {username}) was not found!")
+
+
+UNAUTHORIZED = ApiError(401, "unauthorized_client", "Invalid token")
+
+
+# -- state ------------------------------------------------------------------------------------
+@dataclass
+class Environment:
+    """Environment object of get-environments-by-project.md."""
+
+    name: str
+    description: str = ""
+    type: str = "PRODUCTION"  # EnumEnvironmentType: PRODUCTION, SANDBOX, TEST
+    status: str = "PUBLISHED"  # EnumPublishStatus
+    access_url: str = ""
+    deployed: bool | None = True  # "may be null"
+    redeploy_required: bool | None = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "type": self.type,
+            "status": self.status,
+            "accessUrl": self.access_url,
+            "deployed": self.deployed,
+            "redeployRequired": self.redeploy_required,
+        }
+
+
+@dataclass
+class Project:
+    name: str
+    description: str = ""
+    environments: list[Environment] = field(default_factory=list)
+    api_proxies: set[str] = field(default_factory=set)
+    api_proxy_groups: set[str] = field(default_factory=set)
+
+
+def hash_password(password: str) -> str:
+    """create-credential.md: "Passwords are stored securely (hashed)"; no response ever carries one."""
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+@dataclass
+class Credential:
+    """Credential object of list-credentials.md; ``project`` is the project it belongs to."""
+
+    username: str
+    project: str
+    email: str = ""
+    full_name: str = ""
+    description: str = ""
+    password_hash: str = ""
+    role_name_list: list[str] = field(default_factory=list)
+    enabled: bool = True
+    ip_list: list[str] = field(default_factory=list)
+    expire_date: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "fullName": self.full_name,
+            "description": self.description,
+            "username": self.username,
+            "password": None,  # list-credentials.md: "always null in list responses"
+            "roleNameList": list(self.role_name_list),
+            "enabled": self.enabled,
+            "ipList": list(self.ip_list),
+            "expireDate": self.expire_date,
+        }
+
+
+@dataclass(frozen=True)
+class Access:
+    """One grant: Access Item Object of get-granted-access-list.md."""
+
+    name: str
+    type: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "type": self.type}
+
+    def describe(self) -> str:
+        kind = "API Proxy" if self.type == API_PROXY else "API Proxy Group"
+        return f"{kind} (name:{self.name})"
+
+
+@dataclass
+class State:
+    """Everything the gateway knows; what a seed function returns."""
+
+    projects: dict[str, Project] = field(default_factory=dict)
+    # Keyed by username alone: "username must be unique across all credentials" (create-credential.md).
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    # The grant table, keyed by username like the credentials; deleting a credential deletes its rows.
+    grants: dict[str, list[Access]] = field(default_factory=dict)
+
+
+def default_seed() -> State:
+    """The deterministic state of a fresh reference gateway, built from the pages' own examples."""
+
+    def env(name: str, kind: str) -> Environment:
+        return Environment(name, f"{name.capitalize()} environment", kind, "PUBLISHED",
+                           f"https://api.{name}.example.com")
+
+    projects = [
+        Project(
+            "MyProject",
+            "My project description",
+            [env("production", "PRODUCTION"), env("staging", "SANDBOX"), env("test", "TEST")],
+            {"MyAPI", "PaymentAPI"},
+            {"MyAPIGroup"},
+        ),
+        Project(
+            "OtherProject",
+            "Another project, for project-scoping checks",
+            [Environment("production", "Production environment of OtherProject", "PRODUCTION", "PUBLISHED",
+                         "https://api.other.example.com")],
+            {"OtherAPI"},
+        ),
+        Project("EmptyProject", "A project with no environments"),
+    ]
+    credentials = [
+        Credential("api-user", "MyProject", "user@example.com", "John Doe", "API user credential",
+                   hash_password("SecurePassword123!"), ["API_USER", "DEVELOPER"], True,
+                   ["192.168.1.100", "10.0.0.0/8"], "2024-12-31T23:59:59.000Z"),
+        Credential("admin-user", "MyProject", "admin@example.com", "Admin User", "Administrator credential",
+                   hash_password("SecurePassword123!"), ["ADMIN"]),
+        Credential("other-user", "OtherProject", "other@example.com", "Other User", "OtherProject credential",
+                   hash_password("SecurePassword123!"), ["API_USER"]),
+    ]
+    return State(
+        projects={project.name: project for project in projects},
+        credentials={credential.username: credential for credential in credentials},
+        grants={"api-user": [Access("MyAPI", API_PROXY)], "admin-user": [], "other-user": []},
+    )
+
+
+# -- the gateway --------------------------------------------------------------------------------
+class Gateway:
+    """The Management API's behaviour over :class:`State`.
+
+    One re-entrant lock around every public method: uvicorn calls from one event loop, but tests
+    and benchmarks call the model from other threads. ``authenticate``, ``find_credential`` and
+    ``remove_credential`` are the steps that faults (faults.py) replace on an instance.
+    """
+
+    def __init__(self, token: str, seed: Callable[[], State] = default_seed) -> None:
+        if not token:
+            raise ValueError("the gateway needs a non-empty token")
+        self.token = token
+        self._seed = seed
+        self._lock = threading.RLock()
+        self.projects: dict[str, Project] = {}
+        self.credentials: dict[str, Credential] = {}
+        self.grants: dict[str, list[Access]] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seed (a fresh copy, so nothing a test did survives)."""
+        state = self._seed()
+        with self._lock:
+            self.projects, self.credentials, self.grants = state.projects, state.credentials, state.grants
+
+    def snapshot(self) -> State:
+        """A deep copy of the state, e.g. to compare before and after a request."""
+        with self._lock:
+            return copy.deepcopy(State(self.projects, self.credentials, self.grants))
+
+    # -- authentication.md --------------------------------------------------------------------
+    def authenticate(self, authorization: str | None) -> None:
+        """``Authorization: Bearer <token>``; anything else is 401 ``unauthorized_client``.
+
+        The scheme is case-insensitive (RFC 7235 §2.1) and separated by one or more spaces; the
+        token must match exactly ("no extra spaces", authentication.md, Troubleshooting).
+        """
+        scheme, _, presented = (authorization or "").partition(" ")
+        presented = presented.lstrip(" ")
+        if scheme.lower() != "bearer" or not presented:
+            raise UNAUTHORIZED
+        if not hmac.compare_digest(presented.encode(), self.token.encode()):
+            raise UNAUTHORIZED
+
+    # -- projects and environments --------------------------------------------------------------
+    def list_projects(self) -> dict[str, Any]:
+        """list-projects.md (this page says ``status: SUCCESS``, not ``success: true``)."""
+        with self._lock:
+            items = [{"name": p.name, "description": p.description} for p in self.projects.values()]
+        return {"status": "SUCCESS", "resultList": items, "resultCount": len(items)}
+
+    def environments(self, project: str) -> dict[str, Any]:
+        """get-environments-by-project.md: an unknown project is 400 here, with its own message."""
+        with self._lock:
+            found = self.projects.get(project)
+            if found is None:
+                raise bad_request(
+                    f"Project not found for name: ({project}) or user has not privilege to access it!"
+                )
+            items = [environment.to_json() for environment in found.environments]
+        return {"success": True, "resultList": items, "resultCount": len(items)}
+
+    def has_project(self, name: str) -> bool:
+        return name in self.projects
+
+    def find_project(self, name: str) -> Project:
+        project = self.projects.get(name)
+        if project is None:
+            raise project_not_found(name)
+        return project
+
+    # -- credentials ------------------------------------------------------------------------------
+    def find_credential(self, project: Project, username: str) -> Credential:
+        """A credential of ``project``; another project's is not found (list-credentials.md, Scope)."""
+        credential = self.credentials.get(username)
+        if credential is None or credential.project != project.name:
+            raise credential_not_found(username)
+        return credential
+
+    def remove_credential(self, credential: Credential) -> None:
+        """The credential and all its grants (delete-credential.md, Access Revocation)."""
+        self.credentials.pop(credential.username, None)
+        self.grants.pop(credential.username, None)
+
+    def list_credentials(self, project: str) -> dict[str, Any]:
+        """list-credentials.md: only the project's own credentials, password always null."""
+        with self._lock:
+            name = self.find_project(project).name
+            items = [c.to_json() for c in self.credentials.values() if c.project == name]
+        return {"success": True, "resultList": items}
+
+    def usernames(self, project: str) -> list[str]:
+        """The project's usernames (a convenience for tests and benchmarks)."""
+        return [item["username"] for item in self.list_credentials(project)["resultList"]]
+
+    def create_credential(self, project: str, body: object) -> dict[str, Any]:
+        """create-credential.md: validate, store, deploy to every environment of the project."""
+        with self._lock:
+            found = self.find_project(project)
+            credential = _credential_from(found.name, body)
+            self._insert(credential)
+            return _deployment(found, DEPLOY)
+
+    def add_credential(self, project: str, username: str, *, password: str = "Seeded-Password-1!",
+                       **fields: Any) -> Credential:
+        """Seed a credential directly, without create's field checks (any username, e.g. ``a``, ``0``).
+
+        ``fields`` are :class:`Credential` fields (``email``, ``full_name``, ...). The project must
+        exist and the username be free, as for create.
+        """
+        with self._lock:
+            found = self.find_project(project)
+            credential = Credential(username, found.name, password_hash=hash_password(password), **fields)
+            self._insert(credential)
+            return credential
+
+    def _insert(self, credential: Credential) -> None:
+        if credential.username in self.credentials:
+            raise bad_request("There is already a credential has this name!")
+        self.credentials[credential.username] = credential
+        # setdefault, not assignment: the grant table is its own table, so a credential that is
+        # created finds only rows that a deletion left behind, and a correct deletion leaves none.
+        self.grants.setdefault(credential.username, [])
+
+    def delete_credential(self, project: str, username: str) -> dict[str, Any]:
+        """delete-credential.md, the endpoint under contract.
+
+        Unknown project: 404. No such credential in *this* project: 400. Else the credential and
+        its grants go, and it is undeployed from every environment of the project (an empty list
+        for a project without environments).
+        """
+        with self._lock:
+            found = self.find_project(project)
+            credential = self.find_credential(found, username)
+            self.remove_credential(credential)
+            return _deployment(found, UNDEPLOY)
+
+    # -- access grants ------------------------------------------------------------------------------
+    def granted_access(self, project: str, username: str) -> dict[str, Any]:
+        """get-granted-access-list.md."""
+        with self._lock:
+            credential = self.find_credential(self.find_project(project), username)
+            items = [access.to_json() for access in self.grants.get(credential.username, [])]
+        return {"success": True, "resultList": items}
+
+    def grant_access(self, project: str, username: str, body: object) -> dict[str, Any]:
+        """grant-access.md: all items are checked before any is granted (all or nothing)."""
+        with self._lock:
+            found = self.find_project(project)
+            credential = self.find_credential(found, username)
+            granted = self.grants.setdefault(credential.username, [])
+            wanted: list[Access] = []
+            for access in _access_list(found, body):
+                if access in granted or access in wanted:
+                    who = f"Credential (username:{credential.username})"
+                    raise bad_request(f"{who} has already access to {access.describe()}!")
+                wanted.append(access)
+            granted.extend(wanted)
+            return _deployment(found, DEPLOY)
+
+    def revoke_access(self, project: str, username: str, body: object) -> dict[str, Any]:
+        """revoke-access.md: "Access must exist to be revoked" (400 when it does not)."""
+        with self._lock:
+            found = self.find_project(project)
+            credential = self.find_credential(found, username)
+            granted = self.grants.setdefault(credential.username, [])
+            unwanted = _access_list(found, body)
+            for access in unwanted:
+                if access not in granted:
+                    who = f"Credential (username:{credential.username})"
+                    raise bad_request(f"{who} has no access to {access.describe()}!")
+            granted[:] = [access for access in granted if access not in unwanted]
+            return _deployment(found, UNDEPLOY)
+
+
+def _deployment(project: Project, messages: tuple[str, str]) -> dict[str, Any]:
+    """Deployment Result Object (create-credential.md): one result per environment, in project order."""
+    overall, each = messages
+    results = [{"environmentName": e.name, "success": True, "message": each} for e in project.environments]
+    result = {"success": True, "message": overall, "environmentResults": results}
+    return {"success": True, "deploymentResult": result}
+
+
+# -- request bodies -------------------------------------------------------------------------------
+def _text(body: Mapping[str, Any], key: str, label: str, *, required: bool) -> str:
+    value = body.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise bad_request(f"Credential {label} can not be empty!")
+        return ""
+    if not isinstance(value, str):
+        raise bad_request(f"Credential {label} must be a string!")
+    return value
+
+
+def _strings(body: Mapping[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise bad_request(f"{key} must be an array of strings!")
+    return list(value)
+
+
+def _credential_from(project: str, body: object) -> Credential:
+    """create-credential.md, Request Body Fields; the empty-field checks in the page's order."""
+    if not isinstance(body, dict):
+        raise bad_request("Request body must be a JSON object!")
+    username = _text(body, "username", "username", required=True)
+    password = _text(body, "password", "password", required=True)
+    full_name = _text(body, "fullName", "full name", required=True)
+    email = _text(body, "email", "email", required=True)
+    local, at, domain = email.rpartition("@")
+    if not (local and at and domain) or " " in email:
+        raise bad_request("Credential email is not a valid email address!")
+    ip_list = _strings(body, "ipList")
+    for ip in ip_list:
+        try:
+            ipaddress.ip_network(ip, strict=False)
+        except ValueError:
+            raise bad_request(f"Invalid IP address or CIDR range: {ip}") from None
+    expire_date = body.get("expireDate")
+    if expire_date is not None:
+        if not isinstance(expire_date, str):
+            raise bad_request("expireDate must be an ISO 8601 string or null!")
+        try:
+            datetime.fromisoformat(expire_date.replace("Z", "+00:00"))  # 3.10 does not read "Z"
+        except ValueError:
+            raise bad_request(f"Invalid date format for expireDate: {expire_date}") from None
+    enabled = body.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise bad_request("enabled must be a boolean!")
+    return Credential(
+        username=username,
+        project=project,
+        email=email,
+        full_name=full_name,
+        description=_text(body, "description", "description", required=False),
+        password_hash=hash_password(password),
+        role_name_list=_strings(body, "roleNameList"),
+        enabled=enabled,
+        ip_list=ip_list,
+        expire_date=expire_date,
+    )
+
+
+def _access_list(project: Project, body: object) -> list[Access]:
+    """grant-access.md, Request Body Object: ``{"credentialAccessList": [{name, type}, ...]}``."""
+    items = body.get("credentialAccessList") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise bad_request("Credential access list can not be empty!")
+    accesses = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise bad_request("Credential access object can not be empty!")
+        name, kind = item.get("name"), item.get("type")
+        if not isinstance(name, str) or not name:
+            raise bad_request("Credential access object name can not be empty!")
+        if not isinstance(kind, str) or not kind:
+            raise bad_request("Credential access object type can not be empty!")
+        if kind not in ACCESS_TYPES:
+            raise bad_request(f"Credential access object type is not valid: {kind}")
+        access = Access(name, kind)
+        known = project.api_proxies if kind == API_PROXY else project.api_proxy_groups
+        if name not in known:
+            raise bad_request(
+                f"{access.describe()} is not found or user does not have privilege to access it!")
+        accesses.append(access)
+    return accesses
+
+
+def seed_from(state: State) -> Callable[[], State]:
+    """A seed function that always gives a fresh copy of ``state`` (for ``Gateway(token, seed=...)``)."""
+    return lambda: copy.deepcopy(state)

@@ -1,0 +1,147 @@
+"""The reference gateway on a real loopback socket, in a background thread, for tests and benchmarks.
+
+    with GatewayServer(token="t0k3n") as server:
+        requests.get(server.url + "/apiops/projects/", headers={"Authorization": "Bearer t0k3n"})
+        server.gateway.reset()
+
+The socket is bound here (port 0: the kernel picks a free port) and handed to uvicorn, so the port
+is known before the server starts and no other process can take it in between.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from contracts.gateway.app import create_app
+from contracts.gateway.model import Gateway
+
+VERSION = "0.1.0"  # of the reference gateway; recordings name it (contracts/targets.py)
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening TCP socket.
+
+    ``IPPROTO_TCP`` explicitly, not 0: asyncio sets TCP_NODELAY only on sockets whose ``proto`` says
+    TCP, and accepted sockets inherit it from this one. Without it, Nagle holds back the body uvicorn
+    writes after the headers until the client's delayed ACK: 40 ms per keep-alive request.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def quiet_config(app: ASGIApp, **options: Any) -> uvicorn.Config:
+    """uvicorn settings for an embedded server: no access log, no lifespan, no logging set-up.
+
+    ``log_config=None``: uvicorn leaves the process's logging (e.g. pytest's capture) alone.
+    ``options`` (``http=``, ``loop=`` ...) override these.
+    """
+    settings: dict[str, Any] = {"log_config": None, "log_level": "warning", "access_log": False,
+                                "lifespan": "off", **options}
+    return uvicorn.Config(app, **settings)
+
+
+class ServerThread:
+    """Any ASGI app served by uvicorn on a socket bound here, in a daemon thread."""
+
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0,
+                 **options: Any) -> None:
+        self.host = host
+        self.startup_timeout = startup_timeout
+        self._socket = bind(host, port)
+        self.port: int = self._socket.getsockname()[1]
+        self._server = uvicorn.Server(quiet_config(app, **options))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        # uvicorn installs signal handlers only in the main thread, so this thread leaves Ctrl-C alone.
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        name=f"gateway-{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                self.stop()
+                raise RuntimeError(f"the server on {self.url} exited while starting")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"the server on {self.url} did not start within {self.startup_timeout} s")
+            time.sleep(0.005)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._socket.close()
+
+
+class GatewayServer:
+    """The reference gateway (model + app) on ``127.0.0.1:<free port>``.
+
+    ``url`` is the Manager URL (base-url.md), without ``/apiops``; ``api_url`` has it.
+    ``gateway`` is the live model: tests reset or seed it directly. ``faults`` are names from
+    faults.py. ``options`` go to uvicorn (e.g. ``http="h11"``).
+    """
+
+    def __init__(self, token: str | None = None, faults: Sequence[str] = (), *, host: str = "127.0.0.1",
+                 port: int = 0, gateway: Gateway | None = None, startup_timeout: float = 10.0,
+                 **options: Any) -> None:
+        if gateway is None:
+            gateway = Gateway(token or secrets.token_urlsafe(24))
+        elif token is not None and token != gateway.token:
+            raise ValueError("token and gateway.token differ: pass one of them")
+        self.gateway = gateway
+        self.token = gateway.token
+        self.faults = tuple(faults)
+        self.app = create_app(self.gateway, self.faults)  # raises UnknownFault before binding anything
+        self._thread = ServerThread(self.app, host=host, port=port, startup_timeout=startup_timeout,
+                                    **options)
+
+    @property
+    def url(self) -> str:
+        return self._thread.url
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/apiops"
+
+    @property
+    def port(self) -> int:
+        return self._thread.port
+
+    def start(self) -> GatewayServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._thread.stop()
+
+    def __enter__(self) -> GatewayServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"GatewayServer({self.url!r}, faults={list(self.faults)!r})"  # never the token
