@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -108,8 +108,8 @@ class ApiClient:
         match = _CREDENTIAL_PATH.match(path)
         if not match:
             raise UnsafeRequest(f"refusing DELETE {path}: the suite deletes credentials only")
-        project = requests.utils.unquote(match["project"])
-        username = requests.utils.unquote(match["username"])
+        project = unquote(match["project"])
+        username = unquote(match["username"])
         if not self.namespace.owns(username):
             raise UnsafeRequest(f"refusing DELETE of credential {username!r}: not created by this run")
         # A case variant of a configured project is allowed: it can only hold this run's username

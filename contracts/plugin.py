@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -112,17 +112,19 @@ def _stop_cleanly_on_sigterm() -> None:
 
 
 # -- secret hygiene -------------------------------------------------------------------------------
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Scrub the token from failure text and captured output before any reporter sees them."""
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
+    report: pytest.TestReport = yield
     if report.longrepr is not None:
         text = str(report.longrepr)
         cleaned = redact(text)
         if cleaned != text:
             report.longrepr = cleaned
     report.sections = [(name, redact(content)) for name, content in report.sections]
+    return report
 
 
 def _redact_log_records() -> None:

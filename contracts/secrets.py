@@ -37,7 +37,7 @@ class Secret:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:  # pickling (xdist, deepcopy) must not carry it either
+    def __reduce__(self) -> str:  # pickling (xdist, deepcopy) must not carry it either
         raise TypeError("a Secret is not serialisable")
 
 
