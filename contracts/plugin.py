@@ -178,8 +178,13 @@ def recorded_exchanges(request: pytest.FixtureRequest) -> Iterator[recording.Rec
         except recording.RecordingError as exc:
             # An error, never a skip: an unrecorded scenario is an unchecked rule.
             pytest.fail(str(exc), pytrace=False)
-        with recording.replay(recorded, target.api_url):
-            yield recorded
+        hooks = target.client.session.hooks["response"]
+        hooks.append(recording.restore_elapsed)
+        try:
+            with recording.replay(recorded, target.api_url):
+                yield recorded
+        finally:
+            hooks.remove(recording.restore_elapsed)
     elif target.settings.record:
         recorder = recording.Recorder(target.api_url)
         hooks = target.client.session.hooks["response"]

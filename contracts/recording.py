@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,10 @@ FORMAT = 1
 DEFAULT_DIR = Path(__file__).resolve().parent / "recordings"
 META_FILE = "recording.yaml"
 STUB_API_URL = "http://recorded-gateway.invalid/apiops"
+ELAPSED_STEP_MS = 50
+# Carries the recorded response time from the replay mock to the client session, which turns it
+# back into ``response.elapsed`` and drops it (see :func:`restore_elapsed`): never seen by a test.
+ELAPSED_HEADER = "X-Apiops-Recorded-Elapsed-Ms"
 
 # Only these request headers say anything about the contract; the rest is the client's noise.
 REQUEST_HEADERS = ("Authorization", "Content-Type")
@@ -54,6 +59,7 @@ class Interaction:
     response_headers: dict[str, str]
     response_body: Any  # parsed JSON, or the text when the gateway did not answer JSON
     json_body: bool = True
+    elapsed_ms: int = 0  # rounded to ELAPSED_STEP_MS, so that a fast gateway's recordings diff cleanly
 
     def to_yaml(self) -> dict[str, Any]:
         # Keys in reading order; headers sorted, so that two recordings line up in a diff.
@@ -63,6 +69,7 @@ class Interaction:
             request["json"] = self.request_body
         response: dict[str, Any] = {"status": self.status, "headers": dict(sorted(self.response_headers.items()))}
         response["json" if self.json_body else "text"] = self.response_body
+        response["elapsed_ms"] = self.elapsed_ms
         return {"request": request, "response": response}
 
     @classmethod
@@ -78,6 +85,7 @@ class Interaction:
             response_headers={str(k): str(v) for k, v in (response.get("headers") or {}).items()},
             response_body=response["json"] if json_body else str(response.get("text", "")),
             json_body=json_body,
+            elapsed_ms=int(response.get("elapsed_ms", 0)),
         )
 
     @classmethod
@@ -100,8 +108,10 @@ class Interaction:
             body, json_body = text, False
         headers = {name: redact(value, PLACEHOLDER) for name, value in sorted(response.headers.items())
                    if name.lower() not in VOLATILE}
+        step = ELAPSED_STEP_MS
+        elapsed_ms = int(round(response.elapsed.total_seconds() * 1000 / step) * step)
         return cls(prepared.method or "GET", redact(path, PLACEHOLDER), request_headers, request_body,
-                   response.status_code, headers, body, json_body)
+                   response.status_code, headers, body, json_body, elapsed_ms)
 
 
 @dataclass
@@ -207,7 +217,7 @@ def replay(recording: Recording, api_url: str = STUB_API_URL) -> responses.Reque
             match.append(matchers.json_params_matcher(interaction.request_body))
         body = (json.dumps(interaction.response_body) if interaction.json_body
                 else str(interaction.response_body))
-        headers = dict(interaction.response_headers)
+        headers = {**interaction.response_headers, ELAPSED_HEADER: str(interaction.elapsed_ms)}
         content_type = headers.pop("Content-Type", headers.pop("content-type", "")) or None
         mock.add(
             interaction.method,
@@ -227,3 +237,14 @@ def _absent_header(name: str) -> Any:
         return (not present, f"{name} was sent, the recording has none" if present else "")
 
     return matcher
+
+
+def restore_elapsed(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    """Session response hook for replay: the response took as long as it did when recorded.
+
+    requests sets ``elapsed`` before it runs response hooks, so this one has the last word.
+    """
+    recorded = response.headers.pop(ELAPSED_HEADER, None)
+    if recorded is not None:
+        response.elapsed = timedelta(milliseconds=int(recorded))
+    return response

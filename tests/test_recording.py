@@ -85,3 +85,15 @@ def test_a_corrupt_recording_is_one_error_naming_the_file(tmp_path: Path, conten
     path.write_text(content)
     with pytest.raises(RecordingError, match=f"corrupt recording {path}"):
         recording.read(tmp_path, nodeid)
+
+
+def test_a_replayed_response_takes_as_long_as_the_recorded_one() -> None:
+    slow = record_one("DELETE", "/projects/P/credentials/u/", 200, {"success": True})
+    slow.elapsed_ms = 1500
+    session = requests.Session()
+    session.hooks["response"].append(recording.restore_elapsed)
+    with recording.replay(Recording("t", "ns-", [slow]), API):
+        response = session.delete(API + "/projects/P/credentials/u/",
+                                  headers={"Authorization": f"Bearer {PLACEHOLDER}"})
+    assert response.elapsed.total_seconds() == 1.5
+    assert recording.ELAPSED_HEADER not in response.headers
