@@ -117,10 +117,10 @@ def test_deleting_a_credential_that_does_not_exist_answers_400_bad_request_namin
 # -- bad token -------------------------------------------------------------------------------------
 def _refused_authorizations(token: str) -> dict[str, str | None]:
     return {
-        "a wrong token": f"Bearer {WRONG_TOKEN}",
-        "no Authorization header": None,
-        "the right token under another scheme than Bearer": f"Basic {token}",
-        "an empty Bearer": "Bearer ",
+        "wrong-token": f"Bearer {WRONG_TOKEN}",
+        "no-authorization-header": None,
+        "right-token-under-basic-scheme": f"Basic {token}",
+        "empty-bearer": "Bearer ",
     }
 
 
@@ -232,14 +232,14 @@ def test_a_credential_is_reached_only_through_its_own_project(
 
 
 ENCODED = {
-    "at sign": "user@example.com",
+    "at-sign": "user@example.com",
     "plus": "a+b",
     "percent": "100%",
-    "question mark": "why?",
+    "question-mark": "why?",
     "hash": "hash#tag",
-    "ampersand and equals": "a&b=c",
-    "colon and semicolon": "x:y;z",
-    "non-ASCII": "ünïcødé",
+    "ampersand-and-equals": "a&b=c",
+    "colon-and-semicolon": "x:y;z",
+    "non-ascii": "ünïcødé",
 }
 
 
