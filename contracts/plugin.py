@@ -20,7 +20,7 @@ from contracts import settings as settings_module
 from contracts.client import ApiClient, GatewayUnreachable
 from contracts.naming import Namespace
 from contracts.secrets import redact
-from contracts.spec import SPEC_PATH, Contract, SpecError, load
+from contracts.spec import Contract, SpecError, load, spec_path
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 
 TARGET_KEY = pytest.StashKey[Target]()
@@ -43,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     target = config.getoption("apiops_target") or os.environ.get("APIOPS_TARGET") or "(default)"
-    return f"apiops target: {target}; contract: {SPEC_PATH.name}"
+    return f"apiops target: {target}; contract: {spec_path()}"
 
 
 def _uses_target(items: list[pytest.Item]) -> bool:

@@ -7,6 +7,7 @@ breaks the documented schema fails whichever scenario sees it, on top of the sce
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+
+def spec_path() -> Path:
+    """The contract in force: ``APIOPS_SPEC`` if set (e.g. a draft of the next spec), else openapi.yaml."""
+    return Path(os.environ.get("APIOPS_SPEC") or SPEC_PATH)
 
 
 class SpecError(Exception):
@@ -102,9 +108,13 @@ class Contract:
         return problems
 
 
+def load(path: Path | None = None) -> Contract:
+    """Read and validate the spec (``spec_path()`` by default); any problem is one :class:`SpecError`."""
+    return _load(path or spec_path())
+
+
 @functools.lru_cache(maxsize=4)
-def load(path: Path = SPEC_PATH) -> Contract:
-    """Read and validate the spec; any problem is one :class:`SpecError` naming the file."""
+def _load(path: Path) -> Contract:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from contracts.naming import PREFIX
 from tests.conftest import ROOT, TOKEN, RunSuite, live
 
 SUITE = "contracts/scenarios"
@@ -55,22 +56,33 @@ def test_a_failing_live_run_still_cleans_up_after_itself(
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_live_run_deletes_what_it_created(
-    how: signal.Signals, gateway_factory: Callable[..., str], tmp_path: Path
-) -> None:
-    url = gateway_factory("slow-delete")  # every DELETE takes 1.5 s: the run is still going when stopped
-    before = credentials_of_every_project(url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APIOPS_")} | {"APIOPS_TOKEN": TOKEN}
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(url)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and credentials_of_every_project(url) == before:
-        time.sleep(0.1)  # wait until the run has created something
-    assert credentials_of_every_project(url) != before, "the run created nothing to clean up"
-    process.send_signal(how)
-    output, _ = process.communicate(timeout=120)
-    assert credentials_of_every_project(url) == before, output[-2000:]
+def test_an_interrupted_live_run_deletes_what_it_created(how: signal.Signals) -> None:
+    from contracts.gateway.server import GatewayServer
+
+    with GatewayServer(token=TOKEN) as server:
+        # Listing takes a second, so the run is stopped while a credential of its own exists and no
+        # DELETE is in flight that would remove it anyway.
+        model = server.gateway
+        list_now = model.list_credentials
+
+        def list_slowly(project: str) -> dict:
+            time.sleep(1)
+            return list_now(project)
+
+        model.list_credentials = list_slowly  # type: ignore[method-assign]
+        before = credentials_of_every_project(server.url)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("APIOPS_")} | {"APIOPS_TOKEN": TOKEN}
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(server.url)]
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(name.startswith(PREFIX) for name in model.credentials):
+            time.sleep(0.02)
+        assert any(name.startswith(PREFIX) for name in model.credentials), "the run created nothing"
+        process.send_signal(how)
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode != 0, output[-2000:]  # it was interrupted, not finished
+        assert credentials_of_every_project(server.url) == before, output[-2000:]
 
 
 def test_the_token_appears_nowhere_even_when_tests_fail_verbosely(
