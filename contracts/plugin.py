@@ -64,7 +64,7 @@ def _open(config: pytest.Config) -> Target:
         load()  # an invalid contract is one clear error, before anything is sent
         resolved = settings_module.resolve(config)
         target = open_target(resolved)
-    except (settings_module.SettingsError, SpecError, recording.RecordingError) as exc:
+    except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError) as exc:
         pytest.exit(f"apiops: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     config.stash[TARGET_KEY] = target
     try:

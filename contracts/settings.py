@@ -16,7 +16,7 @@ import pytest
 from contracts.secrets import Secret
 
 TARGETS = ("stub", "live", "local")
-DEFAULT_TARGET = "local"  # becomes "stub" once recordings ship
+DEFAULT_TARGET = "stub"  # offline: the shipped recordings of the reference gateway
 
 # option dest -> (environment variable, ini name, default, help)
 OPTIONS: dict[str, tuple[str, str, str | None, str]] = {

@@ -84,7 +84,10 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
 
         token = Secret(os.urandom(18).hex())  # a fresh token per session; it never leaves this process
         server = GatewayServer(token=token.reveal())
-        server.start()
+        try:
+            server.start()
+        except Exception as exc:  # a bind, thread or start-up failure: one line, not a traceback
+            raise PreflightError(f"the reference gateway did not start: {exc}") from None
         manager_url = server.url
     register(token)
     api_url = api_root(manager_url)
