@@ -1,0 +1,48 @@
+"""Preflight: one read-only call proves base URL, token and project, or says in one line which failed."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from contracts.client import ApiClient
+from contracts.naming import Namespace
+from contracts.secrets import Secret
+from contracts.settings import Settings
+from contracts.targets import PreflightError, Target, preflight
+
+API = "https://gw.example.com/apiops"
+CALL = f"{API}/projects/MyProject/credentials/"
+
+
+def target() -> Target:
+    token = Secret("preflight-token")
+    settings = Settings(target="live", project="MyProject", token=token, manager_url="https://gw.example.com")
+    client = ApiClient(API, token, Namespace("abc123"), projects={"MyProject"})
+    return Target(settings=settings, api_url=API, client=client, namespace=client.namespace, token=token)
+
+
+@responses.activate
+def test_a_visible_project_passes_preflight_with_one_read_only_call() -> None:
+    responses.get(CALL, json={"success": True, "resultList": []})
+    preflight(target())
+    assert [call.request.method for call in responses.calls] == ["GET"]
+
+
+@pytest.mark.parametrize("status, body, says", [
+    (401, {"error": "unauthorized_client", "error_description": "Invalid token"}, "401: the token in APIOPS_TOKEN"),
+    (404, {"error": "not_found", "error_description": "Project(MyProject) was not found"}, "project 'MyProject'"),
+    (200, "<html>login</html>", "is --base-url the Manager URL?"),
+    (502, "Bad Gateway", "answered 502"),
+])
+@responses.activate
+def test_a_failed_preflight_is_one_line_naming_the_url(status: int, body: object, says: str) -> None:
+    if isinstance(body, dict):
+        responses.get(CALL, json=body, status=status)
+    else:
+        responses.get(CALL, body=str(body), status=status, content_type="text/html")
+    with pytest.raises(PreflightError) as caught:
+        preflight(target())
+    message = str(caught.value)
+    assert says in message and CALL in message and "\n" not in message
+    assert "preflight-token" not in message
