@@ -299,3 +299,17 @@ def test_the_server_stops_and_can_be_used_as_a_context_manager() -> None:
         assert "api-user" in server.gateway.usernames("MyProject")
     with pytest.raises(requests.ConnectionError):
         requests.get(server.url + "/apiops/projects/", headers=AUTH, timeout=2)
+
+
+@pytest.mark.parametrize("username", ["a%0Ab", "a%0Db", "a%00b", "%09"])
+def test_control_characters_in_a_username_still_get_a_json_answer(username: str) -> None:
+    """error-handling.md: every error is JSON, whatever the path holds."""
+    import requests
+
+    from contracts.gateway.server import GatewayServer
+
+    with GatewayServer(token="t") as server:
+        response = requests.delete(f"{server.url}/apiops/projects/MyProject/credentials/{username}/",
+                                   headers={"Authorization": "Bearer t"}, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request"

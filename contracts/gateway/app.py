@@ -33,7 +33,6 @@ from urllib.parse import unquote_to_bytes
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from contracts.gateway.faults import Headers, RequestInfo, ResponseHook, apply_faults, no_fault
@@ -213,6 +212,9 @@ def create_app(gateway: Gateway, faults: Sequence[str] = ()) -> Starlette:
     ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults.py).
     """
     dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults)))
-    app = Starlette(routes=[Mount("", app=dispatcher)], exception_handlers={Exception: _internal_error})
+    app = Starlette(exception_handlers={Exception: _internal_error})
+    # Every request goes to the dispatcher, as the router's default: a Mount's path regex would not
+    # match a decoded newline (%0A) and Starlette would answer a plain-text 404 outside the contract.
+    app.router.default = dispatcher
     app.state.gateway = gateway
     return app
