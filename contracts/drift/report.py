@@ -1,0 +1,150 @@
+"""What a comparison found, and how it reads: Markdown for people, one line each for a terminal, JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+BREAKING = "breaking"
+COMPATIBLE = "compatible"
+
+
+@dataclass(frozen=True)
+class Difference:
+    test: str  # node id
+    step: int | None  # 1-based position of the exchange in the test; None for the whole test
+    request: str | None  # "METHOD /path" of the current side, names normalised
+    aspect: str  # status, error code, field, environment ... : what changed
+    change: str  # from what to what
+    severity: str  # BREAKING or COMPATIBLE
+    reason: str  # why it is classified so
+
+    @property
+    def breaking(self) -> bool:
+        return self.severity == BREAKING
+
+    @property
+    def where(self) -> str:
+        if self.step is None:
+            return "the test"
+        return f"step {self.step}" + (f" `{self.request}`" if self.request else "")
+
+
+@dataclass
+class Group:
+    severity: str
+    aspect: str
+    change: str
+    reason: str
+    differences: list[Difference]
+
+    def seen(self) -> str:
+        tests = len({difference.test for difference in self.differences})
+        exchanges = len(self.differences)
+        return f"{exchanges} time{'s' if exchanges > 1 else ''} in {tests} test{'s' if tests > 1 else ''}"
+
+
+@dataclass
+class DriftReport:
+    before: str  # the directories as given
+    after: str
+    before_meta: dict[str, Any]
+    after_meta: dict[str, Any]
+    tests_compared: int
+    differences: list[Difference] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "classified without openapi.yaml"
+
+    @property
+    def breaking(self) -> list[Difference]:
+        return [difference for difference in self.differences if difference.breaking]
+
+    @property
+    def compatible(self) -> list[Difference]:
+        return [difference for difference in self.differences if not difference.breaking]
+
+    @property
+    def has_breaking(self) -> bool:
+        return bool(self.breaking)
+
+    def headline(self) -> str:
+        if not self.differences:
+            return f"no drift in {self.tests_compared} tests"
+        return (f"{len(self.breaking)} breaking and {len(self.compatible)} compatible differences "
+                f"in {self.tests_compared} tests")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "before": {"path": self.before, **_provenance(self.before_meta)},
+            "after": {"path": self.after, **_provenance(self.after_meta)},
+            "tests_compared": self.tests_compared,
+            "breaking": len(self.breaking),
+            "compatible": len(self.compatible),
+            "notes": self.notes,
+            "differences": [asdict(difference) for difference in self.differences],
+        }
+
+    def to_markdown(self) -> str:
+        lines = [f"# Drift: `{self.before}` → `{self.after}`", "", *_provenance_table(self), ""]
+        lines += [f"> {note}" for note in self.notes] + ([""] if self.notes else [])
+        lines.append(f"**{self.headline()}.**")
+        if self.differences:
+            lines += ["", "## Summary", "", "| | what changed | why it is classified so | seen in |",
+                      "| --- | --- | --- | --- |"]
+            lines += [f"| {group.severity} | {_cell(group.aspect)} {_cell(group.change)} | {_cell(group.reason)} "
+                      f"| {group.seen()} |" for group in self.groups()]
+        for title, differences in (("Breaking", self.breaking), ("Compatible", self.compatible)):
+            if differences:
+                lines += ["", f"## {title}", *_by_test_markdown(differences)]
+        return "\n".join(lines) + "\n"
+
+    def to_text(self) -> str:
+        """For a terminal summary: a headline, then one line per distinct change, breaking first."""
+        lines = [f"drift against {self.before}: {self.headline()}", *self.notes]
+        for group in self.groups():
+            example = group.differences[0]
+            lines.append(f"  {group.severity.upper():<10} {group.aspect} {group.change} ({group.reason}): "
+                         f"{group.seen()}, e.g. {_short(example.test)} {example.where}")
+        return "\n".join(lines)
+
+    def groups(self) -> list[Group]:
+        """The differences that say the same thing, together: an upgrade usually changes one answer
+        that many tests see, and a reviewer wants to read that once."""
+        groups: dict[tuple[str, str, str, str], Group] = {}
+        for difference in self.differences:  # already breaking first
+            key = (difference.severity, difference.aspect, difference.change, difference.reason)
+            groups.setdefault(key, Group(*key, differences=[])).differences.append(difference)
+        return list(groups.values())
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _provenance(meta: dict[str, Any]) -> dict[str, Any]:
+    return {key: meta.get(key) for key in ("gateway", "gateway_version", "recorded_on", "target", "project")}
+
+
+def _provenance_table(report: DriftReport) -> list[str]:
+    rows = ["| | baseline | current |", "| --- | --- | --- |"]
+    for key in ("gateway", "gateway_version", "recorded_on", "target", "project"):
+        before, after = (_cell(str(meta.get(key, "–"))) for meta in (report.before_meta, report.after_meta))
+        rows.append(f"| {key.replace('_', ' ')} | {before} | {after} |")
+    return rows
+
+
+def _by_test_markdown(differences: list[Difference]) -> list[str]:
+    lines: list[str] = []
+    for test in dict.fromkeys(difference.test for difference in differences):
+        lines += ["", f"### `{_short(test)}`", ""]
+        lines += [f"- {d.where}: **{d.aspect}** {d.change} — {d.reason}" for d in differences if d.test == test]
+    return lines
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a ``|`` would end the cell."""
+    return text.replace("|", "\\|")
+
+
+def _short(test: str) -> str:
+    """``contracts/scenarios/test_x.py::test_y[a]`` -> ``test_y[a]``: the module is the same for all."""
+    return test.rpartition("::")[2]

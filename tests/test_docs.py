@@ -1,0 +1,85 @@
+"""The living documentation (docs/delete-credential.md) says what the shipped recordings and openapi.yaml say."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from contracts import docs, recording
+from contracts.drift import load
+from contracts.recording import Interaction
+from contracts.secrets import PLACEHOLDER
+
+
+def test_the_committed_page_matches_the_shipped_recordings_and_the_spec() -> None:
+    assert docs.OUTPUT.is_file(), "docs/delete-credential.md is missing: run python -m contracts.docs"
+    expected = docs.generate(recording.DEFAULT_DIR)
+    assert docs.OUTPUT.read_text(encoding="utf-8") == expected, (
+        "docs/delete-credential.md is out of date with openapi.yaml or contracts/recordings: "
+        "run python -m contracts.docs"
+    )
+
+
+def test_every_recorded_scenario_is_a_rule_with_its_docstring() -> None:
+    page = docs.generate(recording.DEFAULT_DIR)
+    for rule in docs.rules(load(recording.DEFAULT_DIR)):
+        assert f"### {docs.sentence(rule.name)}" in page
+        first_line = (rule.function.__doc__ or "").strip().splitlines()[0]
+        assert f"> {first_line}" in page, f"{rule.name}'s docstring is not on the page"
+
+
+def test_the_page_depends_on_no_run_id(tmp_path: Path) -> None:
+    copy = tmp_path / "recordings"
+    shutil.copytree(recording.DEFAULT_DIR, copy)
+    run_id = str(recording.read_meta(copy)["run_id"])
+    for path in copy.rglob("*.yaml"):  # as if recorded by another run
+        path.write_text(path.read_text(encoding="utf-8").replace(f"-{run_id}-", "-otherrun42-"), encoding="utf-8")
+    meta = recording.read_meta(copy)
+    recording.write_meta(copy, {**{k: v for k, v in meta.items() if k != "format"}, "recorded_on": "1999-01-01"})
+    assert docs.generate(copy) == docs.generate(recording.DEFAULT_DIR)
+
+
+def test_check_fails_with_a_clear_message_when_the_page_is_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "page.md"
+    assert docs.main(["--output", str(page), "--check"]) == 1
+    assert "is missing" in capsys.readouterr().err
+    assert docs.main(["--output", str(page)]) == 0
+    assert docs.main(["--output", str(page), "--check"]) == 0
+    page.write_text(page.read_text(encoding="utf-8") + "hand edit\n", encoding="utf-8")
+    assert docs.main(["--output", str(page), "--check"]) == 1
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "out of date" in message and f"python -m contracts.docs --output {page}" in message
+
+
+def test_unusable_recordings_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert docs.main(["--recordings", str(tmp_path / "none"), "--output", str(tmp_path / "p.md")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("docs: ") and "none" in line
+
+
+def test_curl_masks_the_token_and_quotes_for_the_shell() -> None:
+    interaction = Interaction("DELETE", "/projects/MyProject/credentials/a%24b%22c$d/",
+                              {"Authorization": f"Bearer {PLACEHOLDER}"}, None, 200, {}, {})
+    assert docs.curl(interaction) == (
+        'curl -X DELETE \\\n'
+        '  "https://<manager>/apiops/projects/MyProject/credentials/a%24b%22c\\$d/" \\\n'
+        '  -H "Authorization: Bearer $APIOPS_TOKEN"'
+    )
+
+
+@pytest.mark.parametrize(("name", "sentence"), [
+    ("test_deletion_is_permanent_a_second_delete_answers_400", "Deletion is permanent a second delete answers 400."),
+    ("test_the_token_is_checked_before_the_project", "The token is checked before the project."),
+])
+def test_a_test_name_reads_as_a_sentence(name: str, sentence: str) -> None:
+    assert docs.sentence(name) == sentence
+
+
+def test_json_stays_on_one_line_where_it_fits() -> None:
+    body = {"error": "bad_request", "error_description": "x" * 120}
+    assert docs.pretty_json({"a": [1, 2]}) == '{"a": [1, 2]}'
+    assert docs.pretty_json(body) == '{\n  "error": "bad_request",\n  "error_description": "' + "x" * 120 + '"\n}'
