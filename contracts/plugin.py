@@ -7,24 +7,29 @@ for one, so the project's own tests (``tests/``) never start a gateway or run a 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
+import tempfile
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from contracts import recording
+from contracts import drift, recording
 from contracts import settings as settings_module
 from contracts.client import ApiClient, GatewayUnreachable
 from contracts.naming import Namespace
+from contracts.properties import configure_hypothesis
 from contracts.secrets import redact
 from contracts.spec import Contract, SpecError, load, spec_path
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 
 TARGET_KEY = pytest.StashKey[Target]()
 CREATED_KEY = pytest.StashKey[dict[str, str]]()  # username -> project, for end-of-session clean-up
+DRIFT_KEY = pytest.StashKey[str]()  # the drift report of a --baseline run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,6 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.base_url = os.environ["APIOPS_BASE_URL"]
     config.addinivalue_line("markers", "contract(rule): the rule of the docs a test verifies")
     config.stash[CREATED_KEY] = {}
+    configure_hypothesis(config)  # before hypothesis' own pytest_configure loads --hypothesis-profile
     _redact_log_records()
 
 
@@ -62,7 +68,7 @@ def _open(config: pytest.Config) -> Target:
         return config.stash[TARGET_KEY]
     try:
         load()  # an invalid contract is one clear error, before anything is sent
-        resolved = settings_module.resolve(config)
+        resolved = _with_baseline(settings_module.resolve(config))
         target = open_target(resolved)
     except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError) as exc:
         pytest.exit(f"apiops: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
@@ -79,6 +85,18 @@ def _open(config: pytest.Config) -> Target:
     return target
 
 
+def _with_baseline(resolved: settings_module.Settings) -> settings_module.Settings:
+    """``--baseline DIR``: check DIR now, and make sure this run is recorded, to compare at the end."""
+    if not resolved.baseline:
+        return resolved
+    if resolved.target == "stub":
+        raise settings_module.SettingsError("--baseline compares a live or local run: a replay has nothing new")
+    drift.check_baseline(Path(resolved.baseline))
+    if resolved.record:
+        return resolved
+    return dataclasses.replace(resolved, record=True, recordings=tempfile.mkdtemp(prefix="apiops-run-"))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     target = session.config.stash.get(TARGET_KEY, None)
     if target is None:
@@ -88,6 +106,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             _clean_up(target, session.config.stash[CREATED_KEY])
     finally:
         target.close()
+    if target.settings.baseline:
+        text, breaking = drift.summarise_for_terminal(
+            Path(target.settings.baseline), target.recordings, selected={item.nodeid for item in session.items}
+        )
+        session.config.stash[DRIFT_KEY] = text
+        if breaking and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    text = config.stash.get(DRIFT_KEY, None)
+    if text:
+        terminalreporter.section("drift against the baseline")
+        terminalreporter.write_line(text)
 
 
 def _clean_up(target: Target, created: dict[str, str]) -> None:

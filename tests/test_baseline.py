@@ -1,0 +1,37 @@
+"""``--baseline DIR``: a live or local run reports its drift against a recording, and fails on breaking drift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import TOKEN, RunSuite, live
+
+SUITE = "contracts/scenarios"
+
+
+def test_a_run_of_the_same_gateway_reports_no_drift(run_suite: RunSuite, tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline"
+    assert run_suite(SUITE, "--target", "local", "--record", "--recordings", str(baseline)).returncode == 0
+    run = run_suite(SUITE, "--target", "local", "--baseline", str(baseline))
+    assert run.returncode == 0, run.output[-2000:]
+    assert "no drift" in run.output
+
+
+def test_a_changed_error_code_is_reported_as_breaking_drift(
+    run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    baseline = tmp_path / "baseline"
+    assert run_suite(SUITE, "--target", "local", "--record", "--recordings", str(baseline)).returncode == 0
+    url = gateway_factory("missing-credential-not-found-code")
+    run = run_suite(SUITE, *live(url, "--api-proxy", "MyAPI"), "--baseline", str(baseline),
+                    env={"APIOPS_TOKEN": TOKEN})
+    assert run.returncode == 1
+    assert "drift against the baseline" in run.output and "breaking" in run.output.lower()
+    assert "not_found" in run.output
+
+
+def test_a_missing_baseline_ends_the_run_with_one_line(run_suite: RunSuite, tmp_path: Path) -> None:
+    run = run_suite(SUITE, "--target", "local", "--baseline", str(tmp_path / "nowhere"))
+    assert run.returncode == 4 and "Traceback" not in run.output
+    assert sum("nowhere" in line for line in run.output.splitlines()) == 1, run.output
