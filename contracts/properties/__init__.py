@@ -91,6 +91,21 @@ def replay_seed(value: object) -> int:
 VALID_NAME = re.compile(r"[^/\s]+")
 
 
+# A proxy in front of a gateway may decode "%2F" (or read a backslash as "/"), then resolve "." and ".."
+# segments: "<root>a/../../../Other/credentials/admin" would climb out of the namespace there.
+_SEPARATORS = re.compile(r"([/\\])")
+
+
+def has_dot_segment(name: str) -> bool:
+    """Whether some "/"- or "\\"-separated piece of ``name`` is "." or ".."."""
+    return any(piece in (".", "..") for piece in _SEPARATORS.split(name))
+
+
+def defuse(name: str) -> str:
+    """``name`` with every dot segment prefixed by "_", so no decoding proxy can resolve it."""
+    return "".join(f"_{piece}" if piece in (".", "..") else piece for piece in _SEPARATORS.split(name))
+
+
 def _decoded(value: object) -> str:
     # Generated path parameters are already percent-encoded for the wire (schemathesis quotes them);
     # anything that is not a string (a negative case of another type) is sent as its text.
@@ -110,19 +125,21 @@ def confine(case: Case, namespace: Namespace, project: str) -> None:
     - ``username``: the namespace root + what was generated, so every DELETE names one of ours;
     - ``projectName``: a valid generated name becomes the configured project (so requests reach the
       credential lookup), an invalid one is kept invalid but under the namespace root (an unknown
-      project of ours: never anybody else's).
+      project of ours: never anybody else's);
+    - in both, dot segments are defused (:func:`defuse`): an invalid name may hold "/", and a proxy
+      that decodes it must not resolve "..".
 
     Generated headers in :data:`HTTP_FRAMING_HEADERS` are dropped. Containers are replaced, not
     edited, so schemathesis re-judges whether the case is still positive or negative before its
     checks read that.
     """
     params = dict(case.path_parameters)
-    params["username"] = segment(namespace.root + _decoded(params.get("username", "")))
+    params["username"] = segment(defuse(namespace.root + _decoded(params.get("username", ""))))
     generated_project = _decoded(params.get("projectName", ""))
     if VALID_NAME.fullmatch(generated_project):
         params["projectName"] = segment(project)
     else:
-        params["projectName"] = segment(namespace.root + generated_project)
+        params["projectName"] = segment(defuse(namespace.root + generated_project))
     case.path_parameters = params
     framing = [name for name in case.headers if name.lower() in HTTP_FRAMING_HEADERS]
     if framing:
@@ -134,9 +151,9 @@ def guard(case: Case, namespace: Namespace, project: str) -> None:
     """The client's safety rule, for requests that schemathesis sends itself (it bypasses ApiClient)."""
     username = unquote(str(case.path_parameters.get("username", "")))
     project_name = unquote(str(case.path_parameters.get("projectName", "")))
-    if not namespace.owns(username):
-        raise UnsafeRequest(f"refusing {case.method} of credential {username!r}: not under {namespace.root!r}")
-    if project_name != project and not namespace.owns(project_name):
+    if not namespace.owns(username) or has_dot_segment(username):
+        raise UnsafeRequest(f"refusing {case.method} of credential {username!r}: not safely under {namespace.root!r}")
+    if project_name != project and (not namespace.owns(project_name) or has_dot_segment(project_name)):
         raise UnsafeRequest(f"refusing {case.method} in project {project_name!r}: not a project of this run")
 
 
@@ -252,6 +269,6 @@ def _shown_headers(headers: Mapping[str, Any]) -> dict[str, str]:
         if name.lower() == "authorization":
             scheme = str(value).partition(" ")[0]
             shown[name] = f"{scheme} {MASK}" if scheme else MASK
-        elif name.lower() in ("content-type", "accept"):
+        elif name.lower() == "content-type":
             shown[name] = redact(str(value))
     return shown

@@ -7,6 +7,7 @@ so ``--hypothesis-profile`` works for any selection of tests.
 from __future__ import annotations
 
 import random
+import shlex
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from contracts.checks import time_problems
 from contracts.client import ApiClient
 from contracts.naming import Namespace
 from contracts.plugin import CREATED_KEY, TARGET_KEY
-from contracts.properties import curl, problems, replay_seed
+from contracts.properties import curl, has_dot_segment, problems, replay_seed
 from contracts.spec import Contract, spec_path
 from contracts.targets import Target
 
@@ -135,6 +136,7 @@ class Throwaway:
 
     def create(self, username: str) -> requests.Response:
         assert self.namespace.owns(username), f"{username!r} is outside the run's namespace"
+        assert not has_dot_segment(username), f"{username!r} holds a dot segment a proxy could resolve"
         self.created[username] = self.project  # before the call: an interrupted create is cleaned up too
         self.alive.append(username)
         return self.client.create_credential(self.project, username)
@@ -161,22 +163,23 @@ def throwaway(target: Target, namespace: Namespace, pytestconfig: pytest.Config)
 
 # -- how to replay a failure ------------------------------------------------------------------------
 def replay_hint(item: pytest.Item) -> str:
+    """The command that runs a failed property test again on the same cases."""
     config = item.config
     profile = settings.get_current_profile_name()
-    command = ["python -m pytest", repr(item.nodeid.partition("[")[0])]
+    command = ["python", "-m", "pytest", item.nodeid.partition("[")[0]]  # not the per-operation label
     target = config.stash.get(TARGET_KEY, None)
     if target is not None:
-        command.append(f"--target {target.kind}")
+        command += ["--target", target.kind]
         if target.kind == "live":
-            command.append(f"--base-url {target.settings.manager_url} --project {target.project}")
-    command.append(f"--hypothesis-profile {profile}")
+            command += ["--base-url", str(target.settings.manager_url), "--project", target.project]
+    command += ["--hypothesis-profile", profile]
     if target is not None and target.kind == "stub":
-        return " ".join(command) + "\n(replays the recorded requests in order; the recording is the example)"
+        return shlex.join(command) + "\n(replays the recorded requests in order: the recording is the example)"
     seed = config.stash.get(SEED_KEY, None)
     if seed is None:
-        return " ".join(command) + f"\n(profile {profile!r} is derandomized: the same command generates the same cases)"
-    return " ".join([*command, f"--hypothesis-seed={seed}"]) + (
-        "\n(the seed regenerates the same cases; hypothesis' database in .hypothesis/ also replays the "
+        return shlex.join(command) + f"\n(profile {profile!r} is derandomized: the same command, the same cases)"
+    return shlex.join([*command, f"--hypothesis-seed={seed}"]) + (
+        "\n(the seed regenerates the same cases; without it, hypothesis' database in .hypothesis/ replays the "
         "failing example first on the next run)")
 
 

@@ -29,7 +29,7 @@ from schemathesis.errors import FailureGroup
 from contracts import checks  # noqa: F401  (registers the suite's schemathesis checks)
 from contracts.client import ApiClient, segment
 from contracts.naming import Namespace
-from contracts.properties import OPERATION, confine, curl, rebuild
+from contracts.properties import OPERATION, confine, curl, has_dot_segment, rebuild
 from contracts.properties.conftest import Judge, Throwaway
 from contracts.recording import Recording
 from contracts.targets import Target
@@ -111,8 +111,13 @@ ENCODED_SUFFIXES = st.tuples(SUFFIXES | st.just(""), _RESERVED | _NON_ASCII, SUF
 
 
 def usernames(namespace: Namespace, label: str, suffixes: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    """``<namespace root><label>-<n>-<suffix>``: under the run's prefix, never the same name twice."""
-    return suffixes.map(lambda suffix: f"{namespace.name(label)}-{suffix}")
+    """``<namespace root><label>-<n>-<suffix>``: under the run's prefix, never the same name twice.
+
+    No dot segments (:func:`contracts.properties.has_dot_segment`): a proxy that reads a backslash
+    as "/" must not resolve one out of the namespace.
+    """
+    names = suffixes.map(lambda suffix: f"{namespace.name(label)}-{suffix}")
+    return names.filter(lambda name: not has_dot_segment(name))
 
 
 def for_each_username(check: Callable[[str], None], names: st.SearchStrategy[str],
