@@ -36,6 +36,10 @@ class Namespace:
     def owns(self, name: str) -> bool:
         return name.startswith(self.root)
 
+    def busy_elsewhere(self, name: str) -> bool:
+        """A name of this run (or another suite run) that is not this namespace's: another test's."""
+        return name.startswith(PREFIX) and not self.owns(name)
+
     def name(self, label: str = "cred") -> str:
         """A new name, unique in this run: ``<root><label>-<n>``."""
         return f"{self.root}{label}-{next(self._counter)}"
