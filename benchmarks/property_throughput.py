@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from contracts.gateway.server import GatewayServer  # noqa: E402
-from contracts.properties import PROFILES  # noqa: E402
+from contracts.profiles import PROFILES  # noqa: E402
 
 TOKEN = "benchmark-token-4c1d9a7e02b5f6"
 TARGET_RATIO = 0.90

@@ -1,37 +1,394 @@
-"""The one API client: every request the suite sends goes through :class:`ApiClient`.
+"""The one API client: every request the suite sends goes through :class:`ContractSession`.
 
-- Timeouts on every call.
-- Only connection failures of reads are retried: a request that may have reached the gateway is
-  never re-sent, so a DELETE is never retried blindly.
-- The token is sent but never kept in sight: the client masks it in the request it hands back,
-  and errors carry no headers.
-- A safety guard: a DELETE may only name credentials (and invented projects) in the run's
-  reserved namespace, so the suite cannot delete anybody else's credential on a shared gateway.
+Whoever builds the request (a scenario through :class:`ApiClient`, or schemathesis' generated cases
+in the property tests), the session holds it to the same rules before and after it is sent:
+
+- **Never follows a redirect**: a 3xx to any request is :class:`Redirected`, naming the status and
+  the ``Location``; nothing is re-sent.
+- **Only its own**: a request that could change a credential (any method but GET, HEAD, OPTIONS)
+  must name one in the run's namespace, in a project of the run; no path may hold a dot segment
+  (``requests`` turns ``%2E%2E`` back into ``..``, which servers resolve). :class:`UnsafeRequest`
+  before anything is sent.
+- **Bounded**: a total deadline from connect to the last byte (a watchdog shuts the socket, so a
+  gateway that drips one byte a second cannot hold the run), a cap on the body (:class:`AnswerTooLarge`,
+  naming the size), and ``elapsed`` measured to the last byte.
+- **The token only on the wire**: requests carry :data:`~contracts.secrets.PLACEHOLDER`; the
+  session's auth puts the token in at send time and the request handed back shows the placeholder
+  again, so no frame local, exception or report holds it. ``.netrc``, URL user info and proxy
+  settings never replace it (``trust_env`` is off; proxies and the CA bundle are taken from the
+  environment explicitly).
+- **Echoes scrubbed at receipt**: an answer that carries a registered token in any encoding is
+  marked (:func:`leaks`) and its body and headers are scrubbed before anything reads them.
+- **Only reads retried**: a connection failure of a GET is retried; anything that may have reached
+  the gateway never is.
+
+Observers (the judge, the recorder, replay's time restoration) see each answer once it is whole.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import io
 import re
-from collections.abc import Iterable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.retry import Retry
 
+from contracts import secrets
 from contracts.naming import Namespace
-from contracts.secrets import PLACEHOLDER, Secret, redact
+from contracts.secrets import PLACEHOLDER, Secret, excerpt
+
+# Written into every credential the suite creates, so that a later run can tell how old a leftover is.
+CREATED_BY = "created by the delete-credential contract suite at "
+CREATED_AT = re.compile(re.escape(CREATED_BY) + r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
+MAX_BODY = 16 * 1024 * 1024  # bytes; a credential list of a large project is far below
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LEAKS_ATTRIBUTE = "apiops_leaks"  # set on a response: where it carried a token
 
 
 class GatewayUnreachable(Exception):
-    """The gateway did not answer (DNS, refused connection, TLS, timeout)."""
+    """The gateway did not answer (DNS, refused connection, TLS, connect timeout)."""
 
 
 class UnsafeRequest(Exception):
     """The suite tried to send something that could touch a credential it does not own."""
 
 
+class GatewayMisbehaved(AssertionError):
+    """The gateway answered in a way the suite refuses to go on with; a failure of the test."""
+
+    def __init__(self, message: str, method: str, url: str) -> None:
+        super().__init__(secrets.redact(message))
+        self.method, self.url = method, url
+
+
+class Redirected(GatewayMisbehaved):
+    """A 3xx: the suite never follows one (the target could be anybody's credential)."""
+
+
+class AnswerTooLarge(GatewayMisbehaved):
+    """A body over the size cap."""
+
+
+class NoAnswerInTime(GatewayMisbehaved):
+    """The whole answer did not arrive within the total deadline."""
+
+
+FAILURES: dict[str, type[GatewayMisbehaved]] = {"deadline": NoAnswerInTime, "too-large": AnswerTooLarge}
+
+
+class ReplayedFailure(requests.ConnectionError):
+    """A recorded request that got no usable answer, played back: the session raises what it raised live."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+    def failure(self, method: str, url: str) -> GatewayMisbehaved:
+        return FAILURES.get(self.kind, NoAnswerInTime)(self.message, method, url)
+
+
+def failure_kind(failure: GatewayMisbehaved) -> str:
+    return next((kind for kind, cls in FAILURES.items() if isinstance(failure, cls)), "deadline")
+
+
+# -- the token, put in at send time --------------------------------------------------------------------
+class TokenAtSendTime(AuthBase):
+    """Replaces :data:`PLACEHOLDER` in the Authorization header with the token as the request is prepared.
+
+    ``Bearer <placeholder>`` is the suite's token; ``Basic <placeholder>`` the same token under
+    another scheme (a scenario sends that on purpose). Any other value goes as it is.
+    """
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if PLACEHOLDER in request.headers.get("Authorization", ""):
+            # No local variable: a traceback's locals must never hold the header.
+            request.headers["Authorization"] = request.headers["Authorization"].replace(
+                PLACEHOLDER, self._token.reveal())
+        return request
+
+    def __repr__(self) -> str:
+        return "TokenAtSendTime(<the configured token>)"
+
+
+def _mask_token(response: requests.Response) -> None:
+    """The request handed back (to tests, recordings, reports) carries the placeholder again."""
+    _mask_token_of(response.request)
+
+
+def _mask_token_of(request: requests.PreparedRequest) -> None:
+    value = request.headers.get("Authorization")
+    if value is not None:
+        request.headers["Authorization"] = secrets.redact(value, PLACEHOLDER)
+
+
+# -- the total deadline --------------------------------------------------------------------------------
+_WATCH: contextvars.ContextVar[_Watchdog | None] = contextvars.ContextVar("apiops_watchdog", default=None)
+
+
+class _Watchdog:
+    """Shuts the request's socket when the deadline passes, whatever the socket is waiting for."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired:
+                self._shut()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):  # already closed: nothing left to stop
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        self._token = _WATCH.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _WATCH.reset(self._token)
+
+
+class _WatchedMixin:
+    sock: socket.socket | None
+
+    def getresponse(self) -> Any:
+        watch = _WATCH.get()
+        if watch is not None:
+            watch.attach(self.sock)
+        return super().getresponse()  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_WatchedMixin, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedMixin, HTTPSConnection):
+    pass
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """Pools whose connections hand their socket to the request's watchdog."""
+
+    def get_connection_with_tls_context(self, request: requests.PreparedRequest, verify: bool | str | None,
+                                        proxies: Mapping[str, str] | None = None,
+                                        cert: Any = None) -> urllib3.connectionpool.ConnectionPool:
+        pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        if isinstance(pool, urllib3.HTTPConnectionPool):  # an HTTPSConnectionPool too
+            pool.ConnectionCls = _WatchedHTTPSConnection if pool.scheme == "https" else _WatchedHTTPConnection
+        return pool
+
+
+# -- the guard -------------------------------------------------------------------------------------------
+@dataclass
+class Guard:
+    """What a request may touch: credentials of the run's namespace, in the run's projects."""
+
+    api_path: str  # the API root's path, e.g. "/apiops"
+    namespace: Namespace
+    projects: set[str] = field(default_factory=set)
+
+    def check(self, method: str, url: str) -> None:
+        path = urlsplit(url).path
+        pieces = path.split("/")
+        if any(piece in (".", "..") for piece in pieces):
+            raise UnsafeRequest(f"refusing {method} {path}: a dot segment would be resolved into another path")
+        if method.upper() in READ_METHODS:
+            return
+        rest = path[len(self.api_path):] if path.startswith(self.api_path + "/") else path
+        parts = rest.strip("/").split("/")
+        if len(parts) >= 2 and parts[0] == "projects":
+            self._project(method, unquote(parts[1]))
+        if len(parts) >= 4 and parts[0] == "projects" and parts[2] == "credentials":
+            username = unquote(parts[3])
+            if not self.namespace.owns(username):
+                raise UnsafeRequest(f"refusing {method} of credential {username!r}: not created by this run")
+        elif method.upper() == "DELETE":
+            raise UnsafeRequest(f"refusing DELETE {path}: the suite deletes credentials only")
+
+    def _project(self, method: str, project: str) -> None:
+        # A case variant of a configured project is allowed: it can only hold this run's username
+        # if the gateway wrongly folds case, which is exactly what the case-sensitivity rule probes.
+        if project.lower() not in {name.lower() for name in self.projects} and not self.namespace.owns(project):
+            raise UnsafeRequest(f"refusing {method} in project {project!r}: not a project of this run")
+
+
+# -- the session -------------------------------------------------------------------------------------------
+Observer = Callable[[requests.Response], None]
+
+
+class ContractSession(requests.Session):
+    """A ``requests.Session`` that holds every request to the rules in the module docstring."""
+
+    def __init__(self, token: Secret, guard: Guard, *, deadline: float = 30.0, max_body: int = MAX_BODY,
+                 verify: bool | str = True) -> None:
+        super().__init__()
+        self.trust_env = False  # no .netrc, no user info from the URL, no surprise proxies
+        self.auth = TokenAtSendTime(token)
+        self.verify = verify
+        self.guard = guard
+        self.deadline = deadline
+        self.max_body = max_body
+        self.observers: list[Observer] = []
+        self.failure_observers: list[Callable[[requests.PreparedRequest, GatewayMisbehaved], None]] = []
+        # What a request that got no usable answer raises instead (the judge names the rule it breaks).
+        self.on_failure: Callable[[requests.PreparedRequest, GatewayMisbehaved], BaseException] = \
+            lambda request, failure: failure
+        reads_only = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0,
+                           allowed_methods=frozenset({"GET"}), backoff_factor=0.1)
+        for prefix in ("http://", "https://"):
+            self.mount(prefix, _WatchedAdapter(max_retries=reads_only))
+
+    def __repr__(self) -> str:
+        return "ContractSession()"
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        method, url = str(request.method), str(request.url)
+        self.guard.check(method, url)
+        kwargs["allow_redirects"] = False
+        kwargs["stream"] = True
+        # Per read, no longer than the whole: a silent gateway is given up on as soon as possible.
+        kwargs["timeout"] = (min(10.0, self.deadline), self.deadline)
+        if not kwargs.get("proxies"):  # trust_env is off: take the proxy settings, not .netrc, from the environment
+            kwargs["proxies"] = requests.utils.get_environ_proxies(url)
+        started = time.monotonic()
+        with _Watchdog(self.deadline) as watch:
+            try:
+                response = super().send(request, **kwargs)
+                body = self._read(response, method, url, watch)
+            except ReplayedFailure as replayed:
+                raise self._no_answer(request, replayed.failure(method, url)) from None
+            except requests.RequestException:
+                if watch.fired:
+                    raise self._no_answer(request, NoAnswerInTime(
+                        f"{method} {_shown(url)}: no complete answer within the {self.deadline:g} s deadline "
+                        "(--request-timeout)", method, url)) from None
+                raise
+            except AnswerTooLarge as failure:
+                raise self._no_answer(request, failure) from None
+        elapsed = time.monotonic() - started
+        _settle(response, body, elapsed)
+        if response.is_redirect or 300 <= response.status_code < 400:
+            for observe in list(self.observers):
+                if not getattr(observe, "judges", False):  # recorded, but no answer to judge
+                    observe(response)
+            location = response.headers.get("Location", "(no Location)")
+            raise self.on_failure(request, Redirected(
+                f"{method} {_shown(url)} answered {response.status_code} redirecting to {excerpt(location, 200)}: "
+                "the suite never follows a redirect, and re-sent nothing", method, url))
+        for observe in list(self.observers):
+            observe(response)
+        return response
+
+    def _no_answer(self, request: requests.PreparedRequest, failure: GatewayMisbehaved) -> BaseException:
+        """Tell the failure observers (the recorder), then what to raise (the judge names the rule)."""
+        _mask_token_of(request)
+        for observe in list(self.failure_observers):
+            observe(request, failure)
+        return self.on_failure(request, failure)
+
+    def _read(self, response: requests.Response, method: str, url: str, watch: _Watchdog) -> bytes:
+        raw = response.raw
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            response.close()
+            raise AnswerTooLarge(f"{method} {_shown(url)} answered {response.status_code} with a "
+                                 f"{int(declared):,}-byte body, over the {self.max_body:,}-byte cap", method, url)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in raw.stream(64 * 1024, decode_content=True):
+                size += len(chunk)
+                if size > self.max_body:
+                    response.close()
+                    raise AnswerTooLarge(f"{method} {_shown(url)} answered {response.status_code} with a body "
+                                         f"over the {self.max_body:,}-byte cap (stopped reading after {size:,} "
+                                         "bytes)", method, url)
+                chunks.append(chunk)
+        except urllib3.exceptions.HTTPError as exc:  # a broken body, as requests would have said it
+            raise requests.ConnectionError(f"the answer's body broke off: {type(exc).__name__}") from None
+        if watch.fired:
+            raise requests.ConnectionError("deadline")
+        raw.release_conn()
+        return b"".join(chunks)
+
+
+def _settle(response: requests.Response, body: bytes, elapsed: float) -> None:
+    """Make the answer whole: its body scrubbed of echoed tokens, its time to the last byte."""
+    presented = _presented(response.request.headers.get("Authorization"))
+    leaks: list[str] = []
+    text = body.decode("utf-8", "surrogateescape")
+    if secrets.find(text, presented):
+        leaks.append("body")
+        body = secrets.redact(text, PLACEHOLDER, presented).encode("utf-8", "surrogateescape")
+    headers = urllib3.HTTPHeaderDict()
+    for name, value in response.raw.headers.items():
+        if name.lower() in ("content-encoding", "content-length", "transfer-encoding"):
+            continue  # the body below is decoded and whole
+        if secrets.find(value, presented):
+            leaks.append(f"header {name}")
+            value = secrets.redact(value, PLACEHOLDER, presented)
+        headers.add(name, value)
+    headers["Content-Length"] = str(len(body))
+    version = getattr(response.raw, "version", 11)
+    # The answer as read, for whoever reads the response next (requests, schemathesis): a body
+    # already decoded and scrubbed, headers scrubbed, nothing left on the socket.
+    response.raw = urllib3.HTTPResponse(body=io.BytesIO(body), headers=headers, status=response.status_code,
+                                        version=version, reason=response.reason, preload_content=False,
+                                        decode_content=False, request_url=response.url)
+    response.headers = CaseInsensitiveDict(headers)
+    response.content  # noqa: B018  (reads the body into the response, from memory)
+    response.elapsed = timedelta(seconds=elapsed)
+    setattr(response, LEAKS_ATTRIBUTE, leaks)
+    _mask_token(response)
+
+
+def leaks(response: requests.Response) -> list[str]:
+    """Where the answer carried a token (``body``, ``header X``), as found when it arrived."""
+    return list(getattr(response, LEAKS_ATTRIBUTE, []))
+
+
+def _presented(authorization: str | None) -> list[str]:
+    """The credential a request presented, when long enough to be a token (a generated ``Bearer a`` is not)."""
+    credential = (authorization or "").partition(" ")[2].strip()
+    return [credential] if len(credential) >= 16 and credential != PLACEHOLDER else []
+
+
+def _shown(url: str) -> str:
+    return secrets.redact(url)
+
+
+# -- the client ------------------------------------------------------------------------------------------
 class _Default:
     def __repr__(self) -> str:
         return "<the configured token>"
@@ -39,12 +396,17 @@ class _Default:
 
 TOKEN = _Default()  # ``auth=TOKEN``: send ``Bearer <configured token>``
 Auth = _Default | str | None
-
-_CREDENTIAL_PATH = re.compile(r"^/projects/(?P<project>[^/]+)/credentials/(?P<username>[^/]+)/")
+BEARER = f"Bearer {PLACEHOLDER}"
 
 
 def segment(value: str) -> str:
-    """Percent-encode one path segment; ``/`` included, so a name is always one segment."""
+    """Percent-encode one path segment; ``/`` included, so a name is always one segment.
+
+    A name of ``.`` or ``..`` cannot be sent: ``requests`` decodes ``%2E`` back into a dot segment,
+    which the server resolves into another path.
+    """
+    if value in (".", ".."):
+        raise UnsafeRequest(f"a name of {value!r} cannot be sent as a path segment: it would be resolved away")
     return quote(value, safe="")
 
 
@@ -58,20 +420,16 @@ class ApiClient:
         projects: Iterable[str] = (),
         timeout: float = 30.0,
         verify: bool | str = True,
-        session: requests.Session | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self._token = token
         self.namespace = namespace
-        # Projects a DELETE may name besides invented ones: the configured and the other project.
-        self.projects = set(projects)
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.session.verify = verify
-        reads_only = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0,
-                           allowed_methods=frozenset({"GET"}), backoff_factor=0.1)
-        self.session.mount("http://", HTTPAdapter(max_retries=reads_only))
-        self.session.mount("https://", HTTPAdapter(max_retries=reads_only))
+        guard = Guard(urlsplit(self.api_url).path, namespace, set(projects))
+        self.session = ContractSession(token, guard, deadline=timeout, max_body=max_body, verify=verify)
+
+    @property
+    def projects(self) -> set[str]:
+        return self.session.guard.projects
 
     def __repr__(self) -> str:
         return f"ApiClient({self.api_url!r})"
@@ -87,36 +445,21 @@ class ApiClient:
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """Send ``method`` to ``{api_url}{path}``; ``path`` is already percent-encoded."""
-        if method.upper() == "DELETE":
-            self._guard_delete(path)
         sent = dict(headers or {})
         if isinstance(auth, _Default):
-            sent["Authorization"] = f"Bearer {self._token.reveal()}"
+            sent["Authorization"] = BEARER
         elif auth is not None:
             sent["Authorization"] = auth
-        url = self.api_url + path
+        return self.send(method=method, url=self.api_url + path, json=json, headers=sent)
+
+    def send(self, **request: Any) -> requests.Response:
+        """Send a request given as ``requests`` arguments (e.g. a schemathesis case's transport kwargs)."""
+        method, url = str(request.get("method", "GET")), str(request.get("url", ""))
         try:
-            response = self.session.request(method, url, json=json, headers=sent, timeout=self.timeout,
-                                            allow_redirects=False)
+            return self.session.request(**request)
         except requests.RequestException as exc:
             # ``from None``: the chained urllib3 traceback says nothing more, and is long.
-            raise GatewayUnreachable(redact(f"{method} {url}: {_reason(exc)}")) from None
-        _mask_token(response)
-        return response
-
-    def _guard_delete(self, path: str) -> None:
-        match = _CREDENTIAL_PATH.match(path)
-        if not match:
-            raise UnsafeRequest(f"refusing DELETE {path}: the suite deletes credentials only")
-        project = unquote(match["project"])
-        username = unquote(match["username"])
-        if not self.namespace.owns(username):
-            raise UnsafeRequest(f"refusing DELETE of credential {username!r}: not created by this run")
-        # A case variant of a configured project is allowed: it can only hold this run's username
-        # if the gateway wrongly folds case, which is exactly what the case-sensitivity rule probes.
-        known = {name.lower() for name in self.projects}
-        if project.lower() not in known and not self.namespace.owns(project):
-            raise UnsafeRequest(f"refusing DELETE in project {project!r}: not a project of this run")
+            raise GatewayUnreachable(f"{method} {_shown(url)}: {_reason(exc, url)}") from None
 
     # -- the endpoint under contract ----------------------------------------------------------
     def delete_credential(self, project: str, username: str, *, auth: Auth = TOKEN) -> requests.Response:
@@ -134,11 +477,17 @@ class ApiClient:
     def list_credentials(self, project: str, *, auth: Auth = TOKEN) -> requests.Response:
         return self.request("GET", f"/projects/{segment(project)}/credentials/", auth=auth)
 
+    def api_proxies(self, project: str) -> requests.Response:
+        return self.request("GET", f"/projects/{segment(project)}/apiProxies/")  # list-api-proxies.md
+
+    def api_proxy_groups(self, project: str) -> requests.Response:
+        return self.request("GET", f"/projects/{segment(project)}/apiProxyGroups/")  # list-api-proxy-groups.md
+
     def create_credential(self, project: str, username: str, **fields: Any) -> requests.Response:
         body = {
             "email": "contract-suite@example.com",
             "fullName": "Contract Suite",
-            "description": "created by the delete-credential contract suite; safe to delete",
+            "description": f"{CREATED_BY}{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; safe to delete",
             "username": username,
             "password": "Contract-Suite-Password-1!",
             "roleNameList": [],
@@ -160,19 +509,13 @@ class ApiClient:
 
     # -- conveniences built on the above ------------------------------------------------------
     def usernames(self, project: str) -> list[str]:
-        response = self.list_credentials(project)
-        expect(response, 200, "list credentials")
-        return [item["username"] for item in response.json()["resultList"]]
+        return [item["username"] for item in result_list(self.list_credentials(project), "list credentials")]
 
     def environment_names(self, project: str) -> list[str]:
-        response = self.environments(project)
-        expect(response, 200, "environments by project")
-        return [item["name"] for item in response.json()["resultList"]]
+        return [item["name"] for item in result_list(self.environments(project), "environments by project")]
 
     def project_names(self) -> list[str]:
-        response = self.list_projects()
-        expect(response, 200, "list projects")
-        return [item["name"] for item in response.json()["resultList"]]
+        return [item["name"] for item in result_list(self.list_projects(), "list projects")]
 
 
 def credential_path(project: str, username: str) -> str:
@@ -183,29 +526,55 @@ class UnexpectedResponse(AssertionError):
     """A supporting call (not the one under test) did not do what the suite needs from it."""
 
 
+def describe(response: requests.Response) -> str:
+    """``METHOD URL answered STATUS: <first bytes>`` (or that it is not JSON): what a failure must name."""
+    body = response.text
+    kind = "" if _is_json(response) else (" (not JSON)" if body.strip() else " (no body)")
+    shown = f": {excerpt(body, 200)}" if body.strip() else ""
+    return f"{response.request.method} {_shown(str(response.url))} answered {response.status_code}{kind}{shown}"
+
+
+def _is_json(response: requests.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
 def expect(response: requests.Response, status: int, what: str) -> requests.Response:
     if response.status_code != status:
-        raise UnexpectedResponse(
-            f"{what}: expected {status}, got {response.status_code} from "
-            f"{response.request.method} {response.url}: {redact(response.text[:300])}"
-        )
+        raise UnexpectedResponse(f"{what}: expected {status}, but {describe(response)}")
     return response
 
 
-def _mask_token(response: requests.Response) -> None:
-    """The request handed back (to tests, recordings, reports) carries a placeholder, not the token."""
-    value = response.request.headers.get("Authorization")
-    if value is not None:
-        response.request.headers["Authorization"] = redact(value, PLACEHOLDER)
-    for earlier in response.history:
-        _mask_token(earlier)
+def json_object(response: requests.Response, what: str) -> dict[str, Any]:
+    """The body as a JSON object, or a failure that says what came instead."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise UnexpectedResponse(f"{what}: expected a JSON object, but {describe(response)}") from None
+    if not isinstance(body, dict):
+        raise UnexpectedResponse(f"{what}: expected a JSON object, but {describe(response)}")
+    return body
 
 
-def _reason(exc: requests.RequestException) -> str:
+def result_list(response: requests.Response, what: str) -> list[dict[str, Any]]:
+    expect(response, 200, what)
+    items = json_object(response, what).get("resultList")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise UnexpectedResponse(f"{what}: expected a resultList of objects, but {describe(response)}")
+    return items
+
+
+def _reason(exc: requests.RequestException, url: str) -> str:
+    if isinstance(exc, requests.exceptions.SSLError):
+        text = str(exc).lower()
+        if "wrong version number" in text or "record layer" in text or "unknown protocol" in text:
+            return "the server does not speak TLS: is it plain http:// rather than https://?"
+        return "TLS verification failed (set REQUESTS_CA_BUNDLE to your CA bundle)"
     if isinstance(exc, requests.Timeout):
         return "no answer within the timeout"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS verification failed (set REQUESTS_CA_BUNDLE to your CA bundle)"
     if "by Responses" in str(exc):  # replaying a recording: say what it expected instead
         lines = [line.strip() for line in str(exc).splitlines() if "doesn't match" in line or "- " in line]
         return "not in the recording: " + (lines[0] if lines else "no more recorded exchanges")

@@ -13,16 +13,24 @@ import os
 import re
 import secrets
 
+from contracts.settings import SettingsError
+
 PREFIX = "apiops-ct-"
-_RUN_ID = re.compile(r"^[a-z0-9]{6,16}$")
+_RUN_ID = re.compile(r"^[a-z0-9]{6,24}$")
+
+
+def check_run_id(run_id: str, source: str = "the run id") -> str:
+    """A run id is 6-24 lowercase letters and digits: one unambiguous piece of every name the run makes."""
+    if not _RUN_ID.match(run_id):
+        raise SettingsError(f"{source} must be 6-24 lowercase letters or digits (e.g. gh<run>r<attempt>), "
+                            f"got {run_id!r}")
+    return run_id
 
 
 def new_run_id() -> str:
     """A fresh run id, or the one in APIOPS_RUN_ID (so a CI job can name its own)."""
-    run_id = os.environ.get("APIOPS_RUN_ID") or secrets.token_hex(4)
-    if not _RUN_ID.match(run_id):
-        raise ValueError(f"APIOPS_RUN_ID must be 6-16 lowercase letters or digits, got {run_id!r}")
-    return run_id
+    given = os.environ.get("APIOPS_RUN_ID")
+    return check_run_id(given, "APIOPS_RUN_ID") if given is not None else secrets.token_hex(4)
 
 
 class Namespace:

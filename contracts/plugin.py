@@ -1,7 +1,11 @@
-"""The pytest plugin: options, the session's target, fixtures, preflight and secret hygiene.
+"""The pytest plugin (entry point ``apiops``): options, the session's target, fixtures, rules, hygiene.
 
-Wired by the root ``conftest.py``. A session opens its target only when a collected test asks
-for one, so the project's own tests (``tests/``) never start a gateway or run a preflight.
+A session opens its target only when a collected test asks for one, so the project's own tests
+(``tests/``) never start a gateway or run a preflight. Per test, the plugin keeps a
+:class:`~contracts.judge.Ledger` of the rules the judge saw, attributes a failure to its rule (the
+failure message begins with the rule's id, statement and public address), turns a failure of a
+waived rule into a known deviation, and hands the record to the conformance report. At the end it
+cleans up what the run created, lists what it could not, and writes the reports.
 """
 
 from __future__ import annotations
@@ -10,28 +14,77 @@ import contextlib
 import dataclasses
 import logging
 import os
+import random
 import signal
 import tempfile
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from contracts import drift, recording
+from contracts import cleanup, deviations, drift, profiles, recording, report, rules
 from contracts import settings as settings_module
-from contracts.client import ApiClient, GatewayUnreachable
+from contracts.client import ApiClient, GatewayUnreachable, UnexpectedResponse, UnsafeRequest, describe
+from contracts.judge import Judge, Ledger, RuleViolation, recording_into
 from contracts.naming import Namespace
-from contracts.properties import configure_hypothesis
+from contracts.report import TestRecord
 from contracts.secrets import redact
 from contracts.spec import Contract, SpecError, load, spec_path
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 
-TARGET_KEY = pytest.StashKey[Target]()
-CREATED_KEY = pytest.StashKey[dict[str, str]]()  # username -> project, for end-of-session clean-up
-DRIFT_KEY = pytest.StashKey[str]()  # the drift report of a --baseline run
+EXIT_USAGE = pytest.ExitCode.USAGE_ERROR
+RULES_PROPERTY = "apiops_rules"  # the user property that carries a test's record (xdist, JUnit)
 
 
+@dataclass(eq=False)  # registered as a plugin: hashed by identity
+class Run:
+    """What the session knows beyond pytest's own state."""
+
+    target: Target | None = None
+    judge: Judge | None = None
+    registry: cleanup.Registry = field(default_factory=cleanup.Registry)
+    deviations: deviations.Deviations = deviations.NONE
+    kinds: tuple[str, ...] = rules.KINDS
+    records: dict[str, report.TestRecord] = field(default_factory=dict)
+    leftovers: list[cleanup.Leftover] = field(default_factory=list)
+    drift_text: str = ""
+    problems: list[str] = field(default_factory=list)  # what fails the run beyond failed tests
+    written: list[str] = field(default_factory=list)
+    results: list[report.RuleResult] = field(default_factory=list)
+
+    # Hooks without a config argument, on the object registered as a plugin of its own.
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Every test's record, also from xdist workers (it travels in ``user_properties``)."""
+        for name, value in report.user_properties:
+            if name == RULES_PROPERTY:
+                record = TestRecord.from_json(str(value))
+                self.records[record.nodeid] = record
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist controller: what a worker left behind, and the drift it saw."""
+        output = getattr(node, "workeroutput", {}).get("apiops", {})
+        self.leftovers += [cleanup.Leftover(**item) for item in output.get("leftovers", [])]
+        if output.get("drift"):
+            self.drift_text = output["drift"]
+
+
+RUN = pytest.StashKey[Run]()
+SEED_KEY = pytest.StashKey[int]()
+
+
+def _run(config: pytest.Config) -> Run:
+    return config.stash[RUN]
+
+
+def running_target(config: pytest.Config) -> Target | None:
+    """The session's target, once opened."""
+    return _run(config).target if RUN in config.stash else None
+
+
+# -- configuration -----------------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     settings_module.add_options(parser)
 
@@ -41,48 +94,124 @@ def pytest_configure(config: pytest.Config) -> None:
     # Before pytest-base-url fills the option from its ini value: CLI > env > ini.
     if not config.getoption("base_url", default=None) and os.environ.get("APIOPS_BASE_URL"):
         config.option.base_url = os.environ["APIOPS_BASE_URL"]
-    config.addinivalue_line("markers", "contract(rule): the rule of the docs a test verifies")
-    config.stash[CREATED_KEY] = {}
-    configure_hypothesis(config)  # before hypothesis' own pytest_configure loads --hypothesis-profile
+    config.addinivalue_line("markers", "rule(*ids): the rules of contracts/rules.py a test verifies")
+    config.stash[RUN] = Run()
+    config.pluginmanager.register(config.stash[RUN], "apiops-run")
+    _configure_hypothesis(config)
     _redact_log_records()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    target = config.getoption("apiops_target") or os.environ.get("APIOPS_TARGET") or "(default)"
-    return f"apiops target: {target}; contract: {spec_path()}"
+def _configure_hypothesis(config: pytest.Config) -> None:
+    """Before hypothesis' own pytest_configure loads --hypothesis-profile, so a wrong name is one line."""
+    profiles.configure(config)
 
 
-def _uses_target(items: list[pytest.Item]) -> bool:
-    return any("target" in getattr(item, "fixturenames", ()) for item in items)
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    try:
+        resolved = settings_module.resolve(config)
+    except settings_module.SettingsError as exc:
+        return [f"apiops: {exc}"]
+    sources = resolved.sources or {}
+    lines = [f"apiops target: {resolved.target} (from {sources.get('apiops_target', 'default')}); "
+             f"contract: {spec_path()}"]
+    if resolved.deviations:
+        lines.append(f"apiops deviations: {resolved.deviations}")
+    if tuple(resolved.kinds) != rules.KINDS:
+        lines.append(f"apiops rules: {', '.join(resolved.kinds)} only")
+    return lines
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every contract test declares known rules; ``--rules`` keeps the tests of the chosen classes."""
+    suite = [item for item in items if "target" in getattr(item, "fixturenames", ())]
+    if not suite:
+        return
+    for item in suite:
+        ids = [rule_id for marker in item.iter_markers("rule") for rule_id in marker.args]
+        if not ids:
+            raise pytest.UsageError(f"{item.nodeid} declares no rule: mark it @pytest.mark.rule(<rule id>)")
+        unknown = [rule_id for rule_id in ids if rule_id not in rules.RULES]
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid} declares an unknown rule {unknown[0]!r} (contracts/rules.py)")
+    try:
+        chosen = settings_module.kinds(_raw_rules(config))
+    except settings_module.SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if tuple(chosen) == rules.KINDS:
+        return
+    deselected = [item for item in suite if not any(rules.RULES[rule_id].kind in chosen for rule_id in _declared(item))]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
+
+
+def _raw_rules(config: pytest.Config) -> str:
+    return str(config.getoption("apiops_rules", default=None) or os.environ.get("APIOPS_RULES")
+               or config.getini("apiops_rules") or ",".join(rules.KINDS))
+
+
+def _declared(item: pytest.Item) -> list[str]:
+    return [rule_id for marker in item.iter_markers("rule") for rule_id in marker.args]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    config = session.config
-    if not _uses_target(session.items) or config.option.collectonly:
-        return
-    _open(config)
+    if config_uses_target(session) and not session.config.option.collectonly:
+        _open(session.config)
+
+
+def config_uses_target(session: pytest.Session) -> bool:
+    return any("target" in getattr(item, "fixturenames", ()) for item in session.items)
 
 
 def _open(config: pytest.Config) -> Target:
-    if TARGET_KEY in config.stash:
-        return config.stash[TARGET_KEY]
+    run = _run(config)
+    if run.target is not None:
+        return run.target
     try:
-        load()  # an invalid contract is one clear error, before anything is sent
+        contract = load()  # an invalid contract is one clear error, before anything is sent
         resolved = _with_baseline(settings_module.resolve(config))
+        run.deviations = deviations.load(resolved.deviations)
+        run.kinds = resolved.kinds
         target = open_target(resolved)
-    except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError) as exc:
-        pytest.exit(f"apiops: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-    config.stash[TARGET_KEY] = target
+    except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError,
+            deviations.DeviationsError) as exc:
+        pytest.exit(f"apiops: {redact(str(exc))}", returncode=EXIT_USAGE)
+    run.target = target
     try:
         preflight(target)
     except PreflightError as exc:
         target.close()
-        del config.stash[TARGET_KEY]
-        pytest.exit(f"apiops: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+        run.target = None
+        pytest.exit(f"apiops: {redact(str(exc))}", returncode=EXIT_USAGE)
+    kinds = set(run.kinds)
+    judge = Judge(contract, target.settings.max_response_time,
+                  waived=lambda rule_id: run.deviations.waived(rule_id) or rules.RULES[rule_id].kind not in kinds,
+                  api_path=_api_path(target.api_url))
+    run.judge = judge
+    session = target.client.session
+    if target.kind == "stub":
+        session.observers.append(recording.restore_elapsed)  # first: the recorded time is the answer's time
+    session.observers += [run.registry.observe, judge]
+    session.on_failure = judge.translate
     if target.settings.record:
         recording.write_meta(target.recordings, recording_meta(target))
+    _say(config, f"apiops: {target.describe()}")
+    for earlier in target.earlier:
+        _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
     _stop_cleanly_on_sigterm()
     return target
+
+
+def _api_path(api_url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(api_url).path
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(config, "workerinput"):
+        reporter.write_line(redact(line))
 
 
 def _with_baseline(resolved: settings_module.Settings) -> settings_module.Settings:
@@ -97,41 +226,6 @@ def _with_baseline(resolved: settings_module.Settings) -> settings_module.Settin
     return dataclasses.replace(resolved, record=True, recordings=tempfile.mkdtemp(prefix="apiops-run-"))
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    target = session.config.stash.get(TARGET_KEY, None)
-    if target is None:
-        return
-    try:
-        if target.kind != "stub":  # a replay created nothing real
-            _clean_up(target, session.config.stash[CREATED_KEY])
-    finally:
-        target.close()
-    if target.settings.baseline:
-        text, breaking = drift.summarise_for_terminal(
-            Path(target.settings.baseline), target.recordings, selected={item.nodeid for item in session.items}
-        )
-        session.config.stash[DRIFT_KEY] = text
-        if breaking and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    text = config.stash.get(DRIFT_KEY, None)
-    if text:
-        terminalreporter.section("drift against the baseline")
-        terminalreporter.write_line(text)
-
-
-def _clean_up(target: Target, created: dict[str, str]) -> None:
-    """Delete what this run created and still exists: the last line of defence after a crash."""
-    for username, project in list(created.items()):
-        try:
-            target.client.delete_credential(project, username)
-        except GatewayUnreachable:
-            break
-        created.pop(username, None)
-
-
 def _stop_cleanly_on_sigterm() -> None:
     # CI cancels a job with SIGTERM: turn it into KeyboardInterrupt so that fixtures tear down and
     # the session's clean-up runs, as on Ctrl-C.
@@ -143,20 +237,140 @@ def _stop_cleanly_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
-# -- secret hygiene -------------------------------------------------------------------------------
+# -- per test: the ledger, the rule of a failure, deviations ---------------------------------------------
+LEDGER = pytest.StashKey[Ledger]()
+OUTCOMES = pytest.StashKey[list[pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    if "target" not in getattr(item, "fixturenames", ()):
+        return (yield)
+    ledger = Ledger(item.nodeid, [rules.RULES[rule_id] for rule_id in _declared(item) if rule_id in rules.RULES])
+    item.stash[LEDGER] = ledger
+    with recording_into(ledger):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    result = yield
+    ledger = item.stash.get(LEDGER, None)
+    if ledger is not None:
+        ledger.raise_deferred()  # what the judge found and the test did not look at; the time budget
+    return result
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Scrub the token from failure text and captured output before any reporter sees them."""
-    report: pytest.TestReport = yield
-    if report.longrepr is not None:
-        text = str(report.longrepr)
+    report_: pytest.TestReport = yield
+    ledger = item.stash.get(LEDGER, None)
+    if ledger is not None:
+        _attribute(item, call, report_, ledger)
+    _scrub(report_)
+    return report_
+
+
+def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger) -> None:
+    """Name the rule a failure breaks, turn a waived one into a deviation, and leave the test's record."""
+    run = _run(item.config)
+    if rep.failed and call.excinfo is not None:
+        rule = _rule_of(call.excinfo.value, ledger)
+        detail = call.excinfo.value.detail if isinstance(call.excinfo.value, RuleViolation) \
+            else _first_line(call.excinfo.exconly())
+        if rule is not None:
+            if run.deviations.waived(rule.id):
+                ledger.deviate(rule, detail)
+                rep.outcome = "skipped"
+                rep.wasxfail = f"deviation {rule.id}: {detail}"  # reported like an xfail
+            else:
+                ledger.failed.setdefault(rule.id, detail)
+                _headline(rep, rule, detail)
+    outcomes = item.stash.setdefault(OUTCOMES, [])
+    outcomes.append(rep)
+    if rep.when == "teardown":  # the test's record, once all its phases are known
+        rep.user_properties.append((RULES_PROPERTY, _record(item, outcomes, ledger).to_json()))
+
+
+
+def _rule_of(exc: BaseException, ledger: Ledger) -> rules.Rule | None:
+    """The rule a failure breaks: named by it, by its schemathesis check, else the test's first declared rule.
+
+    None for a failure that says nothing about the gateway's rules (it could not be reached, or the
+    suite refused to send something).
+    """
+    if isinstance(exc, RuleViolation):
+        return exc.rule
+    if isinstance(exc, (GatewayUnreachable, UnsafeRequest)):
+        return None
+    group = getattr(exc, "exceptions", None)  # a schemathesis FailureGroup: each failure names its check
+    if group:
+        for failure in group:
+            if isinstance(failure, RuleViolation):
+                return failure.rule
+            if id(failure) in ledger.failure_rules:
+                return ledger.failure_rules[id(failure)]
+        return rules.DOCUMENTED
+    return ledger.declared[0] if ledger.declared else None
+
+
+def _first_line(text: str) -> str:
+    return redact(text.strip().splitlines()[0] if text.strip() else text)
+
+
+def _headline(rep: pytest.TestReport, rule: rules.Rule, detail: str) -> None:
+    """The failure's one-line form (``--tb=line``, ``-rf``, JUnit ``message``) begins with the rule."""
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    if crash is not None and hasattr(crash, "message"):
+        crash.message = f"{rule.headline()}: {detail}"
+    rep.sections.append(("rule", f"{rule.headline()}\n{detail}"))
+
+
+def _record(item: pytest.Item, phases: list[pytest.TestReport], ledger: Ledger) -> report.TestRecord:
+    """What the test as a whole (setup, call, teardown) says of its rules."""
+    failed = [rep for rep in phases if rep.failed]
+    skipped = [rep for rep in phases if rep.skipped and not hasattr(rep, "wasxfail")]
+    message = ""
+    if failed:
+        outcome = "failed"
+        if not ledger.failed:
+            message = _first_line(str(failed[0].longrepr))
+    elif any(hasattr(rep, "wasxfail") for rep in phases):
+        outcome = "deviation"
+    elif skipped:
+        outcome = "skipped"
+        longrepr = skipped[0].longrepr
+        message = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    else:
+        outcome = "passed"
+    return report.TestRecord(item.nodeid, outcome, [rule.id for rule in ledger.declared], sorted(ledger.held),
+                             dict(ledger.failed), dict(ledger.deviations), redact(message))
+
+
+# -- secret hygiene -------------------------------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo[Any],
+                              report: pytest.TestReport) -> Generator[None, None, None]:
+    """After every other plugin rebuilt the failure (schemathesis does, from the raw exception): scrub it."""
+    result = yield
+    _scrub(report)
+    ledger = node.stash.get(LEDGER, None) if isinstance(node, pytest.Item) else None
+    if ledger is not None and isinstance(report.longrepr, str) and ledger.failed:
+        rule_id = next(iter(ledger.failed))
+        report.longrepr = f"{rules.RULES[rule_id].headline()}\n\n{report.longrepr}"
+    return result
+
+
+def _scrub(report_: pytest.TestReport) -> None:
+    """The token, in any encoding, out of the failure text and the captured output."""
+    if report_.longrepr is not None:
+        text = str(report_.longrepr)
         cleaned = redact(text)
         if cleaned != text:
-            report.longrepr = cleaned
-    report.sections = [(name, redact(content)) for name, content in report.sections]
-    return report
+            report_.longrepr = cleaned
+    report_.sections = [(name, redact(content)) for name, content in report_.sections]
 
 
 def _redact_log_records() -> None:
@@ -179,7 +393,89 @@ def _redact_log_records() -> None:
     logging.setLogRecordFactory(make)
 
 
-# -- fixtures -------------------------------------------------------------------------------------
+# -- the end of the session --------------------------------------------------------------------------------------
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    run = _run(config)
+    target = run.target
+    if target is not None:
+        try:
+            if target.kind != "stub":  # a replay created nothing real
+                assert run.judge is not None
+                with run.judge.aside():
+                    run.leftovers = cleanup.clean_up(target.client, run.registry)
+        finally:
+            target.close()
+        if target.settings.baseline:
+            text, breaking = drift.summarise_for_terminal(
+                Path(target.settings.baseline), target.recordings, selected={item.nodeid for item in session.items})
+            run.drift_text = text
+            if breaking:
+                run.problems.append("breaking drift against the baseline (see above)")
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports
+        workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
+                                  "drift": run.drift_text}
+        return
+    if run.leftovers:
+        run.problems.append(f"{len(run.leftovers)} credential(s) left behind (see above)")
+    if run.target is not None or run.records:
+        _write_reports(config, run)
+    if run.problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _write_reports(config: pytest.Config, run: Run) -> None:
+    try:
+        resolved = settings_module.resolve(config)
+    except settings_module.SettingsError:
+        return
+    results = report.build(run.records.values(), run.deviations, run.kinds)
+    run.problems += report.run_problems(results, run.deviations)
+    target = run.target
+    meta = target.meta if target is not None else {}
+    run_info = {
+        "target": resolved.target,
+        "gateway": meta.get("gateway") or ("reference gateway" if resolved.target == "local" else
+                                           os.environ.get("APIOPS_GATEWAY_NAME", "live gateway")),
+        "gateway_version": meta.get("gateway_version") or os.environ.get("APIOPS_GATEWAY_VERSION"),
+        "base_url": target.api_url if target is not None else None,
+        "project": target.project if target is not None else resolved.project,
+        "date": date.today().isoformat(),
+        "run_id": target.namespace.run_id if target is not None else None,
+    }
+    extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers]}
+    notes = [*run.problems]
+    if resolved.report or resolved.report_json or os.environ.get("GITHUB_STEP_SUMMARY"):
+        run.written = report.write(results, run_info, markdown=resolved.report, json_path=resolved.report_json,
+                                   notes=notes, extra=extra)
+    run.results = results
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    run = _run(config)
+    if run.drift_text:
+        terminalreporter.section("drift against the baseline")
+        terminalreporter.write_line(redact(run.drift_text))
+    noteworthy = [result for result in run.results if result.outcome in ("deviation", "fixed-deviation")]
+    if noteworthy or run.deviations.expired():
+        terminalreporter.section("known deviations")
+        for result in noteworthy:
+            terminalreporter.write_line(redact(f"{result.outcome}: {result.rule.id}: {result.message}"))
+        for waiver in run.deviations.expired():
+            terminalreporter.write_line(f"expired: {waiver.rule.id} (until {waiver.until})")
+    if run.leftovers:
+        terminalreporter.section("credentials left behind")
+        for leftover in run.leftovers:
+            terminalreporter.write_line(redact(f"{leftover.line()}"))
+        run_id = run.target.namespace.run_id if run.target is not None else "<run id>"
+        terminalreporter.write_line(f"remove them with: python -m contracts.cleanup --run-id {run_id} "
+                                    "--base-url <manager url> --project <project> --yes")
+    for path in run.written:
+        terminalreporter.write_line(f"apiops: conformance report written to {path}")
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> Target:
     """The gateway under test, opened (and preflighted) once per session."""
@@ -196,6 +492,14 @@ def contract() -> Contract:
     return load()
 
 
+@pytest.fixture(scope="session")
+def judge(target: Target, pytestconfig: pytest.Config) -> Judge:
+    """The one judge (contracts/judge.py), already watching every answer of the client's session."""
+    found = _run(pytestconfig).judge
+    assert found is not None
+    return found
+
+
 @pytest.fixture(autouse=True)
 def recorded_exchanges(request: pytest.FixtureRequest) -> Iterator[recording.Recording | None]:
     """Per test: replay its recording (stub), or record its exchanges (--record), or stay out."""
@@ -204,31 +508,51 @@ def recorded_exchanges(request: pytest.FixtureRequest) -> Iterator[recording.Rec
         return
     target: Target = request.getfixturevalue("target")
     nodeid = request.node.nodeid
+    observers = target.client.session.observers
     if target.kind == "stub":
         try:
             recorded = recording.read(target.recordings, nodeid)
         except recording.RecordingError as exc:
             # An error, never a skip: an unrecorded scenario is an unchecked rule.
             pytest.fail(str(exc), pytrace=False)
-        hooks = target.client.session.hooks["response"]
-        hooks.append(recording.restore_elapsed)
-        try:
-            with recording.replay(recorded, target.api_url):
-                yield recorded
-        finally:
-            hooks.remove(recording.restore_elapsed)
+        with recording.replay(recorded, target.api_url) as mock:
+            yield recorded
+            # After the test's own fixtures tore down (its clean-up is part of its recording).
+            left = recording.unfired(mock)
+        if left:
+            raise UnexpectedResponse(f"the recording holds exchanges this test did not make: {left[0]}"
+                                     + (f" (and {len(left) - 1} more)" if len(left) > 1 else "")
+                                     + " — a recording of another run of the test? re-record it")
     elif target.settings.record:
         recorder = recording.Recorder(target.api_url)
-        hooks = target.client.session.hooks["response"]
-        hooks.append(recorder)
+        observers.insert(0, recorder)  # before the judge: a failing answer is recorded too
+        target.client.session.failure_observers.append(recorder.failed)
         try:
             yield None
         finally:
-            hooks.remove(recorder)
+            observers.remove(recorder)
+            target.client.session.failure_observers.remove(recorder.failed)
             root = target.namespace.scoped(nodeid).root
             recording.write(target.recordings, recording.Recording(nodeid, root, recorder.interactions))
     else:
         yield None
+
+
+@pytest.fixture(scope="session")
+def property_seed(pytestconfig: pytest.Config) -> int | None:
+    """The seed of this session's generated cases; None under a derandomized profile (``ci``).
+
+    ``--hypothesis-seed`` sets it, so the seed a failure report names replays that failure; without
+    it each session draws a fresh one. A derandomized profile generates the same cases every run.
+    """
+    import hypothesis
+
+    if getattr(hypothesis.settings.default, "derandomize", False):
+        return None
+    given = pytestconfig.getoption("hypothesis_seed", default=None)
+    seed = profiles.seed_of(given) if given is not None else random.getrandbits(32)
+    pytestconfig.stash[SEED_KEY] = seed  # named in the hint that replays a failure
+    return seed
 
 
 @pytest.fixture
@@ -261,31 +585,38 @@ def other_project(target: Target) -> str:
     return other
 
 
+Create = Callable[..., str]
+
+
 @pytest.fixture
-def credential(
-    target: Target, namespace: Namespace, pytestconfig: pytest.Config
-) -> Iterator[Callable[..., str]]:
+def credential(target: Target, namespace: Namespace, pytestconfig: pytest.Config) -> Iterator[Create]:
     """Create a throwaway credential in the project; whatever survives the test is deleted after it.
 
-    create-credential.md: usernames are unique across all credentials, so a name under the run's
-    reserved prefix can only ever be one of ours.
+    create-credential.md: usernames are unique across all credentials, so a create that answers 200
+    made a credential nobody else had; only then is it registered for clean-up. A create that
+    answers "already exists" means the run's namespace is not its alone: the run stops, and nothing
+    of that name is deleted.
     """
-    created = pytestconfig.stash[CREATED_KEY]
+    run = _run(pytestconfig)
     mine: list[str] = []
 
     def create(label: str = "cred", *, username: str | None = None, **fields: Any) -> str:
         name = username or namespace.name(label)
         assert namespace.owns(name), f"{name!r} is outside the run's namespace"
-        created[name] = target.project  # before the call: an interrupted create is cleaned up too
-        mine.append(name)
         response = target.client.create_credential(target.project, name, **fields)
-        if response.status_code != 200:
-            pytest.fail(f"set-up: creating credential {name!r} answered {response.status_code}: "
-                        f"{redact(response.text[:200])}", pytrace=False)
-        return name
+        if response.status_code == 200:
+            run.registry.created(target.project, name)
+            mine.append(name)
+            return name
+        if "already" in response.text.lower():
+            pytest.exit(f"apiops: creating {name!r} answered that it already exists: the namespace "
+                        f"{namespace.root!r} is not this run's alone (a reused APIOPS_RUN_ID?); nothing of it is "
+                        "deleted", returncode=EXIT_USAGE)
+        pytest.fail(f"set-up: creating credential {name!r}: {describe(response)}", pytrace=False)
 
     yield create
-    for name in mine:
-        response = target.client.delete_credential(target.project, name)
-        if response.status_code in (200, 400):  # deleted now, or already gone
-            created.pop(name, None)
+    assert run.judge is not None
+    with run.judge.aside():
+        for name in mine:  # one a test saw deleted is not deleted again; one that fails stays registered
+            if name in run.registry.alive and cleanup.delete_checked(target.client, target.project, name) is None:
+                run.registry.alive.pop(name, None)

@@ -27,6 +27,7 @@ import yaml
 from responses import matchers
 from responses.registries import OrderedRegistry
 
+from contracts.client import CREATED_AT, CREATED_BY, GatewayMisbehaved, ReplayedFailure, failure_kind
 from contracts.secrets import PLACEHOLDER, redact
 
 FORMAT = 1
@@ -60,6 +61,7 @@ class Interaction:
     response_body: Any  # parsed JSON, or the text when the gateway did not answer JSON
     json_body: bool = True
     elapsed_ms: int = 0  # rounded to ELAPSED_STEP_MS, so that a fast gateway's recordings diff cleanly
+    failure: str | None = None  # no usable answer: "deadline" or "too-large" (the message is the body)
 
     def to_yaml(self) -> dict[str, Any]:
         # Keys in reading order; headers sorted, so that two recordings line up in a diff.
@@ -67,6 +69,8 @@ class Interaction:
                                    "headers": dict(sorted(self.request_headers.items()))}
         if self.request_body is not None:
             request["json"] = self.request_body
+        if self.failure is not None:
+            return {"request": request, "response": {"failure": self.failure, "message": self.response_body}}
         response: dict[str, Any] = {"status": self.status, "headers": dict(sorted(self.response_headers.items()))}
         response["json" if self.json_body else "text"] = self.response_body
         response["elapsed_ms"] = self.elapsed_ms
@@ -76,6 +80,10 @@ class Interaction:
     def from_yaml(cls, data: dict[str, Any]) -> Interaction:
         request, response = data["request"], data["response"]
         json_body = "json" in response
+        if "failure" in response:
+            return cls(str(request["method"]).upper(), str(request["path"]),
+                       {str(k): str(v) for k, v in (request.get("headers") or {}).items()}, request.get("json"), 0,
+                       {}, str(response.get("message", "")), False, 0, str(response["failure"]))
         return cls(
             method=str(request["method"]).upper(),
             path=str(request["path"]),
@@ -89,29 +97,58 @@ class Interaction:
         )
 
     @classmethod
+    def capture_failure(cls, request: requests.PreparedRequest, failure: GatewayMisbehaved,
+                        api_url: str) -> Interaction:
+        """A request that got no usable answer: what the suite raised instead, to raise again on replay."""
+        url = str(request.url)
+        path = url[len(api_url):] if url.startswith(api_url) else url
+        headers = {name: _scrubbed(request.headers[name]) for name in REQUEST_HEADERS if name in request.headers}
+        body = None
+        if request.body:
+            raw = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+            body = _scrubbed(json.loads(_scrubbed(raw)))
+        return cls(request.method or "GET", _scrubbed(path), headers, body, 0, {}, _scrubbed(str(failure)), False,
+                   0, failure_kind(failure))
+
+    @classmethod
     def capture(cls, response: requests.Response, api_url: str) -> Interaction:
-        """Turn a live exchange into an interaction, the token replaced by the placeholder."""
+        """Turn a live exchange into an interaction, the token (in any encoding) replaced by the placeholder.
+
+        The client already scrubbed echoes out of the answer when it arrived; scrubbing again here,
+        before and after JSON decoding, keeps that promise for whatever else a response may hold.
+        """
         prepared = response.request
         url = str(prepared.url)
         path = url[len(api_url):] if url.startswith(api_url) else url
-        request_headers = {name: redact(prepared.headers[name], PLACEHOLDER)
+        request_headers = {name: _scrubbed(prepared.headers[name])
                            for name in REQUEST_HEADERS if name in prepared.headers}
         request_body = None
         if prepared.body:
             raw = prepared.body.decode() if isinstance(prepared.body, bytes) else str(prepared.body)
-            request_body = json.loads(redact(raw, PLACEHOLDER))
-        text = redact(response.text, PLACEHOLDER)
+            request_body = _scrubbed(json.loads(_scrubbed(raw)))
+        text = _scrubbed(response.text)
         try:
-            body: Any = json.loads(text)
+            body: Any = _scrubbed(json.loads(text))
             json_body = True
         except ValueError:
             body, json_body = text, False
-        headers = {name: redact(value, PLACEHOLDER) for name, value in sorted(response.headers.items())
+        headers = {name: _scrubbed(value) for name, value in sorted(response.headers.items())
                    if name.lower() not in VOLATILE}
         step = ELAPSED_STEP_MS
         elapsed_ms = int(round(response.elapsed.total_seconds() * 1000 / step) * step)
-        return cls(prepared.method or "GET", redact(path, PLACEHOLDER), request_headers, request_body,
+        return cls(prepared.method or "GET", _scrubbed(path), request_headers, request_body,
                    response.status_code, headers, body, json_body, elapsed_ms)
+
+
+def _scrubbed(value: Any) -> Any:
+    """``value`` with every registered token replaced by the placeholder, in every string of it."""
+    if isinstance(value, str):
+        return redact(value, PLACEHOLDER)
+    if isinstance(value, dict):
+        return {_scrubbed(key): _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    return value
 
 
 @dataclass
@@ -143,7 +180,7 @@ def path_for(root: Path, nodeid: str) -> Path:
 def write(root: Path, recording: Recording) -> Path:
     path = path_for(root, recording.test)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(recording.dump(), encoding="utf-8")
+    path.write_text(redact(recording.dump(), PLACEHOLDER), encoding="utf-8")  # the last line of defence
     return path
 
 
@@ -153,7 +190,11 @@ def read(root: Path, nodeid: str) -> Recording:
         raise RecordingError(
             f"no recording for {nodeid}: {path} is missing (record it with --target local --record)"
         )
-    return load_file(path)
+    recording = load_file(path)
+    if recording.test != nodeid:
+        raise RecordingError(f"recording {path} is of {recording.test}, not of {nodeid}: it replays nothing of this "
+                             "test (re-record it)")
+    return recording
 
 
 def load_file(path: Path) -> Recording:
@@ -191,15 +232,17 @@ def write_meta(root: Path, meta: dict[str, Any]) -> None:
 
 
 class Recorder:
-    """Collects every exchange of one test from a ``requests.Session`` response hook."""
+    """Collects every exchange of one test (an observer of the client's session)."""
 
     def __init__(self, api_url: str) -> None:
         self.api_url = api_url.rstrip("/")
         self.interactions: list[Interaction] = []
 
-    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    def __call__(self, response: requests.Response) -> None:
         self.interactions.append(Interaction.capture(response, self.api_url))
-        return response
+
+    def failed(self, request: requests.PreparedRequest, failure: GatewayMisbehaved) -> None:
+        self.interactions.append(Interaction.capture_failure(request, failure, self.api_url))
 
 
 def replay(recording: Recording, api_url: str = STUB_API_URL) -> responses.RequestsMock:
@@ -209,12 +252,18 @@ def replay(recording: Recording, api_url: str = STUB_API_URL) -> responses.Reque
     stands for the token) and JSON body. Anything else is answered with a connection error that
     says what was expected.
     """
+    # Not asserted by the mock itself on exit (its AssertionError would name no test): the plugin
+    # fails the test with the first exchange it did not make (:func:`unfired`).
     mock = responses.RequestsMock(assert_all_requests_are_fired=False, registry=OrderedRegistry)
     for interaction in recording.interactions:
         match = [matchers.header_matcher({name: interaction.request_headers[name]}) if name in
                  interaction.request_headers else _absent_header(name) for name in ("Authorization",)]
         if interaction.request_body is not None:
-            match.append(matchers.json_params_matcher(interaction.request_body))
+            match.append(_json_body(interaction.request_body))
+        if interaction.failure is not None:
+            mock.add(interaction.method, api_url + interaction.path, match=match,
+                     body=ReplayedFailure(interaction.failure, str(interaction.response_body)))
+            continue
         body = (json.dumps(interaction.response_body) if interaction.json_body
                 else str(interaction.response_body))
         headers = {**interaction.response_headers, ELAPSED_HEADER: str(interaction.elapsed_ms)}
@@ -231,6 +280,38 @@ def replay(recording: Recording, api_url: str = STUB_API_URL) -> responses.Reque
     return mock
 
 
+def _timeless(value: Any) -> Any:
+    """``value`` without the moment of creation the client writes into a description: it differs on
+    every run, like a Date header."""
+    if isinstance(value, str):
+        return CREATED_AT.sub(CREATED_BY + "<time>", value)
+    if isinstance(value, dict):
+        return {key: _timeless(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_timeless(item) for item in value]
+    return value
+
+
+def _json_body(expected: Any) -> Any:
+    """The request's JSON body must be the recorded one, but for the moment of creation."""
+
+    def matcher(request: requests.PreparedRequest) -> tuple[bool, str]:
+        raw = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
+        try:
+            sent = json.loads(raw)
+        except ValueError:
+            return False, f"the body is not JSON: {raw[:100]!r}"
+        sent, recorded = _timeless(sent), _timeless(expected)
+        if sent == recorded:
+            return True, ""
+        if isinstance(sent, dict) and isinstance(recorded, dict):
+            key = next(key for key in sorted({*sent, *recorded}) if sent.get(key) != recorded.get(key))
+            return False, f"the JSON body's {key!r} is {sent.get(key)!r}; the recording has {recorded.get(key)!r}"
+        return False, f"the JSON body differs from the recorded one: {json.dumps(sent)[:200]}"
+
+    return matcher
+
+
 def _absent_header(name: str) -> Any:
     def matcher(request: requests.PreparedRequest) -> tuple[bool, str]:
         present = name in request.headers
@@ -239,12 +320,16 @@ def _absent_header(name: str) -> Any:
     return matcher
 
 
-def restore_elapsed(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-    """Session response hook for replay: the response took as long as it did when recorded.
+def restore_elapsed(response: requests.Response) -> None:
+    """Session observer for replay: the response took as long as it did when recorded.
 
-    requests sets ``elapsed`` before it runs response hooks, so this one has the last word.
+    The session measured the replay itself (microseconds); this runs after it, so it has the last word.
     """
     recorded = response.headers.pop(ELAPSED_HEADER, None)
     if recorded is not None:
         response.elapsed = timedelta(milliseconds=int(recorded))
-    return response
+
+
+def unfired(mock: responses.RequestsMock) -> list[str]:
+    """The recorded exchanges a replay has not been asked for yet, as ``METHOD URL``."""
+    return [f"{response.method} {response.url}" for response in mock.registered()]

@@ -1,64 +1,31 @@
 """Target settings: the one place that says which gateway a run talks to and how.
 
-Every option resolves once, in this order: command line > ``APIOPS_*`` environment variable >
-ini value (``[tool.pytest.ini_options]``) > default. The token is the exception: it is read
-from ``APIOPS_TOKEN`` only, never from a flag, so it cannot end up in shell history or CI logs.
+Every option is declared once in :data:`OPTIONS` (flag, environment variable, ini key, default,
+help) and resolves once, in this order: command line > ``APIOPS_*`` environment variable > ini
+value (``[tool.pytest.ini_options]``) > default. The token is the exception: it is read from
+``APIOPS_TOKEN`` only, never from a flag, so it cannot end up in shell history or CI logs.
+
+Anything wrong is a :class:`SettingsError`: one line, exit 4, never a traceback.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field
-from typing import Any
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from contracts.secrets import Secret
+from contracts import rules
+from contracts.secrets import Secret, header_problem
 
 TARGETS = ("stub", "live", "local")
 DEFAULT_TARGET = "stub"  # offline: the shipped recordings of the reference gateway
-
-# option dest -> (environment variable, ini name, default, help)
-OPTIONS: dict[str, tuple[str, str, str | None, str]] = {
-    "apiops_target": (
-        "APIOPS_TARGET",
-        "apiops_target",
-        DEFAULT_TARGET,
-        "which gateway to test: stub (recorded, offline), live (--base-url), local (bundled reference)",
-    ),
-    "apiops_project": ("APIOPS_PROJECT", "apiops_project", None, "project the suite works in"),
-    "apiops_api_proxy": (
-        "APIOPS_API_PROXY",
-        "apiops_api_proxy",
-        None,
-        "an API proxy of the project that the suite may grant to its own credentials",
-    ),
-    "apiops_other_project": (
-        "APIOPS_OTHER_PROJECT",
-        "apiops_other_project",
-        None,
-        "a second project, for project-scoping scenarios (else discovered from the projects list)",
-    ),
-    "apiops_timeout": ("APIOPS_TIMEOUT", "apiops_timeout", "30", "seconds before a request is abandoned"),
-    "apiops_max_response_time": (
-        "APIOPS_MAX_RESPONSE_TIME",
-        "apiops_max_response_time",
-        "5",
-        "response-time budget in seconds for the operation under contract",
-    ),
-    "apiops_recordings": (
-        "APIOPS_RECORDINGS",
-        "apiops_recordings",
-        None,
-        "recordings directory (default: contracts/recordings)",
-    ),
-    "apiops_baseline": (
-        "APIOPS_BASELINE",
-        "apiops_baseline",
-        None,
-        "a recordings directory to report drift against (live or local runs)",
-    ),
-}
+PROFILES = ("dev", "ci", "thorough")  # hypothesis profiles (contracts/properties)
+PUBLISHED_SPEC = ("off", "report", "strict")
 
 # The reference gateway used by --target local works in this project, grants this proxy.
 LOCAL_PROJECT = "MyProject"
@@ -67,6 +34,55 @@ LOCAL_API_PROXY = "MyAPI"
 
 class SettingsError(Exception):
     """A setting is missing or wrong: one clear line, no traceback."""
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str  # without the leading "--"
+    env: str | None
+    help: str
+    default: str | None = None
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    ini: bool = True
+    flag_only: bool = False  # a switch (store_true)
+
+    @property
+    def dest(self) -> str:
+        return "apiops_" + self.flag.replace("-", "_")
+
+    @property
+    def ini_name(self) -> str | None:
+        return self.dest if self.ini else None
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("target", "APIOPS_TARGET", "which gateway to test: stub (the recordings, offline), live (your gateway, "
+           "--base-url), local (the bundled reference gateway)", DEFAULT_TARGET, TARGETS),
+    Option("project", "APIOPS_PROJECT", "the project the suite creates and deletes its own credentials in "
+           f"(live: required; else {LOCAL_PROJECT})", metavar="NAME"),
+    Option("api-proxy", "APIOPS_API_PROXY", "an API proxy of the project the suite may grant its own credentials "
+           "access to; without it the grant scenario is skipped", metavar="NAME"),
+    Option("other-project", "APIOPS_OTHER_PROJECT", "a second project the token can see, for the project-scoping "
+           "scenario (default: the first other project listed)", metavar="NAME"),
+    Option("request-timeout", "APIOPS_TIMEOUT", "seconds from connecting to the last byte of an answer, per request",
+           "30", metavar="SECONDS"),
+    Option("max-response-time", "APIOPS_MAX_RESPONSE_TIME", "response-time budget of the DELETE, to the last byte",
+           "5", metavar="SECONDS"),
+    Option("record", None, "write every exchange of a live or local run into recordings (--recordings)", ini=False,
+           flag_only=True),
+    Option("recordings", "APIOPS_RECORDINGS", "recordings directory to replay (stub) or to record into (--record); "
+           "default: the shipped recordings of the reference gateway", metavar="DIR"),
+    Option("baseline", "APIOPS_BASELINE", "live/local: a recordings directory to report drift against",
+           metavar="DIR"),
+    Option("deviations", "APIOPS_DEVIATIONS", "YAML file of known deviations: rules that fail on this gateway "
+           "and are reported, not failed", metavar="FILE"),
+    Option("report", "APIOPS_REPORT", "write the conformance report (Markdown) here", metavar="PATH"),
+    Option("report-json", "APIOPS_REPORT_JSON", "write the conformance report (JSON) here", metavar="PATH"),
+    Option("rules", "APIOPS_RULES", "run only the rules of these classes, comma-separated: "
+           + ", ".join(rules.KINDS), ",".join(rules.KINDS), metavar="CLASSES"),
+)
+BY_DEST = {option.dest: option for option in OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -82,66 +98,81 @@ class Settings:
     record: bool = False
     recordings: str | None = None
     baseline: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    deviations: str | None = None
+    report: str | None = None
+    report_json: str | None = None
+    kinds: tuple[str, ...] = rules.KINDS
+    sources: dict[str, str] | None = None  # where each resolved setting came from (cli, env, ini, default)
 
 
 def api_root(manager_url: str) -> str:
     """``{manager}/apiops`` (base-url.md); a URL that already ends in ``/apiops`` is accepted too."""
     url = manager_url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise SettingsError(f"--base-url must be an http(s) URL, got {manager_url!r}")
+        raise SettingsError(f"--base-url must be an http(s) URL, got {_shown_url(url)!r}")
+    parts = urlsplit(url)
+    if parts.username or parts.password or "@" in parts.netloc:
+        # Refused, and never echoed: requests would send those instead of the token.
+        raise SettingsError("--base-url must not hold a user name or password (requests would send them "
+                            "instead of the token): give the Manager URL alone")
+    if parts.query or parts.fragment:
+        raise SettingsError("--base-url must be the Manager URL, without a query or fragment")
     if not url.endswith("/apiops"):
         url += "/apiops"
     return url
 
 
+def _shown_url(url: str) -> str:
+    parts = urlsplit(url)
+    return url.replace(parts.netloc, parts.netloc.rpartition("@")[2]) if "@" in parts.netloc else url
+
+
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("apiops", "Apinizer delete-credential contract")
-    group.addoption(
-        "--target",
-        dest="apiops_target",
-        choices=TARGETS,
-        default=None,
-        help=OPTIONS["apiops_target"][3] + f" (env APIOPS_TARGET, default {DEFAULT_TARGET})",
-    )
-    for flag in ("project", "api-proxy", "other-project", "timeout", "max-response-time", "recordings",
-                 "baseline"):
-        dest = "apiops_" + flag.replace("-", "_")
-        env, _ini, default, text = OPTIONS[dest]
-        suffix = f" (env {env}" + (f", default {default})" if default else ")")
-        group.addoption(f"--{flag}", dest=dest, default=None, metavar=flag.upper().replace("-", "_"),
-                        help=text + suffix)
-    group.addoption(
-        "--record",
-        dest="apiops_record",
-        action="store_true",
-        default=False,
-        help="write every exchange of a live or local run into recordings",
-    )
-    for _env, ini, _default, text in OPTIONS.values():
-        parser.addini(ini, help=text)
+    group = parser.getgroup("apiops", "Apinizer delete-credential contract (the token: APIOPS_TOKEN, "
+                                      "environment only)")
+    for option in OPTIONS:
+        where = [f"env {option.env}"] if option.env else []
+        if option.ini_name:
+            where.append(f"ini {option.ini_name}")
+        if option.default and not option.flag_only:
+            where.append(f"default {option.default}")
+        text = option.help + (f" ({'; '.join(where)})" if where else "")
+        if option.flag_only:
+            group.addoption(f"--{option.flag}", dest=option.dest, action="store_true", default=False, help=text)
+        else:
+            group.addoption(f"--{option.flag}", dest=option.dest, default=None, choices=option.choices,
+                            metavar=option.metavar, help=text)
+        if option.ini_name:
+            parser.addini(option.ini_name, help=option.help)
 
 
 def resolve(config: pytest.Config) -> Settings:
     """Resolve every setting once, CLI > env > ini > default."""
+    sources: dict[str, str] = {}
 
     def value(dest: str) -> str | None:
-        env, ini, default, _ = OPTIONS[dest]
+        option = BY_DEST[dest]
         cli = config.getoption(dest, default=None)
-        if cli not in (None, ""):
+        if cli not in (None, "", False):
+            sources[dest] = "command line"
             return str(cli)
-        if os.environ.get(env):
-            return os.environ[env]
-        ini_value = config.getini(ini)
+        if option.env and os.environ.get(option.env):
+            sources[dest] = f"env {option.env}"
+            return os.environ[option.env]
+        ini_value = config.getini(option.ini_name) if option.ini_name else None
         if ini_value:
+            sources[dest] = f"ini {option.ini_name}"
             return str(ini_value)
-        return default
+        sources[dest] = "default"
+        return option.default
 
     target = value("apiops_target") or DEFAULT_TARGET
     if target not in TARGETS:
         raise SettingsError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
 
     token = Secret(os.environ.get("APIOPS_TOKEN", ""))
+    if token and (problem := header_problem(token.reveal())):
+        raise SettingsError(f"APIOPS_TOKEN cannot be sent in an Authorization header: {problem}")
     project = value("apiops_project")
     api_proxy = value("apiops_api_proxy")
     manager_url = None
@@ -157,40 +188,94 @@ def resolve(config: pytest.Config) -> Settings:
     else:
         project = project or LOCAL_PROJECT
         api_proxy = api_proxy or LOCAL_API_PROXY
-
-    def number(dest: str) -> float:
-        raw = value(dest)
-        try:
-            result = float(raw or "nan")
-        except ValueError:
-            result = float("nan")
-        if not result > 0:
-            raise SettingsError(f"--{dest[7:].replace('_', '-')} must be a positive number, got {raw!r}")
-        return result
+    other_project = value("apiops_other_project")
+    for flag, name in (("--project", project), ("--api-proxy", api_proxy), ("--other-project", other_project)):
+        if name is not None:
+            check_name(flag, name)
 
     record = bool(config.getoption("apiops_record", default=False))
     if record and target == "stub":
         raise SettingsError("--record needs a gateway to record from: use --target local or --target live")
+    if record and target == "live" and not value("apiops_recordings"):
+        raise SettingsError("--record on a live target needs --recordings DIR: the default directory holds the "
+                            "shipped recordings of the reference gateway")
     return Settings(
         target=target,
         project=project,
         token=token,
         manager_url=manager_url,
         api_proxy=api_proxy,
-        other_project=value("apiops_other_project"),
-        timeout=number("apiops_timeout"),
-        max_response_time=number("apiops_max_response_time"),
+        other_project=other_project,
+        timeout=seconds("--request-timeout", value("apiops_request_timeout")),
+        max_response_time=seconds("--max-response-time", value("apiops_max_response_time")),
         record=record,
-        recordings=value("apiops_recordings"),
-        baseline=value("apiops_baseline"),
+        recordings=directory("--recordings", value("apiops_recordings"), must_exist=not record),
+        baseline=directory("--baseline", value("apiops_baseline"), must_exist=True),
+        deviations=value("apiops_deviations"),
+        report=writable("--report", value("apiops_report")),
+        report_json=writable("--report-json", value("apiops_report_json")),
+        kinds=kinds(value("apiops_rules") or ""),
+        sources=sources,
     )
+
+
+def check_name(flag: str, name: str) -> None:
+    """A project or proxy name must be one path segment that goes where it says (base-url.md)."""
+    if not name.strip():
+        raise SettingsError(f"{flag} must not be empty")
+    if name in (".", ".."):
+        raise SettingsError(f"{flag} {name!r} cannot be sent: a dot segment is resolved into another path")
+    if re.search(r"[\s/]", name):
+        raise SettingsError(f"{flag} {name!r}: names hold no spaces or '/' (base-url.md, Path Parameter Rules)")
+
+
+def seconds(flag: str, raw: str | None) -> float:
+    try:
+        number = float(raw or "nan")
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise SettingsError(f"{flag} must be a positive, finite number of seconds, got {raw!r}")
+    return number
+
+
+def directory(flag: str, raw: str | None, *, must_exist: bool) -> str | None:
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"{flag} {raw}: not a directory")
+    if must_exist and not path.is_dir():
+        raise SettingsError(f"{flag} {raw}: no such directory")
+    return str(path)
+
+
+def writable(flag: str, raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if path.is_dir():
+        raise SettingsError(f"{flag} {raw}: is a directory; give a file path")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise SettingsError(f"{flag} {raw}: {parent} is not a directory")
+    return str(path)
+
+
+def kinds(raw: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in raw.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in rules.KINDS]
+    if unknown or not chosen:
+        raise SettingsError(f"--rules takes classes out of {', '.join(rules.KINDS)}, comma-separated; "
+                            f"got {raw!r}")
+    return chosen
 
 
 def tls_verify() -> bool | str:
     """TLS verification is on; a CA bundle from the usual variables is honoured.
 
-    requests reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE itself; SSL_CERT_FILE is the variable
-    OpenSSL-based tools use, so it is honoured here too.
+    The session does not read the environment itself (``trust_env`` is off, so that ``.netrc``
+    cannot replace the token): the CA bundle variables are read here instead.
     """
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
         if os.environ.get(name):

@@ -1,16 +1,22 @@
-"""The contract itself: ``openapi.yaml``, loaded once, validated, and used to judge responses.
+"""The contract document: ``openapi.yaml``, loaded once and validated, with the one ``$ref`` resolver
+and the one path parser of the project.
 
-Scenario tests call :func:`Contract.violations` on every response they get, so a response that
-breaks the documented schema fails whichever scenario sees it, on top of the scenario's own rule.
+- :func:`resolve`: a node with its ``$ref`` (and theirs) followed; every reader of a schema uses it.
+- :meth:`Contract.route`: which operation a request calls and with which (decoded) path parameters;
+  the judge, drift and the living docs use it.
+- :meth:`Contract.violations`: how a response breaks the documented status, content type and body
+  of an operation (the judge's "every answer is documented").
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 import yaml
@@ -19,6 +25,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+OPERATION = "deleteCredential"  # the operation under contract
 
 
 def spec_path() -> Path:
@@ -30,12 +37,43 @@ class SpecError(Exception):
     """openapi.yaml is missing, unreadable or not a valid OpenAPI document."""
 
 
+def resolve(document: dict[str, Any], node: Any) -> dict[str, Any] | None:
+    """``node`` with its local ``$ref`` (and theirs) followed; None when a reference leads nowhere."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and "$ref" in node:
+        reference = str(node["$ref"])
+        if reference in seen or not reference.startswith("#/"):
+            return None
+        seen.add(reference)
+        target: Any = document
+        for part in reference[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(part) if isinstance(target, dict) else None
+        node = target
+    return node if isinstance(node, dict) else None
+
+
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
     method: str
     path: str
     definition: dict[str, Any]
+    pattern: re.Pattern[str]
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """``/projects/{projectName}/`` -> one named group per path parameter; the trailing slash optional
+    (get-environments-by-project.md writes its path without one)."""
+    parts = re.split(r"\{([^}]+)\}", template.rstrip("/"))
+    pattern = "".join(f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts))
+    return re.compile(pattern + "/?")
+
+
+@dataclass(frozen=True)
+class Route:
+    operation_id: str
+    parameters: dict[str, str]  # percent-decoded
 
 
 class Contract:
@@ -46,50 +84,86 @@ class Contract:
         for route, item in document.get("paths", {}).items():
             for method, definition in item.items():
                 if isinstance(definition, dict) and "operationId" in definition:
-                    op = Operation(definition["operationId"], method.upper(), route, definition)
-                    self.operations[op.operation_id] = op
+                    operation = Operation(definition["operationId"], method.upper(), route, definition,
+                                          _pattern(route))
+                    self.operations[operation.operation_id] = operation
 
-    def _deref(self, node: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in node:
-            target: Any = self.document
-            for part in node["$ref"].lstrip("#/").split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            node = target
-        return node
+    # -- the path parser ----------------------------------------------------------------------------
+    def route(self, method: str, path: str, api_path: str = "") -> Route | None:
+        """The operation ``method path`` calls; ``path`` relative to the API root, or absolute with
+        ``api_path`` (e.g. ``/apiops``) to strip, or a whole URL. None when openapi.yaml has no such route."""
+        path = urlsplit(path).path if "://" in path else path.split("?")[0]
+        if api_path and path.startswith(api_path + "/"):
+            path = path[len(api_path):]
+        for operation in self.operations.values():
+            found = operation.pattern.fullmatch(path)
+            if found and operation.method == method.upper():
+                return Route(operation.operation_id,
+                             {name: unquote(value) for name, value in found.groupdict().items()})
+        return None
 
-    def _inline(self, node: Any) -> Any:
-        """The schema with every ``$ref`` replaced by its target (this spec has no recursion)."""
+    def resource(self, path: str, api_path: str = "") -> tuple[str, Route] | None:
+        """The path template ``path`` falls under, whatever the method, and its decoded parameters."""
+        path = urlsplit(path).path if "://" in path else path.split("?")[0]
+        if api_path and path.startswith(api_path + "/"):
+            path = path[len(api_path):]
+        for operation in self.operations.values():
+            found = operation.pattern.fullmatch(path)
+            if found:
+                parameters = {name: unquote(value) for name, value in found.groupdict().items()}
+                return operation.path, Route(operation.operation_id, parameters)
+        return None
+
+    def methods(self, template: str) -> set[str]:
+        """The methods openapi.yaml declares for a path template."""
+        return {operation.method for operation in self.operations.values() if operation.path == template}
+
+    def parameter_problems(self, operation_id: str, parameters: dict[str, str]) -> list[str]:
+        """How decoded path parameters break their schemas (pattern, minLength ...)."""
+        definition = self.operations[operation_id].definition
+        problems = []
+        for node in definition.get("parameters", []):
+            parameter = resolve(self.document, node) or {}
+            name = parameter.get("name")
+            if parameter.get("in") != "path" or name not in parameters:
+                continue
+            schema = self.inline(parameter.get("schema") or {})
+            for error in OAS30Validator(schema).iter_errors(parameters[name]):
+                problems.append(f"{name} {parameters[name]!r}: {error.message}")
+        return problems
+
+    # -- schemas --------------------------------------------------------------------------------------
+    def inline(self, node: Any) -> Any:
+        """``node`` with every ``$ref`` replaced by its target (this spec has no recursion)."""
         if isinstance(node, dict):
-            node = self._deref(node)
-            return {key: self._inline(value) for key, value in node.items()}
+            return {key: self.inline(value) for key, value in (resolve(self.document, node) or {}).items()}
         if isinstance(node, list):
-            return [self._inline(item) for item in node]
+            return [self.inline(item) for item in node]
         return node
 
     def documented_statuses(self, operation_id: str) -> set[int]:
         return {int(code) for code in self.operations[operation_id].definition["responses"] if code.isdigit()}
 
-    def error_codes(self, operation_id: str, status: int) -> list[str]:
-        """The ``error`` values the contract allows for ``status`` (error-handling.md)."""
-        schema = self.response_schema(operation_id, status)
-        assert schema is not None, f"{operation_id} documents no {status}"
-        return list(self._deref(self._deref(schema)["properties"]["error"]).get("enum", []))
+    def response(self, operation_id: str, status: int) -> dict[str, Any]:
+        responses = self.operations[operation_id].definition["responses"]
+        return resolve(self.document, responses.get(str(status)) or responses.get("default")) or {}
 
     def response_schema(self, operation_id: str, status: int) -> dict[str, Any] | None:
-        responses = self.operations[operation_id].definition["responses"]
-        response = responses.get(str(status)) or responses.get("default")
-        if response is None:
-            return None
-        content = self._deref(response).get("content", {})
-        media = content.get("application/json", {})
-        schema: dict[str, Any] | None = media.get("schema")
-        return schema
+        media = self.response(operation_id, status).get("content", {}).get("application/json", {})
+        return resolve(self.document, media.get("schema"))
+
+    def error_codes(self, operation_id: str, status: int) -> list[str]:
+        """The ``error`` values the contract allows for ``status`` (error-handling.md); [] if it lists none."""
+        schema = self.response_schema(operation_id, status) or {}
+        error = resolve(self.document, (schema.get("properties") or {}).get("error")) or {}
+        return list(error.get("enum", []))
 
     def violations(self, operation_id: str, response: requests.Response) -> list[str]:
         """Every way ``response`` breaks the contract of ``operation_id``; empty when it conforms."""
         status = response.status_code
         if status not in self.documented_statuses(operation_id):
-            return [f"status {status} is not documented for {operation_id}"]
+            documented = ", ".join(str(code) for code in sorted(self.documented_statuses(operation_id)))
+            return [f"status {status} is not documented (openapi.yaml documents {documented})"]
         problems = []
         content_type = response.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
@@ -97,10 +171,10 @@ class Contract:
         try:
             body = response.json()
         except ValueError:
-            return [*problems, f"body is not JSON: {response.text[:120]!r}"]
+            return [*problems, "the body is not JSON"]
         schema = self.response_schema(operation_id, status)
         if schema is not None:
-            validator = OAS30Validator(self._inline(schema))
+            validator = OAS30Validator(self.inline(schema))
             error: ValidationError
             for error in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
                 where = "/".join(str(part) for part in error.absolute_path) or "(body)"

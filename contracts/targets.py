@@ -3,6 +3,10 @@
 - ``live``: the Manager URL from ``--base-url``; nothing is started.
 - ``local``: the bundled reference gateway on a free loopback port, for this session only.
 - ``stub``: recorded exchanges replayed by ``responses``; no socket is opened.
+
+:func:`preflight` proves, read-only and before any test, that the base URL answers like a
+Management API, that the token is accepted and that every name the run was given exists; each
+failure is one line (:class:`PreflightError`). It also reads what earlier runs left in the project.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from contracts import recording
-from contracts.client import ApiClient, GatewayUnreachable
+from contracts.cleanup import Earlier, earlier_runs
+from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
 from contracts.naming import Namespace, new_run_id
-from contracts.secrets import PLACEHOLDER, Secret, register
+from contracts.secrets import PLACEHOLDER, Secret, excerpt, register
 from contracts.settings import Settings, api_root, tls_verify
 
 
@@ -34,6 +41,8 @@ class Target:
     token: Secret
     server: Any = None  # the GatewayServer of --target local
     recordings: Path = recording.DEFAULT_DIR
+    meta: dict[str, Any] = field(default_factory=dict)  # stub: the recording's recording.yaml
+    earlier: list[Earlier] = field(default_factory=list)  # live: what earlier runs left in the project
     _other_project: str | None = field(default=None, repr=False)
 
     @property
@@ -56,6 +65,19 @@ class Target:
                 self.client.projects.add(self._other_project)
         return self._other_project or None
 
+    def describe(self) -> str:
+        """What the run talks to, for the header."""
+        if self.kind == "stub":
+            gateway = self.meta.get("gateway", "a gateway")
+            version = self.meta.get("gateway_version", "unknown")
+            shipped = self.recordings.resolve() == recording.DEFAULT_DIR.resolve()
+            whose = "the shipped recordings" if shipped else f"recordings in {self.recordings}"
+            return (f"stub: {whose} of {gateway} {version}, recorded {self.meta.get('recorded_on', '?')} "
+                    f"(project {self.project})")
+        if self.kind == "local":
+            return f"local: the bundled reference gateway at {self.api_url} (project {self.project})"
+        return f"live: {self.api_url} (project {self.project})"
+
     def close(self) -> None:
         if self.server is not None:
             self.server.stop()
@@ -67,6 +89,7 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
     recordings = Path(settings.recordings) if settings.recordings else recording.DEFAULT_DIR
     server = None
     token = settings.token
+    meta: dict[str, Any] = {}
     if settings.target == "stub":
         # What the recorded run worked with; each test's names come from its own recording.
         meta = recording.read_meta(recordings)
@@ -96,7 +119,7 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
     client = ApiClient(api_url, token, namespace, projects=projects, timeout=settings.timeout,
                        verify=tls_verify())
     return Target(settings=settings, api_url=api_url, client=client, namespace=namespace, token=token,
-                  server=server, recordings=recordings)
+                  server=server, recordings=recordings, meta=meta)
 
 
 def recording_meta(target: Target) -> dict[str, Any]:
@@ -121,37 +144,106 @@ def recording_meta(target: Target) -> dict[str, Any]:
     }
 
 
+# -- preflight ---------------------------------------------------------------------------------------------
 def preflight(target: Target) -> None:
-    """One read-only call that proves base URL, token and project together.
+    """Read-only calls that prove the base URL, the token and every name given; one line when one fails.
 
     A stub target has nothing to reach: reading its recording.yaml was its preflight.
     """
     if target.kind == "stub":
         return
-    url = f"{target.api_url}/projects/{target.project}/credentials/"
+    project = target.project
+    credentials = _call(target, f"/projects/{_seg(project)}/credentials/", f"project {project!r}")
+    items = credentials.get("resultList")
+    if not isinstance(items, list):
+        raise PreflightError(f"preflight: GET {target.api_url}/projects/{_seg(project)}/credentials/ answered "
+                             "JSON without a resultList: is --base-url the Manager URL?")
+    taken = sorted(str(item.get("username")) for item in items
+                   if isinstance(item, dict) and target.namespace.owns(str(item.get("username", ""))))
+    if taken:
+        raise PreflightError(f"preflight: project {project!r} already holds {len(taken)} credential(s) of this run's "
+                             f"namespace ({taken[0]} ...): the run id {target.namespace.run_id!r} is not this run's "
+                             "alone (a reused APIOPS_RUN_ID?); nothing of it will be touched")
+    if target.kind == "live":
+        target.earlier = earlier_runs([item for item in items if isinstance(item, dict)], target.namespace.run_id)
+    if target.settings.api_proxy:
+        _check_api_proxy(target, target.settings.api_proxy)
+    if target.settings.other_project:
+        other = target.settings.other_project
+        names = [item.get("name") for item in _list(target, "/projects/", "list projects")]
+        if other not in names:
+            raise PreflightError(f"preflight: --other-project {other!r} is not among the {len(names)} projects this "
+                                 "token can see (GET /apiops/projects/)")
+        if other == project:
+            raise PreflightError("preflight: --other-project names the project itself: give a second project")
+
+
+def _check_api_proxy(target: Target, name: str) -> None:
+    """--api-proxy must be an API proxy of the project (list-api-proxies.md)."""
+    project = target.project
+    proxies = _list(target, f"/projects/{_seg(project)}/apiProxies/", f"the API proxies of {project!r}")
+    if any(item.get("name") == name for item in proxies):
+        return
+    groups = _list(target, f"/projects/{_seg(project)}/apiProxyGroups/", f"the API proxy groups of {project!r}")
+    if any(item.get("name") == name for item in groups):
+        raise PreflightError(f"preflight: --api-proxy {name!r} is an API proxy group of {project!r}, not an API "
+                             "proxy: give one of its API proxies")
+    known = ", ".join(sorted(str(item.get("name")) for item in proxies)[:5]) or "none"
+    raise PreflightError(f"preflight: --api-proxy {name!r} is not an API proxy of project {project!r} "
+                         f"(it has: {known})")
+
+
+def _list(target: Target, path: str, what: str) -> list[dict[str, Any]]:
+    body = _call(target, path, what)
+    items = body.get("resultList")
+    if not isinstance(items, list):
+        raise PreflightError(f"preflight: GET {target.api_url}{path} answered JSON without a resultList ({what})")
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _seg(name: str) -> str:
+    return segment(name)
+
+
+def _call(target: Target, path: str, what: str) -> dict[str, Any]:
+    """One read-only GET; its JSON object, or one line that says what is wrong with the target."""
+    url = f"{target.api_url}{path}"
+    https = target.api_url.startswith("https://")
     try:
-        response = target.client.list_credentials(target.project)
-    except GatewayUnreachable as exc:
+        response = target.client.request("GET", path)
+    except Redirected as exc:
+        raise PreflightError(f"preflight: {exc}; is --base-url the Manager URL"
+                             f"{'' if https else ' (perhaps https://)'}?") from None
+    except (GatewayUnreachable, GatewayMisbehaved) as exc:
         raise PreflightError(f"preflight: cannot reach the gateway: {exc}") from None
     status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    content_type = response.headers.get("Content-Type", "")
+    body = _json(response)
     detail = ""
     if isinstance(body, dict) and "error" in body:
-        detail = f" ({body.get('error')}: {body.get('error_description')})"
+        detail = f" ({excerpt(str(body.get('error')), 60)}: {excerpt(str(body.get('error_description')), 160)})"
     if status == 401:
-        raise PreflightError(
-            f"preflight: GET {url} answered 401: the token in APIOPS_TOKEN was refused{detail}"
-        )
+        raise PreflightError(f"preflight: GET {url} answered 401: the token in APIOPS_TOKEN was refused{detail}")
+    if status == 404 and isinstance(body, dict) and body.get("error") in ("not_found", "resource_not_found"):
+        raise PreflightError(f"preflight: GET {url} answered 404: {what} is unknown or not visible to this "
+                             f"token{detail}")
     if status == 404:
-        raise PreflightError(
-            f"preflight: GET {url} answered 404: project {target.project!r} is unknown or not visible "
-            f"to this token{detail}"
-        )
+        raise PreflightError(f"preflight: GET {url} answered 404 without the API's error format: no Management API "
+                             "there; is --base-url the Manager URL (without a path beyond it)?")
+    if "html" in content_type.lower() or response.text.lstrip().startswith("<"):
+        raise PreflightError(f"preflight: GET {url} answered {status} with an HTML page, not the Management API's "
+                             "JSON: is --base-url the Manager URL (not a login page or a proxy)?")
+    if body is None:
+        raise PreflightError(f"preflight: GET {url} answered {status} with a body that is not JSON: is --base-url "
+                             "the Manager URL?")
     if status != 200 or not isinstance(body, dict):
-        kind = "a JSON object" if status == 200 else f"{status}{detail}"
-        raise PreflightError(
-            f"preflight: GET {url} answered {kind}, expected 200 with JSON: is --base-url the Manager URL?"
-        )
+        raise PreflightError(f"preflight: GET {url} answered {status}{detail}, expected 200 with a JSON object: is "
+                             "--base-url the Manager URL?")
+    return body
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -23,7 +23,7 @@ def test_a_changed_error_code_is_reported_as_breaking_drift(
 ) -> None:
     baseline = tmp_path / "baseline"
     assert run_suite(SUITE, "--target", "local", "--record", "--recordings", str(baseline)).returncode == 0
-    url = gateway_factory("missing-credential-not-found-code")
+    url = gateway_factory("missing-credential-wrong-error-code")
     run = run_suite(SUITE, *live(url, "--api-proxy", "MyAPI"), "--baseline", str(baseline),
                     env={"APIOPS_TOKEN": TOKEN})
     assert run.returncode == 1

@@ -1,4 +1,5 @@
-"""The living documentation (docs/delete-credential.md) says what the shipped recordings and openapi.yaml say."""
+"""What is generated from the rulebook (contracts/rules.py) says what the rulebook, openapi.yaml and the
+shipped recordings say: the living documentation, openapi.yaml's DELETE responses, the README's tables."""
 
 from __future__ import annotations
 
@@ -7,27 +8,42 @@ from pathlib import Path
 
 import pytest
 
-from contracts import docs, recording
-from contracts.drift import load
+from contracts import docs, recording, rules
 from contracts.recording import Interaction
 from contracts.secrets import PLACEHOLDER
+from contracts.spec import OPERATION, load
 
 
-def test_the_committed_page_matches_the_shipped_recordings_and_the_spec() -> None:
-    assert docs.OUTPUT.is_file(), "docs/delete-credential.md is missing: run python -m contracts.docs"
-    expected = docs.generate(recording.DEFAULT_DIR)
-    assert docs.OUTPUT.read_text(encoding="utf-8") == expected, (
-        "docs/delete-credential.md is out of date with openapi.yaml or contracts/recordings: "
-        "run python -m contracts.docs"
-    )
+def test_everything_generated_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    assert docs.main(["--check"]) == 0, capsys.readouterr().err
 
 
-def test_every_recorded_scenario_is_a_rule_with_its_docstring() -> None:
+def test_every_rule_is_on_the_page_with_its_source_and_the_tests_that_verify_it() -> None:
     page = docs.generate(recording.DEFAULT_DIR)
-    for rule in docs.rules(load(recording.DEFAULT_DIR)):
-        assert f"### {docs.sentence(rule.name)}" in page
-        first_line = (rule.function.__doc__ or "").strip().splitlines()[0]
-        assert f"> {first_line}" in page, f"{rule.name}'s docstring is not on the page"
+    by_rule = docs.tests_by_rule()
+    for rule in rules.RULES.values():
+        assert f"### `{rule.id}`" in page and rule.statement in page
+        assert rule.url is None or rule.url in page
+        assert by_rule[rule.id], f"no test declares {rule.id}"
+        assert all(f"`{test.name}`" in page for test in by_rule[rule.id])
+
+
+def test_every_recorded_scenario_is_shown_with_its_docstring() -> None:
+    page = docs.generate(recording.DEFAULT_DIR)
+    for test in docs.contract_tests():
+        if test.module.startswith("contracts/scenarios/"):
+            assert f"### {docs.sentence(test.name)}" in page
+            first_line = (test.function.__doc__ or "").strip().splitlines()[0]
+            assert f"> {first_line}" in page, f"{test.name}'s docstring is not on the page"
+
+
+def test_openapi_yaml_documents_each_expected_answer_of_the_rulebook() -> None:
+    contract = load()
+    expected = {rule.answer.status for rule in rules.RULES.values() if rule.answer and rule.kind != "convention"}
+    assert contract.documented_statuses(OPERATION) == expected
+    for rule in rules.RULES.values():
+        if rule.answer and rule.answer.error and rule.kind != "convention":
+            assert rule.answer.error in contract.error_codes(OPERATION, rule.answer.status)
 
 
 def test_the_page_depends_on_no_run_id(tmp_path: Path) -> None:
@@ -61,6 +77,12 @@ def test_unusable_recordings_are_one_line_and_exit_2(tmp_path: Path, capsys: pyt
     assert line.startswith("docs: ") and "none" in line
 
 
+def test_the_rule_ids_are_listed_for_a_deviations_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert docs.main(["--rules"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed] == list(rules.RULES)
+
+
 def test_curl_masks_the_token_and_quotes_for_the_shell() -> None:
     interaction = Interaction("DELETE", "/projects/MyProject/credentials/a%24b%22c$d/",
                               {"Authorization": f"Bearer {PLACEHOLDER}"}, None, 200, {}, {})
@@ -72,7 +94,8 @@ def test_curl_masks_the_token_and_quotes_for_the_shell() -> None:
 
 
 @pytest.mark.parametrize(("name", "sentence"), [
-    ("test_deletion_is_permanent_a_second_delete_answers_400", "Deletion is permanent a second delete answers 400."),
+    ("test_deletion_is_permanent_a_second_delete_finds_no_credential",
+     "Deletion is permanent a second delete finds no credential."),
     ("test_the_token_is_checked_before_the_project", "The token is checked before the project."),
 ])
 def test_a_test_name_reads_as_a_sentence(name: str, sentence: str) -> None:

@@ -310,8 +310,8 @@ def test_unusable_input_exits_2_with_one_clear_line(tmp_path: Path, spoil: Calla
 
 
 # -- real recordings of the reference gateway (slow: a few suite runs per session) ------------------------------
-ERROR_CODE_FAULT = "missing-credential-not-found-code"  # keeps 400, says not_found instead of bad_request
-MISSING_CREDENTIAL_TEST = "test_deleting_a_credential_that_does_not_exist_answers_400_bad_request_naming_the_username"
+ERROR_CODE_FAULT = "missing-credential-wrong-error-code"  # keeps 400, says not_found instead of bad_request
+MISSING_CREDENTIAL_TEST = "test_deleting_a_credential_that_does_not_exist_fails_naming_the_username"
 
 
 def record(directory: Path, *args: str, env: dict[str, str] | None = None) -> Path:

@@ -1,28 +1,40 @@
-"""On a shared gateway the suite deletes only what it created, cleans up after failures and interrupts,
-and the token shows up nowhere."""
+"""On a shared gateway, a hostile one included, the suite deletes only what it created, reports every
+credential it leaves, and the token shows up nowhere, in any encoding (README: Safe on a shared staging
+gateway; Secrets)."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
 
+from contracts.gateway.faults import FAULTS
+from contracts.gateway.server import GatewayServer
 from contracts.naming import PREFIX
 from tests.conftest import ROOT, TOKEN, RunSuite, live
 
 SUITE = "contracts/scenarios"
 Everyone = dict[str, list[str]]
+# A token a hostile echo is hard to scrub: JSON- and URL-special characters, spaces, and 300 characters
+# (pytest's saferepr elides the middle of long values; an exact-string scrub then misses both ends).
+NASTY = ('eyJhbGciOiJIUzI1NiJ9.' + "eyJzdWIiOiJjb250cmFjdC1zdWl0ZSJ9" * 6 + '/+=" \\ x'
+         + "Qk9PVFNUUkFQVE9LRU4" * 7)[:300]
 
 
-def credentials_of_every_project(url: str) -> Everyone:
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+def credentials_of_every_project(url: str, token: str = TOKEN) -> Everyone:
+    headers = {"Authorization": f"Bearer {token}"}
     projects = requests.get(f"{url}/apiops/projects/", headers=headers, timeout=10).json()["resultList"]
     return {
         project["name"]: sorted(
@@ -32,6 +44,11 @@ def credentials_of_every_project(url: str) -> Everyone:
         )
         for project in projects
     }
+
+
+def environment(token: str = TOKEN, **extra: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("APIOPS_", "PYTEST_"))} | \
+        {"APIOPS_TOKEN": token, **extra}
 
 
 def test_a_live_run_leaves_every_existing_credential_intact_and_nothing_of_its_own(
@@ -55,44 +72,192 @@ def test_a_failing_live_run_still_cleans_up_after_itself(
     assert credentials_of_every_project(url) == before
 
 
+REDIRECTS = [name for name in FAULTS if name.startswith("redirect-")]
+
+
+@pytest.mark.parametrize("fault", REDIRECTS)
+def test_a_redirected_delete_is_never_followed_and_the_credential_it_points_at_survives(
+    fault: str, run_suite: RunSuite, gateway_factory: Callable[..., str]
+) -> None:
+    """The redirect points at api-user, a credential the run did not create: scenarios and property
+    tests alike must fail, naming the status and the Location, and api-user must survive."""
+    url = gateway_factory(fault)
+    run = run_suite("contracts/scenarios", "contracts/properties", *live(url, "--api-proxy", "MyAPI"),
+                    "--hypothesis-profile", "ci", env={"APIOPS_TOKEN": TOKEN})
+    assert run.returncode == 1, run.output[-2000:]
+    status = fault.split("-")[1]
+    assert f"answered {status} redirecting to" in run.output and "/credentials/api-user/" in run.output
+    assert "api-user" in credentials_of_every_project(url)["MyProject"]
+    assert "credentials left behind" in run.output  # its own, which it could not delete either
+
+
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_live_run_deletes_what_it_created(how: signal.Signals) -> None:
-    from contracts.gateway.server import GatewayServer
-
-    with GatewayServer(token=TOKEN) as server:
-        # Listing takes a second, so the run is stopped while a credential of its own exists and no
-        # DELETE is in flight that would remove it anyway.
-        model = server.gateway
-        list_now = model.list_credentials
-
-        def list_slowly(project: str) -> dict:
-            time.sleep(1)
-            return list_now(project)
-
-        model.list_credentials = list_slowly  # type: ignore[method-assign]
+    with slow_listing() as server:
         before = credentials_of_every_project(server.url)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("APIOPS_")} | {"APIOPS_TOKEN": TOKEN}
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(server.url)]
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(name.startswith(PREFIX) for name in model.credentials):
-            time.sleep(0.02)
-        assert any(name.startswith(PREFIX) for name in model.credentials), "the run created nothing"
+        process = start_suite(server.url)
+        wait_until_it_created_something(server)
         process.send_signal(how)
         output, _ = process.communicate(timeout=120)
         assert process.returncode != 0, output[-2000:]  # it was interrupted, not finished
         assert credentials_of_every_project(server.url) == before, output[-2000:]
 
 
-def test_the_token_appears_nowhere_even_when_tests_fail_verbosely(
-    run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
+def test_a_killed_runs_leftovers_are_named_by_the_next_run_and_removed_by_the_cleanup_command(
+    run_suite: RunSuite,
 ) -> None:
-    url = gateway_factory("token-echo-body", "token-echo-header", "status-204")
-    junit = tmp_path / "junit.xml"
-    run = run_suite(SUITE, *live(url, "--api-proxy", "MyAPI"), "-v", "-l", "-rA", "--log-level=DEBUG",
-                    f"--junitxml={junit}", env={"APIOPS_TOKEN": TOKEN})
+    """SIGKILL leaves no chance to clean up: the next live run lists what is left, read-only, and
+    python -m contracts.cleanup removes exactly that run's credentials."""
+    with slow_listing() as server:
+        before = credentials_of_every_project(server.url)
+        process = start_suite(server.url, run_id="killedrun1")
+        wait_until_it_created_something(server)
+        process.kill()
+        process.communicate(timeout=60)
+        left = [name for name in server.gateway.usernames("MyProject") if name.startswith(PREFIX)]
+        assert left, "the killed run left nothing behind: the test proves nothing"
+
+        del server.gateway.list_credentials  # quick again: the instance's slow one gone, the class's back
+        run = run_suite(SUITE, *live(server.url), "-k", "does_not_exist", env={"APIOPS_TOKEN": TOKEN})
+        assert f"left in MyProject by an earlier run: run killedrun1: {len(left)} credential" in run.output, \
+            run.output[-2000:]
+        assert "python -m contracts.cleanup --run-id killedrun1 --yes" in run.output
+        assert sorted(server.gateway.usernames("MyProject")) == sorted(before["MyProject"] + left)  # read-only
+
+        command = [sys.executable, "-m", "contracts.cleanup", "--run-id", "killedrun1", "--base-url", server.url,
+                   "--project", "MyProject"]
+        dry = subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60)
+        assert dry.returncode == 0 and all(name in dry.stdout for name in left) and "dry run" in dry.stdout
+        assert sorted(server.gateway.usernames("MyProject")) == sorted(before["MyProject"] + left)
+        done = subprocess.run([*command, "--yes"], cwd=ROOT, env=environment(), capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert credentials_of_every_project(server.url) == before
+        assert TOKEN not in dry.stdout + dry.stderr + done.stdout + done.stderr
+
+
+def test_a_clean_up_the_gateway_refuses_fails_the_run_listing_every_credential_left(
+    run_suite: RunSuite, gateway_factory: Callable[..., str],
+) -> None:
+    url = gateway_factory("stuck-after-a-refused-delete")
+    run = run_suite(SUITE, *live(url), "-k", "without_a_valid_bearer_token", env={"APIOPS_TOKEN": TOKEN})
     assert run.returncode == 1, run.output[-2000:]
-    assert "failed" in run.output
-    assert TOKEN not in run.output
-    assert TOKEN not in junit.read_text(encoding="utf-8")
+    left = [name for name in credentials_of_every_project(url)["MyProject"] if name.startswith(PREFIX)]
+    assert len(left) == 4, left  # one per refused-token case
+    section = run.output.partition("credentials left behind")[2]
+    assert all(f"MyProject/{name}" in section and "answered 500" in section for name in left), section
+    assert "python -m contracts.cleanup --run-id" in section
+
+
+def test_a_reused_run_id_whose_names_exist_stops_the_run_before_it_touches_them(
+    run_suite: RunSuite, gateway_factory: Callable[..., str]
+) -> None:
+    url = gateway_factory()
+    taken = f"{PREFIX}reused42-somebody-elses"
+    requests.post(f"{url}/apiops/projects/MyProject/credentials/", timeout=10,
+                  headers={"Authorization": f"Bearer {TOKEN}"},
+                  json={"username": taken, "password": "p", "fullName": "f", "email": "a@b.c"}).raise_for_status()
+    before = credentials_of_every_project(url)
+    run = run_suite(SUITE, *live(url), env={"APIOPS_TOKEN": TOKEN, "APIOPS_RUN_ID": "reused42"})
+    assert run.returncode == 4, run.output[-2000:]
+    assert sum("is not this run's alone" in line for line in run.output.splitlines()) == 1, run.output
+    assert credentials_of_every_project(url) == before
+
+
+def test_a_create_answered_already_exists_stops_the_run_and_nothing_of_that_name_is_deleted(
+    run_suite: RunSuite,
+) -> None:
+    """Another run with the same id creates the same name in between: the run must stop, delete nothing of it."""
+    with GatewayServer(token=TOKEN) as server:
+        model, create, deleted = server.gateway, server.gateway.create_credential, []
+        delete = model.delete_credential
+
+        def raced(project: str, body: object) -> dict[str, Any]:
+            name = str(body.get("username")) if isinstance(body, dict) else ""
+            if "exactly-the-named" in name or "no-neighbour" in name:  # somebody else got there first
+                model.add_credential(project, name)
+            return create(project, body)
+
+        def watched(project: str, username: str) -> dict[str, Any]:
+            deleted.append(username)
+            return delete(project, username)
+
+        model.create_credential = raced  # type: ignore[method-assign]
+        model.delete_credential = watched  # type: ignore[method-assign]
+        run = run_suite(SUITE, *live(server.url), "-k", "exactly_the_named", env={"APIOPS_TOKEN": TOKEN})
+        raced_names = [name for name in model.usernames("MyProject") if "no-neighbour" in name]
+    assert run.returncode == 4, run.output[-2000:]
+    assert sum("already exists" in line for line in run.output.splitlines()) == 1, run.output
+    assert raced_names and not set(raced_names) & set(deleted)
+
+
+# -- the token, in any encoding --------------------------------------------------------------------------------
+ECHOES = ["token-echo-body", "token-echo-header", "token-echo-json-escaped", "token-echo-url-encoded",
+          "token-echo-base64", "token-echo-at-a-truncation-point", "token-echo-in-a-server-error"]
+
+
+def encodings(token: str) -> list[str]:
+    """The forms a hostile gateway may echo the token in; none may appear in anything the suite writes."""
+    forms = [token, json.dumps(token)[1:-1], quote(token, safe=""), quote_plus(token),
+             base64.b64encode(token.encode()).decode()[:40], base64.b64encode(f"Bearer {token}".encode()).decode()[:60]]
+    forms += [token[:MIN], token[-MIN:]]
+    return forms
+
+
+MIN = 12  # a cut-off piece of the token this long is still the token
+
+
+@pytest.mark.parametrize("token", [TOKEN, NASTY], ids=["plain-token", "300-character-token-with-odd-characters"])
+def test_the_token_appears_nowhere_even_when_every_echo_fails_tests_verbosely(
+    token: str, run_suite: RunSuite, tmp_path: Path
+) -> None:
+    """Terminal (-v -l -rA, debug logs), JUnit, recordings, drift output and files, the conformance
+    reports and the GitHub step summary: no form of the token in any of them."""
+    baseline = tmp_path / "baseline"
+    assert run_suite(SUITE, "--target", "local", "--record", "--recordings", str(baseline)).returncode == 0
+    with GatewayServer(token=token, faults=ECHOES) as server:
+        summary, junit = tmp_path / "summary.md", tmp_path / "junit.xml"
+        run = run_suite(SUITE, "contracts/properties", *live(server.url, "--api-proxy", "MyAPI"), "-v", "-l", "-rA",
+                        "--log-level=DEBUG", f"--junitxml={junit}", "--hypothesis-profile", "ci",
+                        "--record", "--recordings", str(tmp_path / "recorded"), "--baseline", str(baseline),
+                        "--report", str(tmp_path / "report.md"), "--report-json", str(tmp_path / "report.json"),
+                        env={"APIOPS_TOKEN": token, "GITHUB_STEP_SUMMARY": str(summary)})
+    assert run.returncode == 1 and "no-answer-carries-the-token" in run.output, run.output[-3000:]
+    drift = [subprocess.run([sys.executable, "-m", "contracts.drift", str(baseline), str(tmp_path / "recorded"),
+                             *extra], cwd=ROOT, capture_output=True, text=True, timeout=60)
+             for extra in ([], ["--json"])]
+    texts = {"output": run.output, "drift": drift[0].stdout + drift[1].stdout}
+    texts |= {str(path): path.read_text(encoding="utf-8") for path in tmp_path.rglob("*") if path.is_file()}
+    for where, text in texts.items():
+        for form in encodings(token):
+            assert form not in text, f"a form of the token ({encodings(token).index(form)}) leaked into {where}"
+
+
+# -- helpers ---------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def slow_listing() -> Iterator[GatewayServer]:
+    """A reference gateway whose credential list takes a second: a run can be stopped while a credential
+    of its own exists and no DELETE is in flight that would remove it anyway."""
+    with GatewayServer(token=TOKEN) as server:
+        model = server.gateway
+        list_now = model.list_credentials
+
+        def list_slowly(project: str) -> dict[str, Any]:
+            time.sleep(1)
+            return list_now(project)
+
+        model.list_credentials = list_slowly  # type: ignore[method-assign]
+        yield server
+
+
+def start_suite(url: str, run_id: str | None = None) -> subprocess.Popen[str]:
+    env = environment(**({"APIOPS_RUN_ID": run_id} if run_id else {}))
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(url)]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_until_it_created_something(server: GatewayServer) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(name.startswith(PREFIX) for name in server.gateway.credentials):
+        time.sleep(0.02)
+    assert any(name.startswith(PREFIX) for name in server.gateway.credentials), "the run created nothing"

@@ -32,7 +32,7 @@ def test_a_visible_project_passes_preflight_with_one_read_only_call() -> None:
 @pytest.mark.parametrize("status, body, says", [
     (401, {"error": "unauthorized_client", "error_description": "Invalid token"}, "401: the token in APIOPS_TOKEN"),
     (404, {"error": "not_found", "error_description": "Project(MyProject) was not found"}, "project 'MyProject'"),
-    (200, "<html>login</html>", "is --base-url the Manager URL?"),
+    (200, "<html>login</html>", "with an HTML page, not the Management API's JSON"),
     (502, "Bad Gateway", "answered 502"),
 ])
 @responses.activate

@@ -155,7 +155,7 @@ def test_the_token_appears_in_no_output_or_file_of_a_failing_property_run(
                         f"--junitxml={junit}", "--record", "--recordings", str(recordings),
                         env={"APIOPS_TOKEN": TOKEN})
     assert run.returncode == 1, run.output[-3000:]
-    assert "no_response_carries_the_presented_token" in run.output
+    assert "no-answer-carries-the-token" in run.output
     assert "Reproduce with" in run.output and "how to replay this failure" in run.output
     assert TOKEN not in run.output
     written = [junit, *(path for path in recordings.rglob("*") if path.is_file())]

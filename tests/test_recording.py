@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
 import responses
 
 from contracts import recording
+from contracts.client import ApiClient, leaks
+from contracts.naming import Namespace
 from contracts.recording import Interaction, Recorder, Recording, RecordingError
 from contracts.secrets import PLACEHOLDER, Secret, register
 
 API = "http://gateway.invalid/apiops"
 TOKEN = Secret("recording-test-token-42b8e1")
 register(TOKEN)
+USER = "/projects/P/credentials/apiops-ct-abc123-u/"
+
+
+def client(token: Secret = TOKEN) -> ApiClient:
+    return ApiClient(API, token, Namespace("abc123"), projects={"P"})
+
+
+def replayer() -> ApiClient:
+    """As --target stub sends: the placeholder is the token."""
+    return client(Secret(PLACEHOLDER))
 
 
 def record_one(method: str, path: str, status: int, body: object, **headers: str) -> Interaction:
     recorder = Recorder(API)
-    session = requests.Session()
-    session.hooks["response"].append(recorder)
+    sender = client()
+    sender.session.observers.append(recorder)
     with responses.RequestsMock() as mocked:
         mocked.add(method, API + path, json=body, status=status, headers=headers)
-        session.request(method, API + path, headers={"Authorization": f"Bearer {TOKEN.reveal()}"})
+        sender.request(method, path)
     (interaction,) = recorder.interactions
     return interaction
 
@@ -36,7 +52,7 @@ def test_a_recording_names_the_file_after_the_module_and_the_test() -> None:
 
 def test_the_token_is_replaced_by_the_placeholder_before_anything_is_written(tmp_path: Path) -> None:
     echoed = {"error": "unauthorized_client", "error_description": f"bad {TOKEN.reveal()}"}
-    interaction = record_one("DELETE", "/projects/P/credentials/u/", 401, echoed, **{"X-Echo": TOKEN.reveal()})
+    interaction = record_one("DELETE", USER, 401, echoed, **{"X-Echo": TOKEN.reveal()})
     written = recording.write(tmp_path, Recording("contracts/scenarios/test_m.py::test_t", "ns-", [interaction]))
     text = written.read_text()
     assert TOKEN.reveal() not in text
@@ -52,21 +68,20 @@ def test_volatile_headers_are_dropped_so_two_recordings_diff_cleanly() -> None:
 
 
 def test_a_recording_round_trips_and_replays_in_order(tmp_path: Path) -> None:
-    first = record_one("DELETE", "/projects/P/credentials/u/", 200, {"success": True})
-    second = record_one("DELETE", "/projects/P/credentials/u/", 400, {"error": "bad_request"})
+    first = record_one("DELETE", USER, 200, {"success": True})
+    second = record_one("DELETE", USER, 400, {"error": "bad_request"})
     nodeid = "contracts/scenarios/test_m.py::test_t"
     recording.write(tmp_path, Recording(nodeid, "ns-", [first, second]))
     loaded = recording.read(tmp_path, nodeid)
     assert loaded.interactions == [first, second]
-    headers = {"Authorization": f"Bearer {PLACEHOLDER}"}
+    sender = replayer()
     with recording.replay(loaded, API):
-        statuses = [requests.delete(API + "/projects/P/credentials/u/", headers=headers).status_code
-                    for _ in range(2)]
+        statuses = [sender.request("DELETE", USER).status_code for _ in range(2)]
     assert statuses == [200, 400]
 
 
 def test_a_request_that_was_not_recorded_is_not_answered(tmp_path: Path) -> None:
-    interaction = record_one("DELETE", "/projects/P/credentials/u/", 200, {"success": True})
+    interaction = record_one("DELETE", USER, 200, {"success": True})
     with recording.replay(Recording("t", "ns-", [interaction]), API), pytest.raises(requests.ConnectionError):
         requests.delete(API + "/projects/P/credentials/someone-else/",
                         headers={"Authorization": f"Bearer {PLACEHOLDER}"})
@@ -88,12 +103,53 @@ def test_a_corrupt_recording_is_one_error_naming_the_file(tmp_path: Path, conten
 
 
 def test_a_replayed_response_takes_as_long_as_the_recorded_one() -> None:
-    slow = record_one("DELETE", "/projects/P/credentials/u/", 200, {"success": True})
+    slow = record_one("DELETE", USER, 200, {"success": True})
     slow.elapsed_ms = 1500
-    session = requests.Session()
-    session.hooks["response"].append(recording.restore_elapsed)
+    sender = replayer()
+    sender.session.observers.append(recording.restore_elapsed)
     with recording.replay(Recording("t", "ns-", [slow]), API):
-        response = session.delete(API + "/projects/P/credentials/u/",
-                                  headers={"Authorization": f"Bearer {PLACEHOLDER}"})
+        response = sender.request("DELETE", USER)
     assert response.elapsed.total_seconds() == 1.5
     assert recording.ELAPSED_HEADER not in response.headers
+
+
+def test_a_recording_of_another_test_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    """README, Recordings: each recording names its test; replaying it for another test is refused."""
+    interaction = record_one("DELETE", USER, 200, {"success": True})
+    path = recording.write(tmp_path, Recording("contracts/scenarios/test_m.py::test_other", "ns-", [interaction]))
+    path.rename(recording.path_for(tmp_path, "contracts/scenarios/test_m.py::test_t"))
+    with pytest.raises(RecordingError, match=r"test_t\.yaml is of contracts/scenarios/test_m.py::test_other"):
+        recording.read(tmp_path, "contracts/scenarios/test_m.py::test_t")
+
+
+def test_a_recorded_exchange_the_replay_did_not_make_is_named() -> None:
+    first = record_one("DELETE", USER, 200, {"success": True})
+    second = record_one("DELETE", USER, 400, {"error": "bad_request"})
+    with recording.replay(Recording("t", "ns-", [first, second]), API) as mock:
+        replayer().request("DELETE", USER)
+        assert recording.unfired(mock) == [f"DELETE {API}{USER}"]
+
+
+@pytest.mark.parametrize("encode", [
+    lambda token: json.dumps(token).replace("/", "\\/").replace("=", "\\u003d").replace("+", "\\u002b"),
+    lambda token: quote(token, safe=""),
+    lambda token: quote_plus(token),
+    lambda token: base64.b64encode(f"Bearer {token}".encode()).decode(),
+    lambda token: token[:14],
+], ids=["json-escaped", "quote", "quote-plus", "base64-of-the-header", "truncated"])
+def test_a_token_echoed_in_any_encoding_never_reaches_a_recording(tmp_path: Path, encode: Any) -> None:
+    """README, Secrets: scrubbed when the answer arrives, and again before anything is written."""
+    token = Secret('rec/ording+tok=en"with\\odd chars-0123456789abcdef')
+    register(token)
+    sender = ApiClient(API, token, Namespace("abc123"), projects={"P"})
+    recorder = Recorder(API)
+    sender.session.observers.append(recorder)
+    echo = encode(token.reveal())
+    with responses.RequestsMock() as mocked:
+        mocked.add("DELETE", API + USER, body=f'{{"error":"unauthorized_client","error_description":"{echo}"}}',
+                   status=401, headers={"X-Echo": echo}, content_type="application/json")
+        response = sender.request("DELETE", USER)
+    assert leaks(response) == ["body", "header X-Echo"]
+    written = recording.write(tmp_path, Recording("contracts/scenarios/test_m.py::test_t", "ns-",
+                                                   recorder.interactions)).read_text()
+    assert echo not in written and token.reveal()[:12] not in written

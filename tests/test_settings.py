@@ -38,7 +38,7 @@ def test_the_default_target_is_the_recorded_stubs() -> None:
 
 
 def test_the_command_line_beats_the_environment_which_beats_the_ini(monkeypatch: pytest.MonkeyPatch) -> None:
-    ini = {"apiops_project": "FromIni", "apiops_timeout": "7"}
+    ini = {"apiops_project": "FromIni", "apiops_request_timeout": "7"}
     assert settings(ini=ini).project == "FromIni"
     monkeypatch.setenv("APIOPS_PROJECT", "FromEnv")
     assert settings(ini=ini).project == "FromEnv"
@@ -67,10 +67,10 @@ def test_the_token_is_never_an_option() -> None:
                           "token": "t-123", "apiops_token": "t-123"})
 
 
-@pytest.mark.parametrize("raw", ["0", "-1", "soon"])
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "inf", "nan"])
 def test_a_time_setting_must_be_a_positive_number(raw: str) -> None:
-    with pytest.raises(SettingsError, match="--timeout must be a positive number"):
-        settings(options={"apiops_timeout": raw})
+    with pytest.raises(SettingsError, match="--request-timeout must be a positive, finite number"):
+        settings(options={"apiops_request_timeout": raw})
 
 
 def test_recording_needs_a_gateway_to_record_from() -> None:

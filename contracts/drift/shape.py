@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.spec import Contract
+from contracts.spec import Contract, resolve
 
 
 def type_of(value: Any) -> str:
@@ -109,16 +109,6 @@ class Schema:
             return "not typed in openapi.yaml"
         nullable = " or null" if self.node.get("nullable") else ""
         return f"openapi.yaml says {self.node['type']}{nullable}"
-
-
-def resolve(document: dict[str, Any], node: Any) -> dict[str, Any] | None:
-    """``node`` with its ``$ref`` (and theirs) followed; None when it is not there."""
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = document
-        for part in str(node["$ref"]).lstrip("#/").split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else None
-        node = target
-    return node if isinstance(node, dict) else None
 
 
 def join(where: str, key: str) -> str:

@@ -14,8 +14,8 @@ Every request goes through :meth:`Dispatcher.respond`, in this order:
 4. authentication (authentication.md), before any project or credential is looked up;
 5. the model call; its :class:`ApiError` becomes the documented JSON error, anything else a 500
    ``internal_error`` (error-handling.md);
-6. the endpoint's response hook: the faults (faults.py) of the endpoint under contract, identity
-   for every other endpoint.
+6. the operation's response hook: the faults (faults.py) that touch that operation, identity for
+   every other one. A hook may turn the body into a stream (a gateway that drips, or never stops).
 
 Routing and the trailing-slash redirect come before authentication: they are about the URL, not
 the resource, and answer alike with or without a token.
@@ -23,16 +23,17 @@ the resource, and answer alike with or without a token.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from contracts.gateway.faults import Headers, RequestInfo, ResponseHook, apply_faults, no_fault
@@ -91,17 +92,26 @@ def _who(params: Params) -> tuple[str, str]:
     return params["projectName"], params["username"]
 
 
-def endpoints(delete_hook: ResponseHook = no_fault) -> list[Endpoint]:
-    """The routes under ``/apiops/``; each handler only unpacks the request for the model."""
+def endpoints(hooks: dict[str, ResponseHook] | None = None) -> list[Endpoint]:
+    """The routes under ``/apiops/``; each handler only unpacks the request for the model.
+
+    ``hooks``: the response hook of each operation name that faults touch.
+    """
     project = "{projectName}"
     credential = ("projects", project, "credentials", "{username}")
-    return [
+    routes = [
         Endpoint(("projects",), {
             "GET": Operation("listProjects", lambda g, p, b: g.list_projects()),  # list-projects.md
         }),
         Endpoint(("environments", project), {  # get-environments-by-project.md
             "GET": Operation("getEnvironmentsByProject", lambda g, p, b: g.environments(p["projectName"])),
         }, slash=None),
+        Endpoint(("projects", project, "apiProxies"), {  # list-api-proxies.md
+            "GET": Operation("listApiProxies", lambda g, p, b: g.api_proxies(p["projectName"])),
+        }),
+        Endpoint(("projects", project, "apiProxyGroups"), {  # list-api-proxy-groups.md
+            "GET": Operation("listApiProxyGroups", lambda g, p, b: g.api_proxy_groups(p["projectName"])),
+        }),
         Endpoint(("projects", project, "credentials"), {
             "GET": Operation("listCredentials", lambda g, p, b: g.list_credentials(p["projectName"])),
             "POST": Operation("createCredential",
@@ -109,8 +119,7 @@ def endpoints(delete_hook: ResponseHook = no_fault) -> list[Endpoint]:
                               reads_body=True),
         }),
         Endpoint(credential, {  # delete-credential.md: the endpoint under contract
-            "DELETE": Operation("deleteCredential", lambda g, p, b: g.delete_credential(*_who(p)),
-                                hook=delete_hook),
+            "DELETE": Operation("deleteCredential", lambda g, p, b: g.delete_credential(*_who(p))),
         }),
         Endpoint((*credential, "access"), {
             "GET": Operation("getGrantedAccessList", lambda g, p, b: g.granted_access(*_who(p))),
@@ -120,6 +129,11 @@ def endpoints(delete_hook: ResponseHook = no_fault) -> list[Endpoint]:
                                 reads_body=True),
         }),
     ]
+    for endpoint in routes:
+        for method, operation in endpoint.methods.items():
+            if hooks and operation.name in hooks:
+                endpoint.methods[method] = dataclasses.replace(operation, hook=hooks[operation.name])
+    return routes
 
 
 def error(status: int, code: str, description: str, headers: Headers | None = None) -> Response:
@@ -128,7 +142,10 @@ def error(status: int, code: str, description: str, headers: Headers | None = No
 
 
 def encode(status: int, headers: Headers, body: Any) -> Response:
-    """``body``: ``None`` is no body, ``bytes`` are sent as they are, anything else as compact JSON."""
+    """``body``: ``None`` is no body, ``bytes`` are sent as they are, an async iterator is streamed, anything
+    else is compact JSON."""
+    if isinstance(body, AsyncIterator):
+        return StreamingResponse(body, status, headers=headers)
     if body is None:
         content = b""
     elif isinstance(body, bytes):
@@ -184,7 +201,8 @@ class Dispatcher:
             return Response(status_code=308, headers={"location": location})
         raw_body = await request.body() if operation.reads_body else b""
         authorization = request.headers.get("authorization")
-        info = RequestInfo(request.method, raw_path, params, authorization, self.gateway)
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        info = RequestInfo(request.method, raw_path, params, authorization, self.gateway, origin)
         status, headers, body = self.call(operation, info, raw_body)
         status, headers, body = await operation.hook(info, status, headers, body)
         return encode(status, headers, body)

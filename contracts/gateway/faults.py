@@ -1,35 +1,46 @@
 """Named, realistic deviations from the contract, for proving that the suite catches them.
 
 ``--fault NAME`` (``python -m contracts.gateway``, ``GatewayServer(faults=...)``) makes the
-reference gateway break exactly one documented rule. A fault is one of:
+reference gateway break the rules its :class:`Fault` names (``breaks``: ids of contracts/rules.py),
+or, for the faults aimed at the suite itself rather than a rule (a hostile gateway), behave so
+that the run must stop or report (``caught_as``). A fault is one of:
 
 - ``patch(gateway)``: replaces one step of the clean model on that instance (``authenticate``,
   ``find_credential``, ``remove_credential``, ``delete_credential``), as a bug in that step would;
-- ``transform(info, status, headers, body)``: rewrites the wire response of the endpoint under
-  contract (``DELETE .../credentials/{username}/``), as a bug in its controller or serializer would;
-- ``delay``: seconds added before that endpoint answers.
+- ``transform(info, status, headers, body)``: rewrites the wire response of one operation (the
+  DELETE under contract unless ``operation`` says otherwise), as a bug in its controller or
+  serializer would;
+- ``delay``: seconds added before that operation answers a success (the answer that undeploys).
 
-The model and app know nothing of faults: ``apply_faults`` patches the gateway and returns the one
-response hook that app.py runs on the DELETE endpoint's responses.
+Faults about an expected answer read it from the rulebook, so they keep deviating from it when the
+docs (and the rulebook) change it.
 
-In ``transform``, ``body`` is a JSON value, ``bytes`` (sent as is) or ``None`` (no body); header
-names are lower case.
+The model and app know nothing of faults: ``apply_faults`` patches the gateway and returns the
+response hook of each operation. In ``transform``, ``body`` is a JSON value, ``bytes`` (sent as
+is), an async iterator of ``bytes`` (streamed: a slow or endless body) or ``None`` (no body);
+header names are lower case.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import re
-from collections.abc import Awaitable, Callable, Iterable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
-from urllib.parse import unquote_plus
+from typing import Any, Literal
+from urllib.parse import quote, quote_plus, unquote_plus
 
-from contracts.gateway.model import ApiError, Credential, Gateway, Project, bad_request, project_not_found
+from contracts import rules
+from contracts.gateway.model import ApiError, Credential, Gateway, Project, project_not_found
 
 Headers = dict[str, str]
 Wire = tuple[int, Headers, Any]
+DELETE = "deleteCredential"
+CaughtAs = Literal["rules", "preflight", "leftovers"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class RequestInfo:
     params: dict[str, str]  # decoded path parameters
     authorization: str | None
     gateway: Gateway
+    origin: str = "http://127.0.0.1"  # scheme://host:port the request was sent to
 
 
 Transform = Callable[[RequestInfo, int, Headers, Any], Wire]
@@ -50,10 +62,17 @@ ResponseHook = Callable[[RequestInfo, int, Headers, Any], Awaitable[Wire]]
 @dataclass(frozen=True)
 class Fault:
     name: str
-    breaks: str  # the rule of the contract it breaks, and how
+    does: str  # what the gateway does instead of what the rule says
+    breaks: tuple[str, ...]  # the rules it breaks; () for a fault aimed at the suite itself
+    caught_as: CaughtAs = "rules"  # rule failures, a preflight that stops the run, or reported leftovers
     patch: Callable[[Gateway], None] | None = None
     transform: Transform | None = None
     delay: float = 0.0
+    operation: str = DELETE
+
+    def describe(self) -> str:
+        broken = ", ".join(self.breaks) if self.breaks else f"(caught as {self.caught_as})"
+        return f"{self.name}: {self.does} — breaks {broken}"
 
 
 class UnknownFault(ValueError):
@@ -65,20 +84,27 @@ FAULTS: dict[str, Fault] = {}
 
 def _register(fault: Fault) -> None:
     assert fault.name not in FAULTS, fault.name
+    assert all(rule_id in rules.RULES for rule_id in fault.breaks), fault.breaks
     FAULTS[fault.name] = fault
 
 
-def _transform(name: str, breaks: str) -> Callable[[Transform], Transform]:
+def _ids(*broken: rules.Rule) -> tuple[str, ...]:
+    return tuple(rule.id for rule in broken)
+
+
+def _transform(name: str, breaks: Iterable[rules.Rule], does: str, *, caught_as: CaughtAs = "rules",
+               operation: str = DELETE) -> Callable[[Transform], Transform]:
     def register(function: Transform) -> Transform:
-        _register(Fault(name, breaks, transform=function))
+        _register(Fault(name, does, _ids(*breaks), caught_as, transform=function, operation=operation))
         return function
 
     return register
 
 
-def _patch(name: str, breaks: str) -> Callable[[Callable[[Gateway], None]], Callable[[Gateway], None]]:
+def _patch(name: str, breaks: Iterable[rules.Rule],
+           does: str) -> Callable[[Callable[[Gateway], None]], Callable[[Gateway], None]]:
     def register(function: Callable[[Gateway], None]) -> Callable[[Gateway], None]:
-        _register(Fault(name, breaks, patch=function))
+        _register(Fault(name, does, _ids(*breaks), patch=function))
         return function
 
     return register
@@ -89,102 +115,113 @@ def _replace(gateway: Gateway, step: str, function: Callable[..., Any]) -> None:
     setattr(gateway, step, function)
 
 
-def _is_error(body: Any, code: str) -> bool:
-    return isinstance(body, dict) and body.get("error") == code
+def _is(status: int, body: Any, expected: rules.Answer) -> bool:
+    """Whether the clean model's answer is the rulebook's ``expected`` one (status and error code)."""
+    return status == expected.status and isinstance(body, dict) and body.get("error") == expected.error
 
 
 def _is_missing_credential(status: int, body: Any) -> bool:
-    return (status == 400 and _is_error(body, "bad_request")
-            and str(body.get("error_description", "")).startswith("Credential (username:"))
+    return _is(status, body, rules.MISSING_CREDENTIAL) and "username" in str(body.get("error_description", ""))
 
 
 def _error_body(status: int, body: Any) -> bool:
     return status >= 400 and isinstance(body, dict)
 
 
+def _other(expected: rules.Answer, *candidates: rules.Answer) -> rules.Answer:
+    """The first candidate answer that is not ``expected``: a deviation whatever the rulebook says."""
+    return next(candidate for candidate in candidates if candidate.status != expected.status)
+
+
 # -- wrong statuses ---------------------------------------------------------------------------------
-@_transform("status-204",
-            "delete-credential.md: success is 200 with a JSON body; answers 204 No Content, no body")
-def _status_204(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status != 200:
+@_transform("success-without-content", [rules.DELETED, rules.DOCUMENTED, rules.ENCODED],
+            "answers a successful delete with 204 No Content and no body")
+def _no_content(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if status != rules.SUCCESS.status:
         return status, headers, body
     return 204, {k: v for k, v in headers.items() if k != "content-type"}, None
 
 
-@_transform("missing-credential-404",
-            "delete-credential.md: a missing credential is 400 bad_request; answers 404 not_found")
-def _missing_404(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+@_transform("missing-credential-answered-otherwise",
+            [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED],
+            "answers a missing credential with another documented status (the unknown project's, or 400)")
+def _missing_otherwise(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _is_missing_credential(status, body):
-        return 404, headers, {**body, "error": "not_found"}
+        other = _other(rules.MISSING_CREDENTIAL, rules.UNKNOWN_PROJECT, rules.Answer(400, "bad_request"))
+        return other.status, headers, {**body, "error": other.error}
     return status, headers, body
 
 
-@_transform("unknown-project-400",
-            "delete-credential.md: an unknown project is 404 not_found; answers 400 with the environments "
-            "page's message (the lookup of get-environments-by-project.md reused)")
-def _unknown_project_400(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status == 404 and _is_error(body, "not_found"):
+@_transform("unknown-project-answered-as-the-environments-page",
+            [rules.PROJECT_MUST_EXIST, rules.PROJECT_CASE],
+            "answers an unknown project with get-environments-by-project.md's 400 and message (that page's "
+            "lookup reused)")
+def _unknown_project_env_page(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if _is(status, body, rules.UNKNOWN_PROJECT):
         project = info.params["projectName"]
+        other = _other(rules.UNKNOWN_PROJECT, rules.Answer(400, "bad_request"), rules.Answer(404, "not_found"))
         message = f"Project not found for name: ({project}) or user has not privilege to access it!"
-        return 400, headers, bad_request(message).body()
+        return other.status, headers, {"error": other.error, "error_description": message}
     return status, headers, body
 
 
-@_transform("unknown-project-403",
-            "delete-credential.md: an unknown project is 404 not_found; answers 403 forbidden "
-            "(a permission check that runs before the existence check)")
-def _unknown_project_403(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status == 404 and _is_error(body, "not_found"):
+@_transform("unknown-project-forbidden",
+            [rules.PROJECT_MUST_EXIST, rules.PROJECT_CASE, rules.DOCUMENTED, rules.MALFORMED_REJECTED],
+            "answers an unknown project with 403 forbidden (a permission check before the existence check)")
+def _unknown_project_forbidden(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if _is(status, body, rules.UNKNOWN_PROJECT):
         message = "You do not have permission to perform this action"  # error-handling.md, 403
         return 403, headers, {"error": "forbidden", "error_description": message}
     return status, headers, body
 
 
-@_transform("unauthorized-403",
-            "authentication.md: a bad or missing token is 401 unauthorized_client; answers 403 access_denied "
-            "(an entry point that forbids instead of challenging)")
-def _unauthorized_403(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status == 401:
+@_transform("refusal-forbidden", [rules.TOKEN_REQUIRED, rules.TOKEN_FIRST, rules.DOCUMENTED],
+            "refuses a bad or missing token with 403 access_denied (an entry point that forbids instead of "
+            "challenging)")
+def _refusal_forbidden(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if status == rules.UNAUTHORIZED.status:
         return 403, headers, {"error": "access_denied", "error_description": "Access Denied"}
     return status, headers, body
 
 
 # -- wrong error codes ------------------------------------------------------------------------------
-@_transform("missing-credential-not-found-code",
-            "delete-credential.md: a missing credential is error bad_request; keeps 400 but says not_found")
+@_transform("missing-credential-wrong-error-code",
+            [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED, rules.DOCUMENTED,
+             rules.ERROR_FORMAT],
+            "keeps the missing credential's status but sends another error code (not_found, or bad_request)")
 def _missing_code(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _is_missing_credential(status, body):
-        return status, headers, {**body, "error": "not_found"}
+        return status, headers, {**body, "error": "not_found" if body["error"] != "not_found" else "bad_request"}
     return status, headers, body
 
 
-@_transform("unauthorized-invalid-request",
-            "error-handling.md: a 401's error is one of unauthorized_client, invalid_token, token_expired; "
-            "says invalid_request (an OAuth2 code from outside that list)")
-def _invalid_request(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status == 401 and isinstance(body, dict):
+@_transform("refusal-with-an-unlisted-error-code",
+            [rules.TOKEN_REQUIRED, rules.TOKEN_FIRST, rules.DOCUMENTED, rules.ERROR_FORMAT],
+            "refuses a token with error invalid_request (an OAuth2 code error-handling.md does not list)")
+def _refusal_code(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if status == rules.UNAUTHORIZED.status and isinstance(body, dict):
         return status, headers, {**body, "error": "invalid_request"}
     return status, headers, body
 
 
 # -- wrong or missing fields and types -----------------------------------------------------------------
-@_transform("no-deployment-result",
-            "delete-credential.md: a 200 carries deploymentResult; it is left out (undeployment not awaited)")
+@_transform("no-deployment-result", [rules.DOCUMENTED],
+            "leaves deploymentResult out of a successful delete (the undeployment not awaited)")
 def _no_deployment_result(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status == 200 and isinstance(body, dict):
         return status, headers, {k: v for k, v in body.items() if k != "deploymentResult"}
     return status, headers, body
 
 
-@_transform("success-as-string", 'delete-credential.md: success is the boolean true; sends the string "true"')
+@_transform("success-as-string", [rules.DOCUMENTED], 'sends success as the string "true"')
 def _success_string(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status == 200 and isinstance(body, dict):
         return status, headers, {**body, "success": str(body["success"]).lower()}
     return status, headers, body
 
 
-@_transform("environment-name-missing",
-            "create-credential.md, Environment Result Object: each result has environmentName; sends name")
+@_transform("environment-name-missing", [rules.DOCUMENTED],
+            "names each environment result's environment `name` instead of `environmentName`")
 def _environment_name(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status != 200 or not isinstance(body, dict):
         return status, headers, body
@@ -194,23 +231,29 @@ def _environment_name(info: RequestInfo, status: int, headers: Headers, body: An
     return status, headers, {**body, "deploymentResult": {**result, "environmentResults": renamed}}
 
 
-@_transform("error-description-missing",
-            "error-handling.md: every error has error_description; it is dropped (a null message omitted)")
+_EXPECTED_ERRORS = (rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED, rules.PROJECT_MUST_EXIST,
+                    rules.PROJECT_CASE)
+
+
+@_transform("error-description-missing", [rules.DOCUMENTED, rules.ERROR_FORMAT, *_EXPECTED_ERRORS],
+            "drops error_description from every error (a null message omitted)")
 def _no_description(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _error_body(status, body):
         return status, headers, {k: v for k, v in body.items() if k != "error_description"}
     return status, headers, body
 
 
-@_transform("error-renamed", "error-handling.md: the error code is in error; sends it as errorCode")
+@_transform("error-renamed",
+            [rules.DOCUMENTED, rules.ERROR_FORMAT, *_EXPECTED_ERRORS, rules.TOKEN_REQUIRED, rules.TOKEN_FIRST],
+            "sends the error code as errorCode")
 def _error_renamed(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _error_body(status, body):
         return status, headers, {("errorCode" if k == "error" else k): v for k, v in body.items()}
     return status, headers, body
 
 
-@_transform("username-not-named",
-            'delete-credential.md: the 400 says "Credential (username: X) was not found!"; leaves X out')
+@_transform("username-not-named", [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED],
+            'says "Credential was not found!", leaving the username out')
 def _username_not_named(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _is_missing_credential(status, body):
         return status, headers, {**body, "error_description": "Credential was not found!"}
@@ -218,14 +261,14 @@ def _username_not_named(info: RequestInfo, status: int, headers: Headers, body: 
 
 
 # -- wrong content types, non-JSON bodies ------------------------------------------------------------
-@_transform("text-plain", "error-handling.md: responses are JSON; labels every one text/plain")
+@_transform("text-plain", [rules.DOCUMENTED, rules.ERROR_FORMAT], "labels every answer text/plain")
 def _text_plain(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     return status, {**headers, "content-type": "text/plain;charset=UTF-8"}, body
 
 
 @_transform("html-error-page",
-            "error-handling.md: errors are JSON {error, error_description}; answers a servlet container's "
-            "HTML error page")
+            [rules.DOCUMENTED, rules.ERROR_FORMAT, *_EXPECTED_ERRORS, rules.TOKEN_REQUIRED, rules.TOKEN_FIRST],
+            "answers every error with a servlet container's HTML error page")
 def _html_error(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status < 400:
         return status, headers, body
@@ -234,9 +277,8 @@ def _html_error(info: RequestInfo, status: int, headers: Headers, body: Any) -> 
     return status, {**headers, "content-type": "text/html;charset=utf-8"}, page.encode()
 
 
-@_transform("non-json-body",
-            "delete-credential.md: the 200 body is JSON; sends Python's repr of it (str(dict) instead of "
-            "json.dumps), still labelled application/json")
+@_transform("non-json-body", [rules.DOCUMENTED],
+            "sends Python's repr of the success body (str(dict) instead of json.dumps), still labelled JSON")
 def _non_json(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status == 200:
         return status, headers, repr(body).encode()
@@ -249,8 +291,8 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-@_patch("any-token", "authentication.md: a wrong token is 401; any non-empty Bearer token is accepted "
-                     "(the token is parsed, never compared)")
+@_patch("any-token", [rules.TOKEN_REQUIRED, rules.TOKEN_FIRST],
+        "accepts any non-empty Bearer token (the token is parsed, never compared)")
 def _any_token(gateway: Gateway) -> None:
     authenticate = gateway.authenticate
 
@@ -261,9 +303,8 @@ def _any_token(gateway: Gateway) -> None:
     _replace(gateway, "authenticate", any_token)
 
 
-@_patch("missing-header-accepted",
-        "authentication.md: a request without Authorization is 401; it is let through (the filter "
-        "only checks a header that is there)")
+@_patch("missing-header-accepted", [rules.TOKEN_REQUIRED],
+        "lets a request without Authorization through (the filter only checks a header that is there)")
 def _missing_header(gateway: Gateway) -> None:
     authenticate = gateway.authenticate
 
@@ -274,9 +315,8 @@ def _missing_header(gateway: Gateway) -> None:
     _replace(gateway, "authenticate", lenient)
 
 
-@_patch("any-scheme",
-        "authentication.md: the header is 'Bearer {token}'; the right token under any scheme (Basic ...) "
-        "is accepted (the scheme is skipped, not checked)")
+@_patch("any-scheme", [rules.TOKEN_REQUIRED],
+        "accepts the right token under any scheme, Basic included (the scheme is skipped, not checked)")
 def _any_scheme(gateway: Gateway) -> None:
     authenticate = gateway.authenticate
 
@@ -289,9 +329,8 @@ def _any_scheme(gateway: Gateway) -> None:
     _replace(gateway, "authenticate", schemeless)
 
 
-@_patch("empty-bearer-accepted",
-        "authentication.md: 'Bearer ' with no token is 401; it is accepted (tokens compared with "
-        "startswith, and the empty string prefixes every token)")
+@_patch("empty-bearer-accepted", [rules.TOKEN_REQUIRED],
+        "accepts 'Bearer ' with no token (tokens compared with startswith, and '' prefixes every token)")
 def _empty_bearer(gateway: Gateway) -> None:
     authenticate = gateway.authenticate
 
@@ -303,19 +342,19 @@ def _empty_bearer(gateway: Gateway) -> None:
     _replace(gateway, "authenticate", prefix)
 
 
-@_transform("auth-after-project",
-            "authentication.md: the token is checked first; a bad token on an unknown project answers "
-            "404 not_found (the project is resolved before the token is checked)")
+@_transform("auth-after-project", [rules.TOKEN_FIRST, rules.TOKEN_REQUIRED],
+            "resolves the project before checking the token: a bad token on an unknown project gets the "
+            "unknown project's answer")
 def _auth_after_project(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     project = info.params["projectName"]
-    if status == 401 and not info.gateway.has_project(project):
-        return 404, headers, project_not_found(project).body()
+    if status == rules.UNAUTHORIZED.status and not info.gateway.has_project(project):
+        return rules.UNKNOWN_PROJECT.status, headers, project_not_found(project).body()
     return status, headers, body
 
 
 # -- deletions that do not happen, or reach too far ------------------------------------------------------
-@_patch("delete-not-done",
-        "delete-credential.md, Permanent Deletion: answers 200 but the credential stays (never committed)")
+@_patch("delete-not-done", [rules.PERMANENT, rules.GRANTS_REVOKED, rules.EXACTLY_ONE, rules.ENCODED],
+        "answers 200 but the credential stays (never committed)")
 def _delete_not_done(gateway: Gateway) -> None:
     def uncommitted(credential: Credential) -> None:
         return None
@@ -323,9 +362,8 @@ def _delete_not_done(gateway: Gateway) -> None:
     _replace(gateway, "remove_credential", uncommitted)
 
 
-@_patch("delete-whole-project",
-        "delete-credential.md: deletes the one named credential; deletes every credential of the project "
-        "(the DELETE's WHERE clause lost its username)")
+@_patch("delete-whole-project", [rules.EXACTLY_ONE],
+        "deletes every credential of the project (the DELETE's WHERE clause lost its username)")
 def _delete_whole_project(gateway: Gateway) -> None:
     remove = gateway.remove_credential
 
@@ -336,9 +374,49 @@ def _delete_whole_project(gateway: Gateway) -> None:
     _replace(gateway, "remove_credential", everything)
 
 
-@_patch("delete-case-insensitive",
-        "base-url.md: names are case-sensitive; a case variant of a username finds and deletes the "
-        "credential (a case-insensitive collation)")
+def _also_remove(gateway: Gateway, also: Callable[[str, str], bool]) -> None:
+    """The named credential goes, and with it each one of its project whose username ``also(named, other)``."""
+    remove = gateway.remove_credential
+
+    def wider(credential: Credential) -> None:
+        for other in [c for c in gateway.credentials.values()
+                      if c.project == credential.project and (c is credential or also(credential.username,
+                                                                                      c.username))]:
+            remove(other)
+
+    _replace(gateway, "remove_credential", wider)
+
+
+@_patch("delete-by-prefix", [rules.EXACTLY_ONE],
+        "also deletes every credential whose username extends the named one (LIKE 'name%')")
+def _by_prefix(gateway: Gateway) -> None:
+    _also_remove(gateway, lambda named, other: other.startswith(named))
+
+
+@_patch("delete-contained-names", [rules.EXACTLY_ONE],
+        "also deletes every credential whose username is contained in the named one (a reversed LIKE)")
+def _contained(gateway: Gateway) -> None:
+    _also_remove(gateway, lambda named, other: other in named)
+
+
+_KEY_LENGTH = 48
+
+
+@_patch("delete-by-truncated-name", [rules.EXACTLY_ONE],
+        f"compares usernames on their first {_KEY_LENGTH} characters (a CHAR({_KEY_LENGTH}) key), so "
+        "credentials sharing that prefix go too")
+def _truncated(gateway: Gateway) -> None:
+    _also_remove(gateway, lambda named, other: named[:_KEY_LENGTH] == other[:_KEY_LENGTH])
+
+
+@_patch("delete-every-case-variant", [rules.EXACTLY_ONE],
+        "also deletes every credential whose username differs from the named one only in case")
+def _every_case_variant(gateway: Gateway) -> None:
+    _also_remove(gateway, lambda named, other: named.casefold() == other.casefold())
+
+
+@_patch("delete-case-insensitive", [rules.USERNAME_CASE],
+        "finds and deletes a case variant of a username (a case-insensitive collation)")
 def _case_insensitive(gateway: Gateway) -> None:
     find = gateway.find_credential
 
@@ -351,9 +429,8 @@ def _case_insensitive(gateway: Gateway) -> None:
     _replace(gateway, "find_credential", folded)
 
 
-@_patch("delete-ignores-project",
-        "list-credentials.md, Project Scope: a credential is reached only through its project; one of "
-        "another project is found, and deleted, through this one (looked up by username alone)")
+@_patch("delete-ignores-project", [rules.SCOPED],
+        "finds, and deletes, a credential of another project through this one (looked up by username alone)")
 def _ignores_project(gateway: Gateway) -> None:
     find = gateway.find_credential
 
@@ -363,9 +440,8 @@ def _ignores_project(gateway: Gateway) -> None:
     _replace(gateway, "find_credential", unscoped)
 
 
-@_patch("grants-survive-delete",
-        "delete-credential.md, Access Revocation: the credential's grants go with it; they stay behind, "
-        "and a new credential of the same username inherits them")
+@_patch("grants-survive-delete", [rules.GRANTS_REVOKED],
+        "leaves the credential's grants behind, so a new credential of the same username inherits them")
 def _grants_survive(gateway: Gateway) -> None:
     def credential_only(credential: Credential) -> None:
         gateway.credentials.pop(credential.username, None)
@@ -373,9 +449,8 @@ def _grants_survive(gateway: Gateway) -> None:
     _replace(gateway, "remove_credential", credential_only)
 
 
-@_patch("soft-delete",
-        "delete-credential.md, Permanent Deletion: a second delete is 400; deletion only marks the "
-        "credential, and the lookup still finds marked ones, so the second delete answers 200 again")
+@_patch("soft-delete", [rules.PERMANENT, rules.GRANTS_REVOKED],
+        "only marks the credential deleted, and the lookup still finds marked ones: a second delete succeeds")
 def _soft_delete(gateway: Gateway) -> None:
     marked: dict[str, Credential] = {}  # username -> the credential as it was when "deleted"
     remove, find, reset = gateway.remove_credential, gateway.find_credential, gateway.reset
@@ -404,9 +479,8 @@ def _soft_delete(gateway: Gateway) -> None:
 
 
 # -- undeployment --------------------------------------------------------------------------------------
-@_transform("incomplete-undeployment",
-            "delete-credential.md, Automatic Undeployment: every environment is reported; the last one is "
-            "missing from environmentResults (an off-by-one)")
+@_transform("incomplete-undeployment", [rules.UNDEPLOYED],
+            "leaves the last environment out of environmentResults (an off-by-one)")
 def _incomplete(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status != 200 or not isinstance(body, dict):
         return status, headers, body
@@ -415,9 +489,8 @@ def _incomplete(info: RequestInfo, status: int, headers: Headers, body: Any) -> 
     return status, headers, {**body, "deploymentResult": {**result, "environmentResults": shorter}}
 
 
-@_transform("failed-undeployment",
-            "delete-credential.md, Automatic Undeployment: undeployed from all environments; the last "
-            "environment reports success false (unreachable), still answered 200")
+@_transform("failed-undeployment", [rules.UNDEPLOYED, rules.DELETED],
+            "reports the last environment's undeployment failed (unreachable), still answering 200")
 def _failed(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status != 200 or not isinstance(body, dict) or not body["deploymentResult"]["environmentResults"]:
         return status, headers, body
@@ -429,30 +502,192 @@ def _failed(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire
         "environmentResults": [*ok, failed]}}
 
 
-# -- secrets in responses --------------------------------------------------------------------------------
-@_transform("token-echo-header",
-            "authentication.md, Token Security: the token is secret; the Authorization header is echoed "
-            "back in X-Debug-Authorization")
+# -- secrets in answers ------------------------------------------------------------------------------------
+def _presented(info: RequestInfo) -> str:
+    return (info.authorization or "").partition(" ")[2]
+
+
+@_transform("token-echo-header", [rules.TOKEN_NEVER_ECHOED],
+            "echoes the Authorization header back in X-Debug-Authorization")
 def _echo_header(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if info.authorization is None:
         return status, headers, body
     return status, {**headers, "x-debug-authorization": info.authorization}, body
 
 
-@_transform("token-echo-body",
-            "authentication.md, Token Security: the token is secret; a 401 quotes the presented token in "
-            "error_description")
+@_transform("token-echo-body", [rules.TOKEN_NEVER_ECHOED], "quotes the presented token in a 401's error_description")
 def _echo_body(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status == 401 and isinstance(body, dict):
-        presented = (info.authorization or "").partition(" ")[2]
-        return status, headers, {**body, "error_description": f"Invalid token: {presented}"}
+        return status, headers, {**body, "error_description": f"Invalid token: {_presented(info)}"}
     return status, headers, body
 
 
+def _java_escaped(text: str) -> str:
+    """How Java serialisers (Gson's HTML-safe mode) write a string: ``/ = + < > & '`` as escapes."""
+    escapes = {'"': '\\"', "\\": "\\\\", "/": "\\/", "=": "\\u003d", "+": "\\u002b", "<": "\\u003c",
+               ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
+    return "".join(escapes.get(character, character) for character in text)
+
+
+@_transform("token-echo-json-escaped", [rules.TOKEN_NEVER_ECHOED],
+            "quotes the token in every answer's body, escaped the way Java serialisers escape it (\\/, \\u003d, "
+            "\\u002b)")
+def _echo_escaped(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if not isinstance(body, dict) or not _presented(info):
+        return status, headers, body
+    text = json_text(body)[:-1] + f',"requestedBy":"{_java_escaped(_presented(info))}"}}'
+    return status, headers, text.encode()
+
+
+@_transform("token-echo-url-encoded", [rules.TOKEN_NEVER_ECHOED],
+            "echoes the token percent-encoded: quote() in an X-Request-Token header, quote_plus() in the body")
+def _echo_url_encoded(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    presented = _presented(info)
+    if not presented:
+        return status, headers, body
+    echoed = {**body, "trace": f"token={quote_plus(presented)}"} if isinstance(body, dict) else body
+    return status, {**headers, "x-request-token": quote(presented, safe="")}, echoed
+
+
+@_transform("token-echo-base64", [rules.TOKEN_NEVER_ECHOED],
+            "echoes the token in base64 headers: of the token (X-Token-Id) and of the whole header value "
+            "(X-Auth-Echo)")
+def _echo_base64(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if not info.authorization:
+        return status, headers, body
+    return status, {**headers, "x-token-id": base64.b64encode(_presented(info).encode()).decode(),
+                    "x-auth-echo": base64.b64encode(info.authorization.encode()).decode()}, body
+
+
+@_transform("token-echo-at-a-truncation-point", [rules.TOKEN_NEVER_ECHOED],
+            "quotes the token in a 401 after padding, so that it straddles where messages cut an answer short")
+def _echo_truncated(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if status == 401 and isinstance(body, dict):
+        padding = "The presented credential was rejected after validation. " * 3
+        return status, headers, {**body, "error_description": f"{padding[:185]} {_presented(info)}"}
+    return status, headers, body
+
+
+@_transform("token-echo-in-a-server-error",
+            [rules.TOKEN_NEVER_ECHOED, rules.DOCUMENTED, rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE,
+             rules.SCOPED, rules.MALFORMED_REJECTED],
+            "answers a delete of a missing credential 500, quoting the token in the exception's message")
+def _echo_500(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if _is_missing_credential(status, body):
+        return 500, headers, {"error": "internal_error",
+                              "error_description": f"NullPointerException at TokenFilter(token={_presented(info)})"}
+    return status, headers, body
+
+
+@_transform("token-echo-to-the-preflight", [], "refuses the suite's first read with a 401 that quotes the token",
+            caught_as="preflight", operation="listCredentials")
+def _echo_preflight(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    return 401, headers, {"error": "unauthorized_client", "error_description": f"Invalid token {_presented(info)}"}
+
+
+# -- a gateway that will not let go -----------------------------------------------------------------------
+def _redirect(status: int, other_host: bool) -> Transform:
+    def transform(info: RequestInfo, answered: int, headers: Headers, body: Any) -> Wire:
+        origin = info.origin
+        if other_host:  # the same gateway under another name: the credentials of the other host
+            origin = origin.replace("127.0.0.1", "localhost") if "127.0.0.1" in origin else \
+                origin.replace("localhost", "127.0.0.1")
+        victim = f"{origin}/apiops/projects/{quote(info.params['projectName'], safe='')}/credentials/api-user/"
+        return status, {"location": victim}, None
+
+    return transform
+
+
+for _status in (307, 308):
+    for _other_host in (False, True):
+        _register(Fault(
+            f"redirect-{_status}-to-an-existing-credential{'-on-another-host' if _other_host else ''}",
+            f"answers every delete with {_status}, pointing at a pre-existing credential (api-user) "
+            f"{'of another host name' if _other_host else 'of the same host'}",
+            _ids(rules.DOCUMENTED), transform=_redirect(_status, _other_host)))
+
+
+_REFUSED: weakref.WeakKeyDictionary[Gateway, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _lock_refused(gateway: Gateway) -> None:
+    delete = gateway.delete_credential
+    refused = _REFUSED.setdefault(gateway, set())
+
+    def locked(project: str, username: str) -> dict[str, Any]:
+        if username in refused:
+            raise RuntimeError("credential locked by an earlier request")  # -> 500, the credential stays
+        return delete(project, username)
+
+    _replace(gateway, "delete_credential", locked)
+
+
+def _note_refused(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if status == rules.UNAUTHORIZED.status:
+        _REFUSED.setdefault(info.gateway, set()).add(info.params["username"])
+    return status, headers, body
+
+
+_register(Fault("stuck-after-a-refused-delete",
+                "after a refused (401) delete of a credential, answers every later delete of it 500 and keeps it "
+                "(a lock the refused request left), so the clean-up cannot remove it",
+                _ids(rules.DOCUMENTED, rules.MALFORMED_REJECTED), caught_as="leftovers", patch=_lock_refused,
+                transform=_note_refused))
+
+
+async def _drip(data: bytes, pause: float) -> AsyncIterator[bytes]:
+    for position in range(len(data)):
+        await asyncio.sleep(pause)
+        yield data[position:position + 1]
+
+
+@_transform("body-drips", [rules.TIMELY],
+            "sends the body of its answer to a request without Authorization one byte every half second")
+def _drips(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if info.authorization is None and isinstance(body, dict):
+        return status, headers, _drip(json_text(body).encode(), 0.5)
+    return status, headers, body
+
+
+async def _late(data: bytes, delay: float) -> AsyncIterator[bytes]:
+    await asyncio.sleep(delay)
+    yield data
+
+
+@_transform("body-after-a-delay", [rules.TIMELY],
+            "sends a successful delete's headers at once and its body 1.2 s later, once undeployed (a budget "
+            "that stops at the headers passes)")
+def _late_body(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if body is None or status != rules.SUCCESS.status:
+        return status, headers, body
+    return status, headers, _late(json_text(body).encode() if not isinstance(body, bytes) else body, 1.2)
+
+
+_HUGE = 800 * 1024 * 1024
+
+
+async def _huge(data: bytes) -> AsyncIterator[bytes]:
+    yield data[:-1]
+    chunk = b" " * (1024 * 1024)  # JSON whitespace: still the same JSON, only endless
+    for _ in range(_HUGE // len(chunk)):
+        yield chunk
+    yield data[-1:]
+
+
+@_transform("huge-body", [rules.DOCUMENTED], "pads the unknown project's answer with 800 MB of whitespace")
+def _huge_body(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if _is(status, body, rules.UNKNOWN_PROJECT):
+        return status, headers, _huge(json_text(body).encode())
+    return status, headers, body
+
+
+def json_text(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 # -- server errors on unusual usernames --------------------------------------------------------------------
-@_patch("500-on-non-ascii",
-        "base-url.md, URL Encoding: any username can be deleted; a non-ASCII one answers 500 (the audit "
-        "line is encoded as ASCII)")
+@_patch("server-error-on-non-ascii", [rules.ENCODED, rules.DOCUMENTED, rules.DELETED, rules.MALFORMED_REJECTED],
+        "answers 500 for a non-ASCII username (the audit line is encoded as ASCII)")
 def _non_ascii(gateway: Gateway) -> None:
     delete = gateway.delete_credential
 
@@ -463,9 +698,8 @@ def _non_ascii(gateway: Gateway) -> None:
     _replace(gateway, "delete_credential", audited)
 
 
-@_patch("500-on-at-sign",
-        "base-url.md, URL Encoding: any username can be deleted; one with '@' answers 500 (read as "
-        "user@realm, and the realm is unknown)")
+@_patch("server-error-on-at-sign", [rules.ENCODED, rules.DOCUMENTED],
+        "answers 500 for a username with '@' (read as user@realm, and the realm is unknown)")
 def _at_sign(gateway: Gateway) -> None:
     delete = gateway.delete_credential
     realms = {"": "local"}
@@ -480,9 +714,9 @@ def _at_sign(gateway: Gateway) -> None:
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-@_patch("double-decode",
-        "base-url.md, URL Encoding: a username is decoded once; it is decoded again like Java's "
-        "URLDecoder, so '+' becomes a space (wrong credential) and a stray '%' answers 500")
+@_patch("double-decode", [rules.ENCODED, rules.EXACTLY_ONE, rules.DOCUMENTED],
+        "decodes a username a second time like Java's URLDecoder: '+' becomes a space, '%41' an 'A' (another "
+        "credential), and a stray '%' answers 500")
 def _double_decode(gateway: Gateway) -> None:
     delete = gateway.delete_credential
 
@@ -495,8 +729,9 @@ def _double_decode(gateway: Gateway) -> None:
 
 
 # -- slowness ---------------------------------------------------------------------------------------------
-_register(Fault("slow-delete", "the suite's response-time budget for the DELETE (--max-response-time); every "
-                               "answer takes 1.5 s more (a synchronous undeployment round-trip)", delay=1.5))
+_register(Fault("slow-delete", "takes 1.2 s more to answer a successful delete (a synchronous undeployment "
+                               "round-trip)",
+                _ids(rules.TIMELY), delay=1.2))
 
 
 # -- applying ---------------------------------------------------------------------------------------------
@@ -511,8 +746,8 @@ def lookup(names: Iterable[str]) -> list[Fault]:
     return faults
 
 
-def apply_faults(gateway: Gateway, names: Iterable[str]) -> ResponseHook:
-    """Patch ``gateway`` with the named faults; return the hook for the DELETE endpoint's responses.
+def apply_faults(gateway: Gateway, names: Iterable[str]) -> dict[str, ResponseHook]:
+    """Patch ``gateway`` with the named faults; return the response hook of each operation they touch.
 
     Every name is checked before anything is patched.
     """
@@ -520,11 +755,17 @@ def apply_faults(gateway: Gateway, names: Iterable[str]) -> ResponseHook:
     for fault in faults:
         if fault.patch is not None:
             fault.patch(gateway)
-    transforms = [fault.transform for fault in faults if fault.transform is not None]
-    delay = sum(fault.delay for fault in faults)
+    hooks: dict[str, ResponseHook] = {}
+    for operation in {fault.operation for fault in faults}:
+        mine = [fault for fault in faults if fault.operation == operation]
+        hooks[operation] = _hook([fault.transform for fault in mine if fault.transform is not None],
+                                 sum(fault.delay for fault in mine))
+    return hooks
 
+
+def _hook(transforms: list[Transform], delay: float) -> ResponseHook:
     async def hook(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-        if delay:
+        if delay and status == rules.SUCCESS.status:
             await asyncio.sleep(delay)  # not time.sleep: other requests keep being served
         for transform in transforms:
             status, headers, body = transform(info, status, headers, body)
@@ -534,10 +775,10 @@ def apply_faults(gateway: Gateway, names: Iterable[str]) -> ResponseHook:
 
 
 async def no_fault(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    """The hook of every endpoint that faults do not touch."""
+    """The hook of every operation that faults do not touch."""
     return status, headers, body
 
 
 def describe() -> list[str]:
-    """``name: what it breaks``, one line per fault (``--list-faults``)."""
-    return [f"{fault.name}: {fault.breaks}" for fault in FAULTS.values()]
+    """One line per fault (``--list-faults``)."""
+    return [fault.describe() for fault in FAULTS.values()]

@@ -13,7 +13,6 @@ Names are compared exactly everywhere: "Path parameters are Case Sensitive" (bas
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import ipaddress
@@ -22,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from contracts import rules
 
 API_PROXY = "API_PROXY"
 API_PROXY_GROUP = "API_PROXY_GROUP"
@@ -49,18 +50,22 @@ def bad_request(description: str) -> ApiError:
     return ApiError(400, "bad_request", description)
 
 
+def answer(expected: rules.Answer, **names: str) -> ApiError:
+    """The rulebook's expected answer as an error of the model."""
+    return ApiError(expected.status, expected.error or "", expected.text(**names))
+
+
 def project_not_found(name: str) -> ApiError:
-    """The 404 of every credential page (delete-, create-, list-credentials.md, access pages)."""
-    message = f"Project({name}) was not found or user does not have privilege to access it!"
-    return ApiError(404, "not_found", message)
+    """The answer for an unknown project on every credential page (the rulebook's)."""
+    return answer(rules.UNKNOWN_PROJECT, projectName=name)
 
 
 def credential_not_found(username: str) -> ApiError:
-    """delete-credential.md and get-granted-access-list.md: 400, not 404."""
-    return bad_request(f"Credential (username: {username}) was not found!")
+    """The answer for a missing credential (delete-credential.md and get-granted-access-list.md, the rulebook's)."""
+    return answer(rules.MISSING_CREDENTIAL, username=username)
 
 
-UNAUTHORIZED = ApiError(401, "unauthorized_client", "Invalid token")
+UNAUTHORIZED = answer(rules.UNAUTHORIZED)
 
 
 # -- state ------------------------------------------------------------------------------------
@@ -223,11 +228,6 @@ class Gateway:
         with self._lock:
             self.projects, self.credentials, self.grants = state.projects, state.credentials, state.grants
 
-    def snapshot(self) -> State:
-        """A deep copy of the state, e.g. to compare before and after a request."""
-        with self._lock:
-            return copy.deepcopy(State(self.projects, self.credentials, self.grants))
-
     # -- authentication.md --------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> None:
         """``Authorization: Bearer <token>``; anything else is 401 ``unauthorized_client``.
@@ -258,6 +258,22 @@ class Gateway:
                     f"Project not found for name: ({project}) or user has not privilege to access it!"
                 )
             items = [environment.to_json() for environment in found.environments]
+        return {"success": True, "resultList": items, "resultCount": len(items)}
+
+    def api_proxies(self, project: str) -> dict[str, Any]:
+        """list-api-proxies.md: the project's API proxies, ordered by name (this page says ``status``)."""
+        with self._lock:
+            names = sorted(self.find_project(project).api_proxies)
+        items = [{"name": name, "description": f"{name} of the reference gateway", "type": "REST",
+                  "relativePath": f"/{name.lower()}", "soapToRest": False} for name in names]
+        return {"status": "SUCCESS", "resultList": items, "resultCount": len(items)}
+
+    def api_proxy_groups(self, project: str) -> dict[str, Any]:
+        """list-api-proxy-groups.md: the project's API proxy groups."""
+        with self._lock:
+            names = sorted(self.find_project(project).api_proxy_groups)
+        items = [{"id": f"group-{name.lower()}", "name": name, "description": f"{name} of the reference gateway"}
+                 for name in names]
         return {"success": True, "resultList": items, "resultCount": len(items)}
 
     def has_project(self, name: str) -> bool:
@@ -467,8 +483,3 @@ def _access_list(project: Project, body: object) -> list[Access]:
                 f"{access.describe()} is not found or user does not have privilege to access it!")
         accesses.append(access)
     return accesses
-
-
-def seed_from(state: State) -> Callable[[], State]:
-    """A seed function that always gives a fresh copy of ``state`` (for ``Gateway(token, seed=...)``)."""
-    return lambda: copy.deepcopy(state)

@@ -1,0 +1,191 @@
+"""What a run created, what it leaves behind, and the command that removes it.
+
+Only what this run created is ever deleted: a credential joins the :class:`Registry` once its
+create answered 200 (usernames are unique across all credentials, create-credential.md, so a
+create that succeeds made a credential nobody else had), and leaves it when a DELETE of it
+answered 200. At the end of a session, :func:`clean_up` deletes what is still registered and
+reports every credential it could not delete (:class:`Leftover`), with what the gateway answered.
+
+    python -m contracts.cleanup --run-id ID [--base-url URL] [--project NAME] [--yes]
+
+lists the credentials of run ``ID`` still in the project (a dry run), and with ``--yes`` deletes
+them, each deletion checked. It touches nothing outside ``apiops-ct-<ID>-``. Settings come from
+the same ``APIOPS_*`` variables as the suite (the token from ``APIOPS_TOKEN`` only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from contracts import rules
+from contracts.client import (
+    CREATED_AT,
+    ApiClient,
+    GatewayMisbehaved,
+    GatewayUnreachable,
+    UnexpectedResponse,
+    credential_path,
+    describe,
+)
+from contracts.naming import PREFIX, Namespace, check_run_id
+from contracts.secrets import Secret, register
+from contracts.settings import SettingsError, api_root, check_name, tls_verify
+
+_RUN = re.compile(re.escape(PREFIX) + r"([a-z0-9]+)-")
+
+
+@dataclass(frozen=True)
+class Leftover:
+    project: str
+    username: str
+    answer: str  # what the gateway answered to the clean-up's DELETE
+
+    def line(self) -> str:
+        return f"{self.project}/{self.username}: {self.answer}"
+
+
+@dataclass
+class Registry:
+    """The credentials this run created and has not seen deleted: username -> project."""
+
+    alive: dict[str, str] = field(default_factory=dict)
+
+    def created(self, project: str, username: str) -> None:
+        self.alive[username] = project
+
+    def observe(self, response: requests.Response) -> None:
+        """Session observer: a DELETE of a registered credential that answered 200 removed it."""
+        if response.request.method != "DELETE" or response.status_code != rules.SUCCESS.status:
+            return
+        for username in [name for name in self.alive if _deletes(response, self.alive[name], name)]:
+            del self.alive[username]
+
+
+def _deletes(response: requests.Response, project: str, username: str) -> bool:
+    return str(response.request.url).endswith(credential_path(project, username))
+
+
+def gone(response: requests.Response) -> bool:
+    """A clean-up DELETE that left nothing behind: deleted now (200), or already gone (the missing answer)."""
+    return response.status_code in (rules.SUCCESS.status, rules.MISSING_CREDENTIAL.status)
+
+
+def delete_checked(client: ApiClient, project: str, username: str) -> Leftover | None:
+    """Delete one credential; a :class:`Leftover` saying why, when it may still be there."""
+    try:
+        response = client.delete_credential(project, username)
+    except (GatewayUnreachable, GatewayMisbehaved) as exc:
+        return Leftover(project, username, str(exc))
+    if gone(response):
+        return None
+    return Leftover(project, username, describe(response))
+
+
+def clean_up(client: ApiClient, registry: Registry) -> list[Leftover]:
+    """Delete what is still registered; every credential that may remain, with the gateway's answer."""
+    leftovers = []
+    for username, project in list(registry.alive.items()):
+        leftover = delete_checked(client, project, username)
+        if leftover is None:
+            registry.alive.pop(username, None)
+        else:
+            leftovers.append(leftover)
+    return leftovers
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """Credentials of earlier runs found in the project (read-only)."""
+
+    run_id: str
+    usernames: list[str]
+    oldest: datetime.datetime | None
+
+    def line(self, now: datetime.datetime | None = None) -> str:
+        age = ""
+        if self.oldest is not None:
+            hours = ((now or datetime.datetime.now(datetime.UTC)) - self.oldest).total_seconds() / 3600
+            age = f", oldest {hours:.0f} h old" if hours >= 1 else ", under an hour old"
+        return (f"run {self.run_id}: {len(self.usernames)} credential{'s' if len(self.usernames) != 1 else ''}"
+                f"{age} (e.g. {self.usernames[0]}); remove with: python -m contracts.cleanup --run-id "
+                f"{self.run_id} --yes")
+
+
+def earlier_runs(credentials: list[dict[str, Any]], run_id: str) -> list[Earlier]:
+    """Credentials under the suite's prefix that another run left, grouped by run."""
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for item in credentials:
+        username = str(item.get("username", ""))
+        found = _RUN.match(username)
+        if found and found[1] != run_id:
+            by_run.setdefault(found[1], []).append(item)
+    return [Earlier(run, sorted(str(item["username"]) for item in items), _oldest(items))
+            for run, items in sorted(by_run.items())]
+
+
+def _oldest(items: list[dict[str, Any]]) -> datetime.datetime | None:
+    times = []
+    for item in items:
+        found = CREATED_AT.search(str(item.get("description") or ""))
+        if found:
+            times.append(datetime.datetime.strptime(found[1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC))
+    return min(times) if times else None
+
+
+# -- python -m contracts.cleanup ---------------------------------------------------------------------------
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m contracts.cleanup",
+        description="List (and with --yes delete) the credentials a contract-suite run left in a project. "
+                    "Touches nothing outside apiops-ct-<run id>-. The token comes from APIOPS_TOKEN.")
+    parser.add_argument("--run-id", required=True, help="the run whose credentials to remove")
+    parser.add_argument("--base-url", default=os.environ.get("APIOPS_BASE_URL"),
+                        help="the Manager URL (default: APIOPS_BASE_URL)")
+    parser.add_argument("--project", default=os.environ.get("APIOPS_PROJECT"),
+                        help="the project (default: APIOPS_PROJECT)")
+    parser.add_argument("--yes", action="store_true", help="delete them (default: only list them)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    try:
+        run_id = check_run_id(args.run_id)
+        if not args.base_url or not args.project:
+            raise SettingsError("needs --base-url and --project (or APIOPS_BASE_URL and APIOPS_PROJECT)")
+        check_name("--project", args.project)
+        token = Secret(os.environ.get("APIOPS_TOKEN", ""))
+        if not token:
+            raise SettingsError("needs the token in APIOPS_TOKEN")
+        register(token)
+        namespace = Namespace(run_id)
+        client = ApiClient(api_root(args.base_url), token, namespace, projects={args.project}, verify=tls_verify())
+        names = sorted(name for name in client.usernames(args.project) if namespace.owns(name))
+    except (SettingsError, GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
+        print(f"cleanup: {exc}", file=sys.stderr)
+        return 4
+    if not names:
+        print(f"cleanup: no credential of run {run_id} in {args.project}")
+        return 0
+    if not args.yes:
+        print(f"cleanup: {len(names)} credential(s) of run {run_id} in {args.project} (dry run; --yes deletes):")
+        print("\n".join(f"  {name}" for name in names))
+        return 0
+    leftovers = [leftover for name in names if (leftover := delete_checked(client, args.project, name))]
+    print(f"cleanup: deleted {len(names) - len(leftovers)} of {len(names)} credential(s) of run {run_id}")
+    for leftover in leftovers:
+        print(f"  left: {leftover.line()}")
+    return 1 if leftovers else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""The one judge: every answer of the credential path held to the rulebook (contracts/rules.py) and openapi.yaml.
+
+The judge watches the client's session (:class:`~contracts.client.ContractSession` observers), so
+no test can forget it: every answer the suite receives for ``/projects/{projectName}/credentials/
+{username}/``, whatever the method, from a scenario or a generated case, is held to
+
+- the rules every answer keeps (:data:`~contracts.rules.EVERY_ANSWER`): a documented status and
+  body, the error format, no echoed token, the time budget;
+- the rules the request itself calls for: without the suite's token, the token is required; with
+  a method the path does not declare, 405; with a malformed name, a rejection; else an accepted,
+  documented answer (what schemathesis' checks judge from how a case was generated, judged here
+  from the request alone, so that a replay of a recording judges exactly as the live run did).
+
+The clean-up's requests are the only ones judged aside (:meth:`Judge.aside`).
+
+A verdict is recorded in the running test's :class:`Ledger` when the answer arrives (the rules
+that held, those that failed, those that failed but are waived as known deviations), and raised
+at the next point the test looks at that answer (:meth:`Judge.expect`, :meth:`Judge.that`,
+:meth:`Judge.raise_pending`), or when the test body ends: a test's own expectation speaks first.
+The time budget is raised only when the body ends: slowness belongs to the gateway, and a
+generated test must not shrink over inputs that are all slow. A failure is a
+:class:`RuleViolation`, whose message begins with the rule's id, statement and public address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+
+from contracts import rules
+from contracts.client import GatewayMisbehaved, NoAnswerInTime, describe, leaks
+from contracts.rules import Answer, Rule
+from contracts.secrets import PLACEHOLDER, redact
+from contracts.spec import OPERATION, Contract
+
+
+class RuleViolation(AssertionError):
+    """A rule of the rulebook does not hold. The message begins with the rule's headline."""
+
+    def __init__(self, rule: Rule, detail: str) -> None:
+        self.rule = rule
+        self.detail = redact(detail)
+        super().__init__(f"{rule.headline()}\n{self.detail}")
+
+
+@dataclass
+class Ledger:
+    """What one test saw of the rules."""
+
+    nodeid: str
+    declared: list[Rule] = field(default_factory=list)
+    held: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    deviations: dict[str, str] = field(default_factory=dict)
+    pending: list[tuple[int, RuleViolation]] = field(default_factory=list)  # (id of the answer, violation)
+    deferred: dict[str, RuleViolation] = field(default_factory=dict)  # raised when the test body ends
+    failure_rules: dict[int, Rule] = field(default_factory=dict)  # id(a schemathesis failure) -> its rule
+
+    def hold(self, rule: Rule) -> None:
+        self.held[rule.id] = self.held.get(rule.id, 0) + 1
+
+    def fail(self, violation: RuleViolation) -> None:
+        self.failed.setdefault(violation.rule.id, violation.detail)
+
+    def deviate(self, rule: Rule, detail: str) -> None:
+        self.deviations.setdefault(rule.id, redact(detail))
+
+    def gave_up(self, rule: Rule) -> bool:
+        """Whether ``rule`` already failed in a way more examples would only repeat (it is deferred)."""
+        return rule.id in self.deferred
+
+    def raise_pending(self, answer: object | None = None) -> None:
+        """The first violation not raised yet (of ``answer``'s verdict, or of any)."""
+        mine = [violation for key, violation in self.pending if answer is None or key == id(answer)]
+        self.pending = [(key, violation) for key, violation in self.pending
+                        if not (answer is None or key == id(answer))]
+        if mine:
+            raise mine[0]
+
+    def raise_deferred(self) -> None:
+        """At the end of the test body: what was judged but not raised yet, if anything."""
+        self.raise_pending()
+        for violation in self.deferred.values():
+            raise violation
+
+
+_ledger: contextvars.ContextVar[Ledger | None] = contextvars.ContextVar("apiops_ledger", default=None)
+_aside: contextvars.ContextVar[bool] = contextvars.ContextVar("apiops_judge_aside", default=False)
+
+
+@contextlib.contextmanager
+def recording_into(ledger: Ledger) -> Iterator[Ledger]:
+    """Observations go into ``ledger`` while the block runs (the plugin wraps each test)."""
+    token = _ledger.set(ledger)
+    try:
+        yield ledger
+    finally:
+        _ledger.reset(token)
+
+
+def current() -> Ledger:
+    """The running test's ledger; outside a test, a throwaway one."""
+    return _ledger.get() or Ledger("(outside a test)")
+
+
+# -- the rules every answer keeps, as plain functions of one answer -----------------------------------------
+def error_format_problems(contract: Contract, status: int, content_type: str | None, text: str) -> list[str]:
+    """How an error answer (status >= 400) breaks error-handling.md's format; empty when it conforms.
+
+    The allowed ``error`` codes are openapi.yaml's for that status of the DELETE; a status the
+    DELETE does not document (e.g. 405 for an undeclared method) is held to the format only.
+    """
+    if status < 400:
+        return []
+    problems = []
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        problems.append(f"Content-Type is {content_type!r}, not application/json")
+    try:
+        body: Any = json.loads(text)
+    except ValueError:
+        return [*problems, "the body is not JSON"]
+    if not isinstance(body, dict):
+        return [*problems, f"the body is a JSON {type(body).__name__}, not an object"]
+    for name in ("error", "error_description"):
+        if name not in body:
+            problems.append(f"`{name}` is missing")
+        elif not isinstance(body[name], str):
+            problems.append(f"`{name}` is {type(body[name]).__name__}, not a string")
+    allowed = contract.error_codes(OPERATION, status) if status in contract.documented_statuses(OPERATION) else []
+    if allowed and isinstance(body.get("error"), str) and body["error"] not in allowed:
+        problems.append(f"`error` is {body['error']!r}; for {status} openapi.yaml allows {', '.join(allowed)}")
+    return problems
+
+
+def time_problems(seconds: float, budget: float) -> list[str]:
+    if seconds <= budget:
+        return []
+    return [f"took {seconds:.2f} s to the last byte, over the {budget:g} s budget "
+            "(--max-response-time / APIOPS_MAX_RESPONSE_TIME)"]
+
+
+def answer_problems(answer: Answer, response: requests.Response, names: dict[str, str]) -> list[str]:
+    """How ``response`` differs from the expected ``answer``: status, ``error`` code, names it must name."""
+    if response.status_code != answer.status:
+        return [f"expected {answer.status}, but {describe(response)}"]
+    if answer.error is None and not answer.names():
+        return []
+    try:
+        body = response.json()
+    except ValueError:
+        return [f"expected a JSON body, but {describe(response)}"]
+    if not isinstance(body, dict):
+        return [f"expected a JSON object, but {describe(response)}"]
+    problems = []
+    if answer.error is not None and body.get("error") != answer.error:
+        problems.append(f"`error` is {body.get('error')!r}, expected {answer.error!r}")
+    description = str(body.get("error_description", ""))
+    for name in answer.names():
+        value = names.get(name)
+        if value is not None and value not in description:
+            problems.append(f"`error_description` does not name the {name} {value!r}: {description[:200]!r}")
+    return problems
+
+
+def presents_the_token(authorization: str | None) -> bool:
+    """Whether a request presented the suite's own token as a Bearer token (the client shows it as the placeholder)."""
+    scheme, _, credential = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and credential == PLACEHOLDER
+
+
+class Judge:
+    judges = True  # the session does not hand it redirects: :meth:`translate` judges those
+
+    def __init__(self, contract: Contract, budget: float, waived: Callable[[str], bool] = lambda _: False,
+                 api_path: str = "") -> None:
+        self.contract, self.budget, self.waived, self.api_path = contract, budget, waived, api_path
+        self.template = contract.operations[OPERATION].path
+
+    # -- watching the session ---------------------------------------------------------------------------
+    def __call__(self, response: requests.Response) -> None:
+        """Session observer: every answer of the credential path, unless judged aside."""
+        if not _aside.get() and self.judged(response):
+            self.every_answer(response)
+
+    def judged(self, response: requests.Response) -> bool:
+        found = self.contract.resource(str(response.request.url), self.api_path)
+        return found is not None and found[0] == self.template
+
+    @contextlib.contextmanager
+    def aside(self) -> Iterator[None]:
+        """The clean-up's requests: not answers under test."""
+        token = _aside.set(True)
+        try:
+            yield
+        finally:
+            _aside.reset(token)
+
+    def verdicts(self, response: requests.Response) -> list[tuple[Rule, list[str]]]:
+        """Every rule an answer of the credential path is held to, with how ``response`` breaks it (empty: holds)."""
+        where = leaks(response)
+        status, method = response.status_code, str(response.request.method)
+        verdicts = [(rules.TOKEN_NEVER_ECHOED, [f"the answer carries the presented token in: {', '.join(where)}"]
+                     if where else [])]
+        verdicts += self.request_verdicts(response)
+        if method == "DELETE":
+            verdicts.append((rules.DOCUMENTED, self.contract.violations(OPERATION, response)))
+        verdicts += [
+            (rules.ERROR_FORMAT, error_format_problems(self.contract, status, response.headers.get("Content-Type"),
+                                                       response.text)),
+            (rules.TIMELY, time_problems(response.elapsed.total_seconds(), self.budget)),
+        ]
+        return verdicts
+
+    def request_verdicts(self, response: requests.Response) -> list[tuple[Rule, list[str]]]:
+        """The rule the request itself calls for, judged from the request and the answer alone."""
+        request = response.request
+        found = self.contract.resource(str(request.url), self.api_path)
+        assert found is not None
+        method, status = str(request.method).upper(), response.status_code
+        declared = self.contract.methods(found[0])
+        ours = presents_the_token(request.headers.get("Authorization"))
+        malformed = self.contract.parameter_problems(OPERATION, found[1].parameters)
+        if method not in declared:
+            allow = {part.strip().upper() for part in response.headers.get("Allow", "").split(",") if part.strip()}
+            if not ours or malformed:  # refused or rejected first: any 4xx will do
+                return [(rules.METHODS, [] if 400 <= status < 500 else
+                         [f"{method} (an undeclared method) answered {status}, not a 4xx"])]
+            problems = [] if status == rules.METHOD_NOT_ALLOWED.status else \
+                [f"{method} (an undeclared method) answered {status}, not {rules.METHOD_NOT_ALLOWED.status}"]
+            if status == rules.METHOD_NOT_ALLOWED.status and allow != declared:
+                problems.append(f"Allow is {response.headers.get('Allow')!r}, not the declared "
+                                f"{', '.join(sorted(declared))}")
+            return [(rules.METHODS, problems)]
+        if not ours:
+            expected = rules.UNAUTHORIZED.status
+            return [(rules.TOKEN_REQUIRED, [] if status == expected else
+                     [f"a request without the token ({_shown_authorization(request)}) answered {status}, "
+                      f"not {expected}"])]
+        if malformed:
+            rejections = {rules.MISSING_CREDENTIAL.status, rules.UNKNOWN_PROJECT.status}
+            return [(rules.MALFORMED_REJECTED, [] if status in rejections else
+                     [f"a malformed name ({malformed[0]}) answered {status}, not one of "
+                      f"{', '.join(map(str, sorted(rejections)))}"])]
+        return [(rules.DOCUMENTED, [] if status != rules.UNAUTHORIZED.status else
+                 ["a valid request with the suite's token was refused"])]
+
+    def every_answer(self, response: requests.Response) -> None:
+        """Judge every rule now (each failure is recorded); raise them when the test next looks (pending)."""
+        for rule, problems in self.verdicts(response):
+            self.settle(rule, problems, response, defer=rule is rules.TIMELY, pend=True)
+
+    def raise_pending(self, response: requests.Response | None = None) -> None:
+        """Raise the judge's first unraised violation of ``response`` (or of any answer)."""
+        current().raise_pending(response)
+
+    def translate(self, request: requests.PreparedRequest, failure: GatewayMisbehaved) -> BaseException:
+        """What a request of the credential path that got no usable answer breaks (the session raises it)."""
+        found = self.contract.resource(str(request.url), self.api_path)
+        if _aside.get() or found is None or found[0] != self.template:
+            return failure
+        rule = rules.TIMELY if isinstance(failure, NoAnswerInTime) else rules.DOCUMENTED
+        try:
+            self.settle(rule, [str(failure)])
+        except RuleViolation as violation:
+            return violation
+        return failure  # waived: the test still has no answer to go on with
+
+    # -- a test's own expectations -------------------------------------------------------------------------
+    def expect(self, response: requests.Response, rule: Rule, answer: Answer | None = None) -> dict[str, Any]:
+        """Hold ``response`` to ``rule``'s expected answer (or ``answer``); its JSON body, or {}.
+
+        The test's own rule speaks first; then whatever else the judge found in that answer.
+        """
+        expected = answer or rule.answer
+        assert expected is not None, f"{rule.id} has no expected answer: pass one"
+        route = self.contract.route(str(response.request.method), str(response.request.url), self.api_path)
+        self.settle(rule, answer_problems(expected, response, route.parameters if route else {}), response,
+                    stop=True)
+        self.raise_pending(response)
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    def that(self, rule: Rule, holds: bool, detail: str) -> None:
+        """A test's own check of ``rule``: ``detail`` says what was seen when it does not hold."""
+        self.settle(rule, [] if holds else [detail], stop=True)
+        self.raise_pending()
+
+    def settle(self, rule: Rule, problems: list[str], response: requests.Response | None = None,
+               *, defer: bool = False, stop: bool = False, pend: bool = False) -> None:
+        """Record how ``rule`` fared; raise when it failed, unless waived, deferred or pending.
+
+        A waived rule that fails is recorded as a deviation. ``stop``: the test cannot go on from a
+        waived failure (its next steps build on the expected answer), so it ends there, reported
+        as the known deviation (an xfail).
+        """
+        ledger = current()
+        if not problems:
+            ledger.hold(rule)
+            return
+        detail = "; ".join(problems)
+        if response is not None and not detail.startswith("expected"):
+            detail = f"{response.request.method} {redact(str(response.url))} answered {response.status_code}: {detail}"
+        if self.waived(rule.id):
+            ledger.deviate(rule, detail)
+            if stop:
+                pytest.xfail(f"deviation {rule.id}: {detail}")
+            return
+        violation = RuleViolation(rule, detail)
+        ledger.fail(violation)
+        if defer:
+            ledger.deferred.setdefault(rule.id, violation)
+        elif pend:
+            ledger.pending.append((id(response), violation))
+        else:
+            raise violation
+
+
+def _shown_authorization(request: requests.PreparedRequest) -> str:
+    value = request.headers.get("Authorization")
+    if value is None:
+        return "no Authorization header"
+    scheme = value.partition(" ")[0]
+    return f"Authorization {scheme or '(empty)'} …"

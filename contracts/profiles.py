@@ -1,0 +1,54 @@
+"""Hypothesis profiles of the property tests: how much effort a run spends generating cases.
+
+- ``dev`` (the default off CI): seconds, not minutes;
+- ``ci`` (the default when ``CI`` is set): the same cases on every run (derandomized), no example
+  database, a failure prints the blob that reproduces it;
+- ``thorough``: nightly runs against staging, many examples.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+# Sending a request is the slow part of every example, so no profile has a per-example deadline:
+# the response-time budget (--max-response-time) is the check for slowness. ci and thorough do not
+# shrink: against a gateway every shrinking step is real requests (on staging, real deployments),
+# and what fails is the gateway's answer, which the failing example already shows.
+_NO_SHRINKING = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
+PROFILES: dict[str, settings] = {
+    "dev": settings(max_examples=10, deadline=None),
+    "ci": settings(max_examples=50, deadline=None, derandomize=True, database=None, print_blob=True,
+                   suppress_health_check=[HealthCheck.too_slow], phases=_NO_SHRINKING),
+    "thorough": settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                         phases=_NO_SHRINKING),
+}
+
+
+def default_profile() -> str:
+    """``ci`` when the ``CI`` variable is set, else ``dev``."""
+    return "ci" if os.environ.get("CI") is not None else "dev"
+
+
+def configure(config: pytest.Config) -> str:
+    """Register the profiles and load the one in force; return its name.
+
+    Runs in the plugin's ``pytest_configure`` (tryfirst), before hypothesis' own ``pytest_configure``
+    loads ``--hypothesis-profile``, so that every name exists by then and a wrong one is one line.
+    """
+    for name, profile in PROFILES.items():
+        settings.register_profile(name, profile)
+    given = config.getoption("hypothesis_profile", default=None)
+    if given is not None and given not in PROFILES:
+        raise pytest.UsageError(f"--hypothesis-profile {given!r}: choose one of {', '.join(PROFILES)}")
+    name = given or default_profile()
+    settings.load_profile(name)
+    return name
+
+
+def seed_of(value: object) -> int:
+    """``--hypothesis-seed`` as the integer seed schemathesis needs (hypothesis takes any string)."""
+    text = str(value)
+    return int(text) if text.lstrip("-").isdigit() else int.from_bytes(text.encode()[:8].ljust(8, b"\0"), "big")
