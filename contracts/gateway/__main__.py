@@ -1,10 +1,15 @@
 """``python -m contracts.gateway``: run the reference gateway until Ctrl-C.
 
     python -m contracts.gateway --port 8080 [--host 127.0.0.1] [--token T] [--fault NAME ...]
+        [--latency-ms N] [--deploy-ms N]
     python -m contracts.gateway --list-faults
 
 The token is ``--token``, else ``APIOPS_TOKEN``, else a fresh random one, which is then printed
 (the only way to learn it). A token that was given is never printed.
+
+``--latency-ms`` and ``--deploy-ms`` make it as slow as a remote gateway that deploys what it is
+given (contracts/gateway/timing.py). On Ctrl-C it prints one line: the requests it answered, by
+operation, and the deploy-costing ones.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from contracts.gateway import faults as fault_registry
 from contracts.gateway.app import create_app
 from contracts.gateway.model import Gateway
 from contracts.gateway.server import bind
+from contracts.gateway.timing import Timing, summary
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -32,10 +38,16 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
                         help="deviate from the contract in this named way (repeatable; see --list-faults)")
     parser.add_argument("--list-faults", action="store_true", help="list the faults and what each breaks")
+    parser.add_argument("--latency-ms", type=float, default=0.0, metavar="N",
+                        help="milliseconds added to every answer, as of a remote gateway (default 0)")
+    parser.add_argument("--deploy-ms", type=float, default=0.0, metavar="N",
+                        help="milliseconds added to every successful create, delete, grant and revoke "
+                             "(a deployment to the project's environments; default 0)")
     return parser.parse_args(argv)
 
 
-def banner(gateway: Gateway, url: str, token_source: str | None, faults: Sequence[str]) -> str:
+def banner(gateway: Gateway, url: str, token_source: str | None, faults: Sequence[str],
+           timing: Timing | None = None) -> str:
     lines = [f"Apinizer reference gateway on {url}", f"  Manager URL: {url}", f"  API base:    {url}/apiops/"]
     if token_source is None:
         lines.append(f"  token:       {gateway.token}")
@@ -43,6 +55,9 @@ def banner(gateway: Gateway, url: str, token_source: str | None, faults: Sequenc
         lines.append(f"  token:       (from {token_source})")
     if faults:
         lines.append(f"  faults:      {', '.join(faults)}")
+    if timing is not None and (timing.latency_ms or timing.deploy_ms):
+        lines.append(f"  timing:      +{timing.latency_ms:g} ms per answer, "
+                     f"+{timing.deploy_ms:g} ms per successful create, delete, grant or revoke")
     lines.append("  projects:")
     for project in gateway.projects.values():
         environments = ", ".join(e.name for e in project.environments) or "(none)"
@@ -69,7 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         token, source = secrets.token_urlsafe(24), None
     gateway = Gateway(token)
     try:
-        app = create_app(gateway, args.fault)
+        timing = Timing(args.latency_ms, args.deploy_ms)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app = create_app(gateway, args.fault, timing)
     except fault_registry.UnknownFault as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -79,9 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(banner(gateway, f"http://{host}:{sock.getsockname()[1]}", source, args.fault), flush=True)
-    # uvicorn's own logging (startup line, access log): this is a server a person is watching.
-    uvicorn.Server(uvicorn.Config(app, lifespan="off")).run(sockets=[sock])
+    print(banner(gateway, f"http://{host}:{sock.getsockname()[1]}", source, args.fault, timing), flush=True)
+    try:
+        # uvicorn's own logging (startup line, access log): this is a server a person is watching.
+        uvicorn.Server(uvicorn.Config(app, lifespan="off")).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down gracefully on Ctrl-C, then raises it again
+        return 130  # the conventional status of SIGINT, without a traceback
+    finally:
+        print(summary(timing.stats.snapshot()), flush=True)
     return 0
 
 

@@ -17,6 +17,11 @@ Every request goes through :meth:`Dispatcher.respond`, in this order:
 6. the operation's response hook: the faults (faults.py) that touch that operation, identity for
    every other one. A hook may turn the body into a stream (a gateway that drips, or never stops).
 
+Timing (timing.py), for a reference gateway as slow as a remote one: a successful model call of an
+operation that deploys or undeploys (step 5) waits ``deploy_ms`` before step 6, and every answer,
+whichever step gave it, waits ``latency_ms`` before it is sent. Every request is counted by
+operation name as soon as it is routed (``timing.stats``).
+
 Routing and the trailing-slash redirect come before authentication: they are about the URL, not
 the resource, and answer alike with or without a token.
 """
@@ -38,6 +43,7 @@ from starlette.types import Receive, Scope, Send
 
 from contracts.gateway.faults import Headers, RequestInfo, ResponseHook, apply_faults, no_fault
 from contracts.gateway.model import ApiError, Gateway, bad_request
+from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
 
 API_PREFIX = "/apiops/"
 JSON = "application/json"
@@ -159,11 +165,13 @@ def encode(status: int, headers: Headers, body: Any) -> Response:
 class Dispatcher:
     gateway: Gateway
     routes: list[Endpoint] = field(default_factory=endpoints)
+    timing: Timing = field(default_factory=Timing)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no websockets, and lifespan is not routed here
             return
         response = await self.respond(Request(scope, receive))
+        await self.timing.answer()
         await response(scope, receive, send)
 
     def route(self, raw_path: str) -> tuple[Endpoint, Params, bool] | Response:
@@ -188,9 +196,11 @@ class Dispatcher:
         raw_path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
         routed = self.route(raw_path)
         if isinstance(routed, Response):
+            self.timing.stats.request(NO_ROUTE)
             return routed
         endpoint, params, slash = routed
         operation = endpoint.methods.get(request.method)
+        self.timing.stats.request(NO_METHOD if operation is None else operation.name)
         if operation is None:
             allowed = ", ".join(sorted(endpoint.methods))
             description = f"{request.method} is not allowed here; allowed: {allowed}"
@@ -204,6 +214,7 @@ class Dispatcher:
         origin = f"{request.url.scheme}://{request.url.netloc}"
         info = RequestInfo(request.method, raw_path, params, authorization, self.gateway, origin)
         status, headers, body = self.call(operation, info, raw_body)
+        await self.timing.deployed(operation.name, status)
         status, headers, body = await operation.hook(info, status, headers, body)
         return encode(status, headers, body)
 
@@ -224,15 +235,17 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error(500, "internal_error", INTERNAL_ERROR)
 
 
-def create_app(gateway: Gateway, faults: Sequence[str] = ()) -> Starlette:
+def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | None = None) -> Starlette:
     """The reference gateway as an ASGI app.
 
     ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults.py).
+    ``timing``: latency, deployment time and request counts (timing.py); none by default.
     """
-    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults)))
+    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults)), timing or Timing())
     app = Starlette(exception_handlers={Exception: _internal_error})
     # Every request goes to the dispatcher, as the router's default: a Mount's path regex would not
     # match a decoded newline (%0A) and Starlette would answer a plain-text 404 outside the contract.
     app.router.default = dispatcher
     app.state.gateway = gateway
+    app.state.timing = dispatcher.timing
     return app

@@ -4,6 +4,9 @@
         requests.get(server.url + "/apiops/projects/", headers={"Authorization": "Bearer t0k3n"})
         server.gateway.reset()
 
+``GatewayServer(latency_ms=50, deploy_ms=1000)`` is as slow as a remote staging gateway that deploys
+each credential it creates (timing.py); ``server.stats()`` counts what it was asked.
+
 The socket is bound here (port 0: the kernel picks a free port) and handed to uvicorn, so the port
 is known before the server starts and no other process can take it in between.
 """
@@ -23,6 +26,7 @@ from starlette.types import ASGIApp
 
 from contracts.gateway.app import create_app
 from contracts.gateway.model import Gateway
+from contracts.gateway.timing import Timing
 
 VERSION = "0.1.0"  # of the reference gateway; recordings name it (contracts/targets.py)
 
@@ -100,12 +104,13 @@ class GatewayServer:
 
     ``url`` is the Manager URL (base-url.md), without ``/apiops``; ``api_url`` has it.
     ``gateway`` is the live model: tests reset or seed it directly. ``faults`` are names from
-    faults.py. ``options`` go to uvicorn (e.g. ``http="h11"``).
+    faults.py. ``latency_ms``: added to every answer; ``deploy_ms``: added to every successful
+    create, delete, grant and revoke (timing.py). ``options`` go to uvicorn (e.g. ``http="h11"``).
     """
 
     def __init__(self, token: str | None = None, faults: Sequence[str] = (), *, host: str = "127.0.0.1",
                  port: int = 0, gateway: Gateway | None = None, startup_timeout: float = 10.0,
-                 **options: Any) -> None:
+                 latency_ms: float = 0, deploy_ms: float = 0, **options: Any) -> None:
         if gateway is None:
             gateway = Gateway(token or secrets.token_urlsafe(24))
         elif token is not None and token != gateway.token:
@@ -113,7 +118,8 @@ class GatewayServer:
         self.gateway = gateway
         self.token = gateway.token
         self.faults = tuple(faults)
-        self.app = create_app(self.gateway, self.faults)  # raises UnknownFault before binding anything
+        self.timing = Timing(latency_ms, deploy_ms)  # raises ValueError before binding anything
+        self.app = create_app(self.gateway, self.faults, self.timing)  # raises UnknownFault before binding anything
         self._thread = ServerThread(self.app, host=host, port=port, startup_timeout=startup_timeout,
                                     **options)
 
@@ -132,6 +138,21 @@ class GatewayServer:
     def start(self) -> GatewayServer:
         self._thread.start()
         return self
+
+    def stats(self) -> dict[str, Any]:
+        """A snapshot of the request counts since start (or :meth:`reset_stats`): plain dicts and ints.
+
+        ``requests`` and ``by_operation`` (every request, by operation name; ``(no route)`` and
+        ``(method not allowed)`` for those answered before an operation is known), ``deploying``
+        and ``deploying_by_operation`` (the deploy-costing ones: a successful create, delete, grant
+        or revoke), ``latency_ms`` and ``deploy_ms``.
+        """
+        return {"latency_ms": self.timing.latency_ms, "deploy_ms": self.timing.deploy_ms,
+                **self.timing.stats.snapshot()}
+
+    def reset_stats(self) -> None:
+        """Counts back to zero; ``gateway.reset()`` leaves them alone (they are the server's, not the model's)."""
+        self.timing.stats.reset()
 
     def stop(self) -> None:
         self._thread.stop()
