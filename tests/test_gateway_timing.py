@@ -172,8 +172,8 @@ def test_stats_count_every_request_by_operation_and_the_deploy_costing_ones(
 
 
 def test_a_fault_that_rewrites_a_successful_delete_has_still_deployed() -> None:
-    """The decision is the model's answer, before the faults' response hook: status-204 undeployed too."""
-    with GatewayServer(token=TOKEN, faults=["status-204"], deploy_ms=DEPLOY * 1000) as server:
+    """The decision is the model's answer, before the faults' response hook: success-without-content undeployed too."""
+    with GatewayServer(token=TOKEN, faults=["success-without-content"], deploy_ms=DEPLOY * 1000) as server:
         response, took = timed(lambda: Http(server).delete(delete_path("MyProject", "api-user"), headers=AUTH))
         assert response.status_code == 204
         assert took >= DEPLOY

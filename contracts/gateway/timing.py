@@ -12,7 +12,7 @@ staging, so that the suite's wall time there can be measured (benchmarks/live_st
   A failed one (400 for a missing credential, 404 for an unknown project, 401, 500) costs nothing:
   a real gateway validates before it deploys, and fails before deploying. The decision is taken on
   the model's answer, before the faults' response hook: a fault that rewrites a successful
-  answer (e.g. ``status-204``) has still deployed. The cost is flat per request, whatever the
+  answer (e.g. ``success-without-content``) has still deployed. The cost is flat per request, whatever the
   number of environments (the environments are deployed to in parallel).
 
 Waiting is ``asyncio.sleep``: uvicorn serves every connection on one event loop, so concurrent
