@@ -38,19 +38,41 @@ class SpecError(Exception):
 
 
 def resolve(document: dict[str, Any], node: Any) -> dict[str, Any] | None:
-    """``node`` with its local ``$ref`` (and theirs) followed; None when a reference leads nowhere."""
+    """``node`` with its ``$ref`` (and theirs) followed; None when it cannot be.
+
+    The project's one resolver of local references (``#/components/...``, JSON Pointer escapes
+    ``~0``/``~1`` and percent-encoding included, list indices too). None, never an exception, when
+    the target is missing or not a mapping, the reference points outside the document
+    (``other.yaml#/...``, a URL) or the references loop: callers also read documents that someone
+    else wrote (a gateway's published description, contracts/published.py), where a broken
+    reference is a finding to report, not a crash.
+    """
     seen: set[str] = set()
     while isinstance(node, dict) and "$ref" in node:
-        reference = str(node["$ref"])
-        if reference in seen or not reference.startswith("#/"):
+        reference = node["$ref"]
+        if not isinstance(reference, str) or not reference.startswith("#") or reference in seen:
             return None
         seen.add(reference)
-        target: Any = document
-        for part in reference[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            target = target.get(part) if isinstance(target, dict) else None
-        node = target
+        node = _pointer(document, reference[1:])
     return node if isinstance(node, dict) else None
+
+
+def _pointer(document: Any, pointer: str) -> Any:
+    """The value at a JSON Pointer (RFC 6901) taken from a URI fragment; None when there is none."""
+    if not pointer:
+        return document
+    if not pointer.startswith("/"):
+        return None
+    target = document
+    for raw in pointer[1:].split("/"):
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict):
+            target = target.get(part)
+        elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        else:
+            return None
+    return target
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,99 @@
+"""The reference gateway describes itself (contracts/gateway/describe.py), from its routes and its model's answers.
+
+Its description is what contracts.published compares with openapi.yaml, as it would a real
+Manager's ``/apiops/openapi.yaml`` (https://apinizer.github.io/management-api-docs/03-appendix/openapi-spec/):
+the clean gateway must show no breaking difference for the DELETE, and a gateway started with a
+fault that changes an answer must describe that answer, so that the comparison sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from contracts.gateway.app import endpoints
+from contracts.gateway.describe import describe
+from contracts.gateway.faults import UnknownFault
+from contracts.published import BREAKING, compare
+from contracts.spec import SPEC_PATH
+
+OURS: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+DELETE = "/projects/{projectName}/credentials/{username}/"
+
+
+@pytest.fixture(scope="module")
+def described() -> dict[str, Any]:
+    return describe()
+
+
+def test_the_description_is_a_valid_openapi_document(described: dict[str, Any]) -> None:
+    validate(described)
+    assert described["openapi"] == "3.0.3"
+    assert json.loads(json.dumps(described)) == described  # plain data, ready for .json or .yaml
+
+
+def test_every_route_is_described_under_apiops_with_its_operation_id(described: dict[str, Any]) -> None:
+    assert described["servers"] == [{"url": "/apiops"}]
+    assert all(path.startswith(("/projects/", "/environments/")) for path in described["paths"])
+    operation_ids = {operation["operationId"] for item in described["paths"].values()
+                     for method, operation in item.items() if method in {"get", "put", "post", "delete"}}
+    assert operation_ids == {operation.name for endpoint in endpoints() for operation in endpoint.methods.values()}
+
+
+def test_path_parameters_come_from_the_route_and_paths_keep_the_route_s_trailing_slash(
+        described: dict[str, Any]) -> None:
+    item = described["paths"][DELETE]
+    assert [(parameter["name"], parameter["in"], parameter["required"]) for parameter in item["parameters"]] == [
+        ("projectName", "path", True), ("username", "path", True)]
+    assert "/environments/{projectName}" in described["paths"]  # its route takes either form
+
+
+def test_the_delete_describes_the_statuses_and_error_codes_the_model_answers(described: dict[str, Any]) -> None:
+    responses = described["paths"][DELETE]["delete"]["responses"]
+    assert sorted(responses) == ["200", "400", "401", "404"]
+    codes = {status: responses[status]["content"]["application/json"]["schema"]["properties"]["error"]["enum"]
+             for status in ("400", "401", "404")}
+    assert codes == {"400": ["bad_request"], "401": ["unauthorized_client"], "404": ["not_found"]}
+    success = responses["200"]["content"]["application/json"]["schema"]
+    assert success["required"] == ["success", "deploymentResult"]
+
+
+def test_compared_with_openapi_yaml_the_delete_has_no_breaking_difference(described: dict[str, Any]) -> None:
+    comparison = compare(OURS, described)
+    assert not comparison.has_breaking, "\n".join(comparison.to_lines())
+    assert comparison.found_at == f"DELETE {DELETE}"
+
+
+@pytest.mark.parametrize("fault, where", [
+    ("success-without-content", "responses.200"),
+    ("missing-credential-answered-otherwise", "responses.400"),
+    ("refusal-forbidden", "responses.401"),
+    ("missing-credential-wrong-error-code", "responses.400.schema.properties.error.enum"),
+    ("no-deployment-result", "responses.200.schema.properties.deploymentResult"),
+    ("success-as-string", "responses.200.schema.properties.success.type"),
+    ("html-error-page", "responses.404.content"),
+    ("non-json-body", "responses.200.schema"),
+])
+def test_a_gateway_with_a_fault_that_changes_an_answer_describes_it_and_that_is_breaking(
+        fault: str, where: str) -> None:
+    comparison = compare(OURS, describe([fault]))
+    assert where in {difference.where for difference in comparison.differences if difference.severity == BREAKING}, (
+        "\n".join(comparison.to_lines()))
+
+
+def test_an_unknown_fault_is_refused() -> None:
+    with pytest.raises(UnknownFault, match="no-such-fault"):
+        describe(["no-such-fault"])
+
+
+def test_it_can_describe_itself_from_inside_a_running_event_loop(described: dict[str, Any]) -> None:
+    """Where a Starlette handler would call it: asyncio.run cannot nest, so the questions go on a thread."""
+    async def handler() -> dict[str, Any]:
+        return describe()
+
+    assert asyncio.run(handler()) == described
