@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "self-test-token-7f3a9c1e5b"  # the token of the gateways these tests start
 

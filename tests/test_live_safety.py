@@ -110,7 +110,8 @@ def test_a_killed_runs_leftovers_are_named_by_the_next_run_and_removed_by_the_cl
     python -m contracts.cleanup removes exactly that run's credentials."""
     with slow_listing() as server:
         before = credentials_of_every_project(server.url)
-        process = start_suite(server.url, run_id="killedrun1")
+        # This scenario lists the credential it created (a second, here) before it deletes it.
+        process = start_suite(server.url, "-k", "gone_from_the_credential_list", run_id="killedrun1")
         wait_until_it_created_something(server)
         process.kill()
         process.communicate(timeout=60)
@@ -193,7 +194,8 @@ def test_a_create_answered_already_exists_stops_the_run_and_nothing_of_that_name
 
 # -- the token, in any encoding --------------------------------------------------------------------------------
 ECHOES = ["token-echo-body", "token-echo-header", "token-echo-json-escaped", "token-echo-url-encoded",
-          "token-echo-base64", "token-echo-at-a-truncation-point", "token-echo-in-a-server-error"]
+          "token-echo-base64", "token-echo-at-a-truncation-point", "token-echo-in-a-server-error",
+          "body-drips"]  # a failure raised from inside the client: its frames' locals are shown with -l
 
 
 def encodings(token: str) -> list[str]:
@@ -221,7 +223,7 @@ def test_the_token_appears_nowhere_even_when_every_echo_fails_tests_verbosely(
                         "--log-level=DEBUG", f"--junitxml={junit}", "--hypothesis-profile", "ci",
                         "--record", "--recordings", str(tmp_path / "recorded"), "--baseline", str(baseline),
                         "--report", str(tmp_path / "report.md"), "--report-json", str(tmp_path / "report.json"),
-                        env={"APIOPS_TOKEN": token, "GITHUB_STEP_SUMMARY": str(summary)})
+                        "--request-timeout", "2", env={"APIOPS_TOKEN": token, "GITHUB_STEP_SUMMARY": str(summary)})
     assert run.returncode == 1 and "no-answer-carries-the-token" in run.output, run.output[-3000:]
     drift = [subprocess.run([sys.executable, "-m", "contracts.drift", str(baseline), str(tmp_path / "recorded"),
                              *extra], cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -250,9 +252,9 @@ def slow_listing() -> Iterator[GatewayServer]:
         yield server
 
 
-def start_suite(url: str, run_id: str | None = None) -> subprocess.Popen[str]:
+def start_suite(url: str, *extra: str, run_id: str | None = None) -> subprocess.Popen[str]:
     env = environment(**({"APIOPS_RUN_ID": run_id} if run_id else {}))
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(url)]
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(url), *extra]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -152,4 +152,9 @@ def test_a_token_echoed_in_any_encoding_never_reaches_a_recording(tmp_path: Path
     assert leaks(response) == ["body", "header X-Echo"]
     written = recording.write(tmp_path, Recording("contracts/scenarios/test_m.py::test_t", "ns-",
                                                    recorder.interactions)).read_text()
-    assert echo not in written and token.reveal()[:12] not in written
+    # Not the echo, nor either end of it (a scrub that found only part of it would leave one); base64's
+    # end groups also encode the bytes around the token, so for it the middle must be gone.
+    middle = len(echo) // 2
+    assert echo[middle - 6:middle + 6] not in written and token.reveal()[:12] not in written
+    if not echo.endswith("="):
+        assert echo[:12] not in written and echo[-12:] not in written
