@@ -111,11 +111,12 @@ def current() -> Ledger:
 
 
 # -- the rules every answer keeps, as plain functions of one answer -----------------------------------------
-def error_format_problems(contract: Contract, status: int, content_type: str | None, text: str) -> list[str]:
+def error_format_problems(contract: Contract, operation_id: str, status: int, content_type: str | None,
+                          text: str) -> list[str]:
     """How an error answer (status >= 400) breaks error-handling.md's format; empty when it conforms.
 
-    The allowed ``error`` codes are openapi.yaml's for that status of the DELETE; a status the
-    DELETE does not document (e.g. 405 for an undeclared method) is held to the format only.
+    The allowed ``error`` codes are openapi.yaml's for that status of the operation; a status the
+    operation does not document (e.g. 405 for an undeclared method) is held to the format only.
     """
     if status < 400:
         return []
@@ -134,7 +135,8 @@ def error_format_problems(contract: Contract, status: int, content_type: str | N
             problems.append(f"`{name}` is missing")
         elif not isinstance(body[name], str):
             problems.append(f"`{name}` is {type(body[name]).__name__}, not a string")
-    allowed = contract.error_codes(OPERATION, status) if status in contract.documented_statuses(OPERATION) else []
+    documented = contract.documented_statuses(operation_id)
+    allowed = contract.error_codes(operation_id, status) if status in documented else []
     if allowed and isinstance(body.get("error"), str) and body["error"] not in allowed:
         problems.append(f"`error` is {body['error']!r}; for {status} openapi.yaml allows {', '.join(allowed)}")
     return problems
@@ -180,9 +182,10 @@ class Judge:
     judges = True  # the session does not hand it redirects: :meth:`translate` judges those
 
     def __init__(self, contract: Contract, budget: float, waived: Callable[[str], bool] = lambda _: False,
-                 api_path: str = "") -> None:
+                 api_path: str = "", operation_id: str = OPERATION) -> None:
         self.contract, self.budget, self.waived, self.api_path = contract, budget, waived, api_path
-        self.template = contract.operations[OPERATION].path
+        self.operation_id = operation_id  # the operation under contract
+        self.template = contract.operations[operation_id].path
 
     # -- watching the session ---------------------------------------------------------------------------
     def __call__(self, response: requests.Response) -> None:
@@ -211,10 +214,10 @@ class Judge:
                      if where else [])]
         verdicts += self.request_verdicts(response)
         if method == "DELETE":
-            verdicts.append((rules.DOCUMENTED, self.contract.violations(OPERATION, response)))
+            verdicts.append((rules.DOCUMENTED, self.contract.violations(self.operation_id, response)))
         verdicts += [
-            (rules.ERROR_FORMAT, error_format_problems(self.contract, status, response.headers.get("Content-Type"),
-                                                       response.text)),
+            (rules.ERROR_FORMAT, error_format_problems(self.contract, self.operation_id, status,
+                                                       response.headers.get("Content-Type"), response.text)),
             (rules.TIMELY, time_problems(response.elapsed.total_seconds(), self.budget)),
         ]
         return verdicts
@@ -227,7 +230,7 @@ class Judge:
         method, status = str(request.method).upper(), response.status_code
         declared = self.contract.methods(found[0])
         ours = presents_the_token(request.headers.get("Authorization"))
-        malformed = self.contract.parameter_problems(OPERATION, found[1].parameters)
+        malformed = self.contract.parameter_problems(self.operation_id, found[1].parameters)
         if method not in declared:
             allow = {part.strip().upper() for part in response.headers.get("Allow", "").split(",") if part.strip()}
             if not ours or malformed:  # refused or rejected first: any 4xx will do

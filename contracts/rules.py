@@ -209,7 +209,7 @@ MALFORMED_REJECTED = Rule(
     why="base-url.md forbids spaces in names; openapi.yaml's pattern adds `/` (an encoded slash cannot be routed "
         "reliably as one segment).")
 METHODS = Rule(
-    "undeclared-methods-answer-405",
+    "undeclared-methods-are-not-allowed",
     "A method the credential path does not declare answers 405 Method Not Allowed with an `Allow` header "
     "listing the declared ones.",
     Source("RFC 9110", "15.5.6. 405 Method Not Allowed", "section-15.5.6"), "convention", METHOD_NOT_ALLOWED,

@@ -61,13 +61,15 @@ HTTP_FRAMING_HEADERS = frozenset({"transfer-encoding", "content-length", "host",
                                   "te", "trailer", "upgrade", "expect", "proxy-connection"})
 
 
-def confine(case: Case, namespace: Namespace, project: str) -> None:
-    """Rewrite the case so that nothing outside the run can be touched, and drop framing headers.
+def confine(case: Case, namespace: Namespace, fixed: dict[str, str]) -> None:
+    """Rewrite the case's path parameters so that nothing outside the run can be touched; drop framing headers.
 
-    - ``username``: the namespace root + what was generated, so every DELETE names one of ours;
-    - ``projectName``: a valid generated name becomes the configured project (so requests reach the
-      credential lookup), an invalid one is kept invalid but under the namespace root (an unknown
-      project of ours: never anybody else's);
+    Whatever the operation (``case.operation``), each of its path parameters becomes:
+
+    - if named in ``fixed`` (e.g. ``{"projectName": <the run's project>}``): that value when the
+      generated one is a valid name (so requests reach the lookup behind it), else the invalid value
+      kept invalid but under the namespace root (an unknown project of ours: never anybody else's);
+    - any other (``username``): the namespace root + what was generated, so it names one of ours;
     - in both, dot segments are defused (:func:`defuse`): an invalid name may hold "/", and a proxy
       that decodes it must not resolve "..".
 
@@ -78,12 +80,12 @@ def confine(case: Case, namespace: Namespace, project: str) -> None:
     checks read that.
     """
     params = dict(case.path_parameters)
-    params["username"] = segment(defuse(namespace.root + _decoded(params.get("username", ""))))
-    generated_project = _decoded(params.get("projectName", ""))
-    if VALID_NAME.fullmatch(generated_project):
-        params["projectName"] = segment(project)
-    else:
-        params["projectName"] = segment(defuse(namespace.root + generated_project))
+    for name in case.operation.path_parameters:
+        generated = _decoded(params.get(name.name, ""))
+        if name.name in fixed and VALID_NAME.fullmatch(generated):
+            params[name.name] = segment(fixed[name.name])
+        else:
+            params[name.name] = segment(defuse(namespace.root + generated))
     case.path_parameters = params
     framing = [name for name in case.headers if name.lower() in HTTP_FRAMING_HEADERS]
     if framing:

@@ -62,7 +62,7 @@ def test_any_generated_request_is_answered_as_documented(
         return
     if current().gave_up(rules.TIMELY):
         return  # over the time budget already: more slow answers would prove nothing new (the test fails at its end)
-    confine(case, namespace, target.project)
+    confine(case, namespace, {"projectName": target.project})
     try:
         response = target.client.send(**case.as_transport_kwargs(base_url=target.api_url))
         judge.raise_pending(response)  # the judge's verdict on the answer, as it arrived
@@ -112,7 +112,7 @@ def replay(recorded: Recording, operation: APIOperation, target: Target, judge: 
             response = target.client.send(**request)
             judge.raise_pending(response)
             route = judge.contract.route(interaction.method, interaction.path)
-            if route is not None and route.operation_id == OPERATION:
+            if route is not None and route.operation_id == judge.operation_id:
                 parameters = dict(zip(("projectName", "username"), interaction.path.strip("/").split("/")[1::2],
                                       strict=False))
                 case = operation.Case(path_parameters=parameters, headers=dict(interaction.request_headers))
