@@ -13,18 +13,9 @@ import os
 import re
 import secrets
 
-from contracts.settings import SettingsError
+from contracts.settings import check_run_id
 
 PREFIX = "apiops-ct-"
-_RUN_ID = re.compile(r"^[a-z0-9]{6,24}$")
-
-
-def check_run_id(run_id: str, source: str = "the run id") -> str:
-    """A run id is 6-24 lowercase letters and digits: one unambiguous piece of every name the run makes."""
-    if not _RUN_ID.match(run_id):
-        raise SettingsError(f"{source} must be 6-24 lowercase letters or digits (e.g. gh<run>r<attempt>), "
-                            f"got {run_id!r}")
-    return run_id
 
 
 def new_run_id() -> str:

@@ -27,6 +27,7 @@ import pytest
 
 from contracts import cleanup, deviations, drift, profiles, recording, report, rules
 from contracts import settings as settings_module
+from contracts import targets as target_module
 from contracts.client import ApiClient, GatewayUnreachable, UnexpectedResponse, UnsafeRequest, describe
 from contracts.judge import Judge, Ledger, RuleViolation, recording_into
 from contracts.naming import Namespace
@@ -64,11 +65,9 @@ class Run:
                 self.records[record.nodeid] = record
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        """xdist controller: what a worker left behind, and the drift it saw."""
+        """xdist controller: what a worker left behind."""
         output = getattr(node, "workeroutput", {}).get("apiops", {})
         self.leftovers += [cleanup.Leftover(**item) for item in output.get("leftovers", [])]
-        if output.get("drift"):
-            self.drift_text = output["drift"]
 
 
 RUN = pytest.StashKey[Run]()
@@ -97,6 +96,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the rules of contracts/rules.py a test verifies")
     config.stash[RUN] = Run()
     config.pluginmanager.register(config.stash[RUN], "apiops-run")
+    if not hasattr(config, "workerinput"):  # the controller decides; xdist workers inherit its options
+        _record_for_the_baseline(config)
     _configure_hypothesis(config)
     _redact_log_records()
 
@@ -112,8 +113,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     except settings_module.SettingsError as exc:
         return [f"apiops: {exc}"]
     sources = resolved.sources or {}
-    lines = [f"apiops target: {resolved.target} (from {sources.get('apiops_target', 'default')}); "
-             f"contract: {spec_path()}"]
+    lines = [f"apiops target: {resolved.target} (from {sources.get('apiops_target', 'default')}): "
+             f"{target_module.describe(resolved)}", f"apiops contract: {spec_path()}"]
     if resolved.deviations:
         lines.append(f"apiops deviations: {resolved.deviations}")
     if tuple(resolved.kinds) != rules.KINDS:
@@ -146,8 +147,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def _raw_rules(config: pytest.Config) -> str:
-    return str(config.getoption("apiops_rules", default=None) or os.environ.get("APIOPS_RULES")
-               or config.getini("apiops_rules") or ",".join(rules.KINDS))
+    return settings_module.raw(config, "apiops_rules") or ",".join(rules.KINDS)
 
 
 def _declared(item: pytest.Item) -> list[str]:
@@ -195,7 +195,6 @@ def _open(config: pytest.Config) -> Target:
     session.on_failure = judge.translate
     if target.settings.record:
         recording.write_meta(target.recordings, recording_meta(target))
-    _say(config, f"apiops: {target.describe()}")
     for earlier in target.earlier:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
     _stop_cleanly_on_sigterm()
@@ -214,16 +213,23 @@ def _say(config: pytest.Config, line: str) -> None:
         reporter.write_line(redact(line))
 
 
+def _record_for_the_baseline(config: pytest.Config) -> None:
+    """``--baseline DIR`` without ``--record``: record into a fresh directory, compared at the end.
+
+    Decided once, by the controller, and written into the options, so that every xdist worker records
+    into the same directory.
+    """
+    baseline = settings_module.raw(config, "apiops_baseline")
+    if baseline and not config.getoption("apiops_record", default=False):
+        config.option.apiops_record = True
+        config.option.apiops_recordings = tempfile.mkdtemp(prefix="apiops-run-")
+
+
 def _with_baseline(resolved: settings_module.Settings) -> settings_module.Settings:
-    """``--baseline DIR``: check DIR now, and make sure this run is recorded, to compare at the end."""
-    if not resolved.baseline:
-        return resolved
-    if resolved.target == "stub":
-        raise settings_module.SettingsError("--baseline compares a live or local run: a replay has nothing new")
-    drift.check_baseline(Path(resolved.baseline))
-    if resolved.record:
-        return resolved
-    return dataclasses.replace(resolved, record=True, recordings=tempfile.mkdtemp(prefix="apiops-run-"))
+    """``--baseline DIR``: check DIR now, before anything is tested."""
+    if resolved.baseline:
+        drift.check_baseline(Path(resolved.baseline))
+    return resolved
 
 
 def _stop_cleanly_on_sigterm() -> None:
@@ -406,23 +412,28 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                     run.leftovers = cleanup.clean_up(target.client, run.registry)
         finally:
             target.close()
-        if target.settings.baseline:
-            text, breaking = drift.summarise_for_terminal(
-                Path(target.settings.baseline), target.recordings, selected={item.nodeid for item in session.items})
-            run.drift_text = text
-            if breaking:
-                run.problems.append("breaking drift against the baseline (see above)")
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller reports
-        workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
-                                  "drift": run.drift_text}
+        workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers]}
         return
+    _compare_with_the_baseline(config, run)
     if run.leftovers:
         run.problems.append(f"{len(run.leftovers)} credential(s) left behind (see above)")
     if run.target is not None or run.records:
         _write_reports(config, run)
     if run.problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _compare_with_the_baseline(config: pytest.Config, run: Run) -> None:
+    """Once every test (of every worker) recorded: the drift against ``--baseline``, breaking drift failing the run."""
+    baseline, recordings = settings_module.raw(config, "apiops_baseline"), config.getoption("apiops_recordings")
+    if not baseline or not recordings or not run.records:
+        return
+    text, breaking = drift.summarise_for_terminal(Path(baseline), Path(recordings), selected=set(run.records))
+    run.drift_text = text
+    if breaking:
+        run.problems.append("breaking drift against the baseline (see above)")
 
 
 def _write_reports(config: pytest.Config, run: Run) -> None:

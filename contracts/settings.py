@@ -128,8 +128,10 @@ def _shown_url(url: str) -> str:
 
 
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("apiops", "Apinizer delete-credential contract (the token: APIOPS_TOKEN, "
-                                      "environment only)")
+    # --base-url is pytest-base-url's option (under "Custom options" in --help); this group says what it is for.
+    group = parser.getgroup("apiops", "Apinizer delete-credential contract. --base-url URL is the Apinizer Manager "
+                                      "URL (env APIOPS_BASE_URL or PYTEST_BASE_URL, ini base_url; the suite appends "
+                                      "/apiops). The token: APIOPS_TOKEN, from the environment only, never a flag")
     for option in OPTIONS:
         where = [f"env {option.env}"] if option.env else []
         if option.ini_name:
@@ -146,30 +148,39 @@ def add_options(parser: pytest.Parser) -> None:
             parser.addini(option.ini_name, help=option.help)
 
 
+def sourced(config: pytest.Config, dest: str) -> tuple[str | None, str]:
+    """One setting's value, CLI > env > ini > default, and where it came from; unchecked."""
+    option = BY_DEST[dest]
+    cli = config.getoption(dest, default=None)
+    if cli not in (None, "", False):
+        return str(cli), "command line"
+    if option.env and os.environ.get(option.env):
+        return os.environ[option.env], f"env {option.env}"
+    ini_value = config.getini(option.ini_name) if option.ini_name else None
+    if ini_value:
+        return str(ini_value), f"ini {option.ini_name}"
+    return option.default, "default"
+
+
+def raw(config: pytest.Config, dest: str) -> str | None:
+    """One setting's value, unchecked (for the plugin's early decisions)."""
+    return sourced(config, dest)[0]
+
+
 def resolve(config: pytest.Config) -> Settings:
     """Resolve every setting once, CLI > env > ini > default."""
     sources: dict[str, str] = {}
 
     def value(dest: str) -> str | None:
-        option = BY_DEST[dest]
-        cli = config.getoption(dest, default=None)
-        if cli not in (None, "", False):
-            sources[dest] = "command line"
-            return str(cli)
-        if option.env and os.environ.get(option.env):
-            sources[dest] = f"env {option.env}"
-            return os.environ[option.env]
-        ini_value = config.getini(option.ini_name) if option.ini_name else None
-        if ini_value:
-            sources[dest] = f"ini {option.ini_name}"
-            return str(ini_value)
-        sources[dest] = "default"
-        return option.default
+        found, sources[dest] = sourced(config, dest)
+        return found
 
     target = value("apiops_target") or DEFAULT_TARGET
     if target not in TARGETS:
         raise SettingsError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
 
+    if os.environ.get("APIOPS_RUN_ID") is not None:
+        check_run_id(os.environ["APIOPS_RUN_ID"])
     token = Secret(os.environ.get("APIOPS_TOKEN", ""))
     if token and (problem := header_problem(token.reveal())):
         raise SettingsError(f"APIOPS_TOKEN cannot be sent in an Authorization header: {problem}")
@@ -194,6 +205,8 @@ def resolve(config: pytest.Config) -> Settings:
             check_name(flag, name)
 
     record = bool(config.getoption("apiops_record", default=False))
+    if value("apiops_baseline") and target == "stub":
+        raise SettingsError("--baseline compares a live or local run: a replay has nothing new")
     if record and target == "stub":
         raise SettingsError("--record needs a gateway to record from: use --target local or --target live")
     if record and target == "live" and not value("apiops_recordings"):
@@ -217,6 +230,14 @@ def resolve(config: pytest.Config) -> Settings:
         kinds=kinds(value("apiops_rules") or ""),
         sources=sources,
     )
+
+
+def check_run_id(run_id: str, source: str = "APIOPS_RUN_ID") -> str:
+    """A run id is 6-24 lowercase letters and digits: one unambiguous piece of every name the run makes."""
+    if not re.fullmatch(r"[a-z0-9]{6,24}", run_id):
+        raise SettingsError(f"{source} must be 6-24 lowercase letters or digits (e.g. gh<run>r<attempt>), "
+                            f"got {run_id!r}")
+    return run_id
 
 
 def check_name(flag: str, name: str) -> None:

@@ -65,23 +65,31 @@ class Target:
                 self.client.projects.add(self._other_project)
         return self._other_project or None
 
-    def describe(self) -> str:
-        """What the run talks to, for the header."""
-        if self.kind == "stub":
-            gateway = self.meta.get("gateway", "a gateway")
-            version = self.meta.get("gateway_version", "unknown")
-            shipped = self.recordings.resolve() == recording.DEFAULT_DIR.resolve()
-            whose = "the shipped recordings" if shipped else f"recordings in {self.recordings}"
-            return (f"stub: {whose} of {gateway} {version}, recorded {self.meta.get('recorded_on', '?')} "
-                    f"(project {self.project})")
-        if self.kind == "local":
-            return f"local: the bundled reference gateway at {self.api_url} (project {self.project})"
-        return f"live: {self.api_url} (project {self.project})"
-
     def close(self) -> None:
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+
+def describe(settings: Settings) -> str:
+    """What a run with these settings talks to, and where that came from (the report header)."""
+    if settings.target == "stub":
+        recordings = Path(settings.recordings) if settings.recordings else recording.DEFAULT_DIR
+        try:
+            meta = recording.read_meta(recordings)
+        except recording.RecordingError as exc:
+            return str(exc)
+        made = (f"{meta.get('gateway', 'a gateway')} {meta.get('gateway_version', '')}".strip()
+                + f", recorded {meta.get('recorded_on', 'on an unknown day')}")
+        if recordings.resolve() == recording.DEFAULT_DIR.resolve():
+            return (f"replays the shipped recordings, of the {made}; to replay your staging's, record them with "
+                    "--target live --record --recordings DIR")
+        return f"replays the recordings in {recordings}, of the {made}"
+    if settings.target == "local":
+        return "the bundled reference gateway, started on a free loopback port for this session"
+    assert settings.manager_url is not None
+    proxy = f", API proxy {settings.api_proxy}" if settings.api_proxy else ""
+    return f"{api_root(settings.manager_url)}, project {settings.project}{proxy}"
 
 
 def open_target(settings: Settings, run_id: str | None = None) -> Target:
