@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import re
 import sys
@@ -62,6 +63,10 @@ class Registry:
     def created(self, project: str, username: str) -> None:
         self.alive[username] = project
 
+    def forget(self, username: str) -> None:
+        """Its create answered that it made nothing: not the run's to delete."""
+        self.alive.pop(username, None)
+
     def observe(self, response: requests.Response) -> None:
         """Session observer: a DELETE of a registered credential that answered 200 removed it."""
         if response.request.method != "DELETE" or response.status_code != rules.SUCCESS.status:
@@ -90,11 +95,14 @@ def delete_checked(client: ApiClient, project: str, username: str) -> Leftover |
     return Leftover(project, username, describe(response))
 
 
-def clean_up(client: ApiClient, registry: Registry) -> list[Leftover]:
-    """Delete what is still registered; every credential that may remain, with the gateway's answer."""
+def clean_up(client: ApiClient, registry: Registry, usernames: list[str] | None = None) -> list[Leftover]:
+    """Delete what is still registered (of ``usernames``, or all), at once as far as the client sends at
+    once; every credential that may remain, with the gateway's answer."""
+    alive = [(name, project) for name, project in registry.alive.items() if usernames is None or name in usernames]
+    outcomes = client.concurrently([functools.partial(delete_checked, client, project, name)
+                                    for name, project in alive])
     leftovers = []
-    for username, project in list(registry.alive.items()):
-        leftover = delete_checked(client, project, username)
+    for (username, _), leftover in zip(alive, outcomes, strict=True):
         if leftover is None:
             registry.alive.pop(username, None)
         else:
@@ -180,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cleanup: {len(names)} credential(s) of run {run_id} in {args.project} (dry run; --yes deletes):")
         print("\n".join(f"  {name}" for name in names))
         return 0
-    leftovers = [leftover for name in names if (leftover := delete_checked(client, args.project, name))]
+    client.concurrency = 4
+    outcomes = client.concurrently([functools.partial(delete_checked, client, args.project, name) for name in names])
+    leftovers = [leftover for leftover in outcomes if leftover is not None]
     print(f"cleanup: deleted {len(names) - len(leftovers)} of {len(names)} credential(s) of run {run_id}")
     for leftover in leftovers:
         print(f"  left: {leftover.line()}")

@@ -27,17 +27,19 @@ Observers (the judge, the recorder, replay's time restoration) see each answer o
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import io
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 import requests
@@ -209,6 +211,63 @@ class _WatchedAdapter(HTTPAdapter):
         return pool
 
 
+# -- independent requests at once ---------------------------------------------------------------------------
+# Inside :meth:`ApiClient.concurrently`, each call's observations (recorder, judge, register) wait here,
+# to be made in call order once all are done: a recording keeps the order the test asked in, not the
+# order the gateway answered in, so its replay (one by one, in that order) matches it.
+_BATCH: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar("apiops_batch",
+                                                                                     default=None)
+
+
+def _observe(observation: Callable[[], None]) -> None:
+    batch = _BATCH.get()
+    if batch is None:
+        observation()
+    else:
+        batch.append(observation)
+
+
+T = TypeVar("T")
+
+
+def run_concurrently(calls: Sequence[Callable[[], T]], limit: int) -> list[T]:
+    """Run independent calls at most ``limit`` at a time; their answers observed in call order.
+
+    Each call runs in a copy of the caller's context (the test's ledger, the judge's aside). The first
+    failure, in call order, is raised once every call has ended and every answer was observed.
+    """
+    if limit <= 1 or len(calls) <= 1:
+        return [call() for call in calls]
+    observed: list[list[Callable[[], None]]] = [[] for _ in calls]
+
+    def run(index: int, call: Callable[[], T]) -> T:
+        token = _BATCH.set(observed[index])
+        try:
+            return call()
+        finally:
+            _BATCH.reset(token)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(limit, len(calls))) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, run, index, call) for index, call in enumerate(calls)]
+        concurrent.futures.wait(futures)
+    first: BaseException | None = None
+    results: list[T] = []
+    for future, observations in zip(futures, observed, strict=True):
+        for observation in observations:
+            try:
+                observation()
+            except BaseException as exc:  # noqa: BLE001 - every answer is observed before the first failure is raised
+                first = first or exc
+        error = future.exception()
+        if error is not None:
+            first = first or error
+        else:
+            results.append(future.result())
+    if first is not None:
+        raise first
+    return results
+
+
 # -- the guard -------------------------------------------------------------------------------------------
 @dataclass
 class Guard:
@@ -301,20 +360,20 @@ class ContractSession(requests.Session):
         if response.is_redirect or 300 <= response.status_code < 400:
             for observe in list(self.observers):
                 if not getattr(observe, "judges", False):  # recorded, but no answer to judge
-                    observe(response)
+                    _observe(functools.partial(observe, response))
             location = response.headers.get("Location", "(no Location)")
             raise self.on_failure(request, Redirected(
                 f"{method} {_shown(url)} answered {response.status_code} redirecting to {excerpt(location, 200)}: "
                 "the suite never follows a redirect, and re-sent nothing", method, url))
         for observe in list(self.observers):
-            observe(response)
+            _observe(functools.partial(observe, response))
         return response
 
     def _no_answer(self, request: requests.PreparedRequest, failure: GatewayMisbehaved) -> BaseException:
         """Tell the failure observers (the recorder), then what to raise (the judge names the rule)."""
         _mask_token_of(request)
         for observe in list(self.failure_observers):
-            observe(request, failure)
+            _observe(functools.partial(observe, request, failure))
         return self.on_failure(request, failure)
 
     def _read(self, response: requests.Response, method: str, url: str, watch: _Watchdog) -> bytes:
@@ -421,9 +480,11 @@ class ApiClient:
         timeout: float = 30.0,
         verify: bool | str = True,
         max_body: int = MAX_BODY,
+        concurrency: int = 1,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.namespace = namespace
+        self.concurrency = concurrency  # independent requests at once (1 on a replay: the recorded order)
         guard = Guard(urlsplit(self.api_url).path, namespace, set(projects))
         self.session = ContractSession(token, guard, deadline=timeout, max_body=max_body, verify=verify)
 
@@ -460,6 +521,10 @@ class ApiClient:
         except requests.RequestException as exc:
             # ``from None``: the chained urllib3 traceback says nothing more, and is long.
             raise GatewayUnreachable(f"{method} {_shown(url)}: {_reason(exc, url)}") from None
+
+    def concurrently(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """Independent calls (creates or deletes of distinct credentials) at most ``concurrency`` at a time."""
+        return run_concurrently(calls, self.concurrency)
 
     # -- the endpoint under contract ----------------------------------------------------------
     def delete_credential(self, project: str, username: str, *, auth: Auth = TOKEN) -> requests.Response:

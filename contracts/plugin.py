@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import random
 import signal
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
-from contracts import cleanup, deviations, drift, profiles, recording, report, rules
+from contracts import cleanup, deviations, drift, profiles, published, recording, report, rules
 from contracts import settings as settings_module
 from contracts import targets as target_module
 from contracts.client import ApiClient, GatewayUnreachable, UnexpectedResponse, UnsafeRequest, describe
@@ -55,6 +57,7 @@ class Run:
     problems: list[str] = field(default_factory=list)  # what fails the run beyond failed tests
     written: list[str] = field(default_factory=list)
     results: list[report.RuleResult] = field(default_factory=list)
+    published: dict[str, Any] = field(default_factory=dict)  # the published description compared, or why not
 
     # Hooks without a config argument, on the object registered as a plugin of its own.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -68,6 +71,7 @@ class Run:
         """xdist controller: what a worker left behind."""
         output = getattr(node, "workeroutput", {}).get("apiops", {})
         self.leftovers += [cleanup.Leftover(**item) for item in output.get("leftovers", [])]
+        self.published = self.published or output.get("published", {})
 
 
 RUN = pytest.StashKey[Run]()
@@ -195,10 +199,33 @@ def _open(config: pytest.Config) -> Target:
     session.on_failure = judge.translate
     if target.settings.record:
         recording.write_meta(target.recordings, recording_meta(target))
+    run.published = _compare_published(target, contract)
+    if run.published:  # one line under the header (an xdist worker cannot print: the summary has it too)
+        line = run.published.get("headline") or f"the gateway's published description: {run.published['note']}"
+        _say(config, f"apiops: {line}")
     for earlier in target.earlier:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
     _stop_cleanly_on_sigterm()
     return target
+
+
+def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
+    """The gateway's own description of the DELETE beside openapi.yaml (information; strict: breaking fails).
+
+    Recorded beside the recording's metadata, so that drift compares what two gateways declared.
+    """
+    mode = target.settings.published_spec
+    if target.kind == "stub" or mode == "off":
+        return {}
+    found = target_module.fetch_published(target)
+    if found.document is None:
+        return {"note": found.note, "url": found.url}
+    if target.settings.record:
+        recording.write_published(target.recordings, found.document)
+    comparison = published.compare(contract.document, found.document)
+    return {"url": found.url, "headline": f"the gateway's published description ({found.url}): "
+            f"{comparison.headline()}", "lines": comparison.to_lines(), "json": comparison.to_json(),
+            "breaking": comparison.has_breaking, "strict": mode == "strict"}
 
 
 def _api_path(api_url: str) -> str:
@@ -414,11 +441,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             target.close()
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller reports
-        workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers]}
+        workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
+                                  "published": run.published}
         return
     _compare_with_the_baseline(config, run)
     if run.leftovers:
         run.problems.append(f"{len(run.leftovers)} credential(s) left behind (see above)")
+    if run.published.get("breaking") and run.published.get("strict"):
+        run.problems.append("the gateway's published description breaks openapi.yaml (--published-spec strict)")
     if run.target is not None or run.records:
         _write_reports(config, run)
     if run.problems and session.exitstatus == pytest.ExitCode.OK:
@@ -455,8 +485,9 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
         "date": date.today().isoformat(),
         "run_id": target.namespace.run_id if target is not None else None,
     }
-    extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers]}
-    notes = [*run.problems]
+    extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
+             "published_spec": run.published.get("json") or {"note": run.published.get("note", "not compared")}}
+    notes = [*run.problems, *([run.published["headline"]] if run.published.get("headline") else [])]
     if resolved.report or resolved.report_json or os.environ.get("GITHUB_STEP_SUMMARY"):
         run.written = report.write(results, run_info, markdown=resolved.report, json_path=resolved.report_json,
                                    notes=notes, extra=extra)
@@ -475,6 +506,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(redact(f"{result.outcome}: {result.rule.id}: {result.message}"))
         for waiver in run.deviations.expired():
             terminalreporter.write_line(f"expired: {waiver.rule.id} (until {waiver.until})")
+    if run.published:  # compared, or why not: one line, the differences under it
+        terminalreporter.section("the gateway's published description")
+        terminalreporter.write_line(redact(run.published.get("url", "")))
+        for line in run.published.get("lines") or [f"not compared: {run.published.get('note', '')}"]:
+            terminalreporter.write_line(redact(line))
     if run.leftovers:
         terminalreporter.section("credentials left behind")
         for leftover in run.leftovers:
@@ -484,6 +520,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                                     "--base-url <manager url> --project <project> --yes")
     for path in run.written:
         terminalreporter.write_line(f"apiops: conformance report written to {path}")
+    for problem in run.problems:  # what fails the run though every test passed
+        terminalreporter.write_line(redact(f"apiops: the run fails: {problem}"), red=True)
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------------
@@ -596,38 +634,66 @@ def other_project(target: Target) -> str:
     return other
 
 
-Create = Callable[..., str]
+class Credentials:
+    """Throwaway credentials of one test: ``credentials()`` creates one, ``credentials.all(names)`` several at once.
+
+    create-credential.md: usernames are unique across all credentials. A name is registered for
+    clean-up before its create is sent, because a create whose answer never arrives (Ctrl-C, a
+    timeout, a dropped connection) may have made it; the name is the run's own (its namespace holds
+    the run id, and preflight refused a namespace with credentials in it), and deleting one that was
+    never made finds nothing. Any answer other than 200 unregisters it: it made nothing of ours. A
+    create that answers "already exists" means the run's namespace is not its alone: the run stops,
+    and nothing of that name is deleted.
+    """
+
+    def __init__(self, target: Target, namespace: Namespace, registry: cleanup.Registry) -> None:
+        self.target, self.namespace, self.registry = target, namespace, registry
+        self.mine: list[str] = []
+
+    def __call__(self, label: str = "cred", *, username: str | None = None, **fields: Any) -> str:
+        name = username or self.namespace.name(label)
+        self._sending([name])
+        self._created(name, self.target.client.create_credential(self.target.project, name, **fields))
+        return name
+
+    def all(self, usernames: list[str]) -> list[str]:
+        """Create these at once (as far as --concurrency lets the client): independent deployments overlap."""
+        client, project = self.target.client, self.target.project
+        self._sending(usernames)
+        responses = client.concurrently([functools.partial(client.create_credential, project, name)
+                                         for name in usernames])
+        for name, response in zip(usernames, responses, strict=True):
+            self._created(name, response)
+        return usernames
+
+    def _sending(self, usernames: list[str]) -> None:
+        for name in usernames:
+            assert self.namespace.owns(name), f"{name!r} is outside the run's namespace"
+            self.registry.created(self.target.project, name)
+            self.mine.append(name)
+
+    def _created(self, name: str, response: requests.Response) -> None:
+        if response.status_code == 200:
+            return
+        self.registry.forget(name)
+        self.mine.remove(name)
+        if "already" in response.text.lower():
+            pytest.exit(f"apiops: creating {name!r} answered that it already exists: the namespace "
+                        f"{self.namespace.root!r} is not this run's alone (a reused APIOPS_RUN_ID?); nothing of it "
+                        "is deleted", returncode=EXIT_USAGE)
+        pytest.fail(f"set-up: creating credential {name!r}: {describe(response)}", pytrace=False)
+
+    def clean_up(self, judge: Judge) -> None:
+        """What is still registered: one a test saw deleted is not deleted again; one that fails stays
+        registered, for the session's clean-up to try again and report."""
+        with judge.aside():
+            cleanup.clean_up(self.target.client, self.registry, self.mine)
 
 
 @pytest.fixture
-def credential(target: Target, namespace: Namespace, pytestconfig: pytest.Config) -> Iterator[Create]:
-    """Create a throwaway credential in the project; whatever survives the test is deleted after it.
-
-    create-credential.md: usernames are unique across all credentials, so a create that answers 200
-    made a credential nobody else had; only then is it registered for clean-up. A create that
-    answers "already exists" means the run's namespace is not its alone: the run stops, and nothing
-    of that name is deleted.
-    """
-    run = _run(pytestconfig)
-    mine: list[str] = []
-
-    def create(label: str = "cred", *, username: str | None = None, **fields: Any) -> str:
-        name = username or namespace.name(label)
-        assert namespace.owns(name), f"{name!r} is outside the run's namespace"
-        response = target.client.create_credential(target.project, name, **fields)
-        if response.status_code == 200:
-            run.registry.created(target.project, name)
-            mine.append(name)
-            return name
-        if "already" in response.text.lower():
-            pytest.exit(f"apiops: creating {name!r} answered that it already exists: the namespace "
-                        f"{namespace.root!r} is not this run's alone (a reused APIOPS_RUN_ID?); nothing of it is "
-                        "deleted", returncode=EXIT_USAGE)
-        pytest.fail(f"set-up: creating credential {name!r}: {describe(response)}", pytrace=False)
-
-    yield create
-    assert run.judge is not None
-    with run.judge.aside():
-        for name in mine:  # one a test saw deleted is not deleted again; one that fails stays registered
-            if name in run.registry.alive and cleanup.delete_checked(target.client, target.project, name) is None:
-                run.registry.alive.pop(name, None)
+def credential(target: Target, namespace: Namespace, judge: Judge,
+               pytestconfig: pytest.Config) -> Iterator[Credentials]:
+    """Throwaway credentials in the project; whatever survives the test is deleted after it."""
+    credentials = Credentials(target, namespace, _run(pytestconfig).registry)
+    yield credentials
+    credentials.clean_up(judge)

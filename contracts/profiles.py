@@ -27,6 +27,18 @@ PROFILES: dict[str, settings] = {
 }
 
 
+# The properties that create real credentials (each one a deployment on create and on delete) run this
+# many examples, each a batch of --concurrency names: what finds a mistake in how names travel, not a
+# count that makes a staging run take a quarter of an hour.
+DEPLOYING_EXAMPLES = {"dev": 2, "ci": 5, "thorough": 50}
+
+
+def deploying_settings() -> settings:
+    """The profile in force, with the example count of the properties that create real credentials."""
+    name = settings.get_current_profile_name()
+    return settings(settings.default, max_examples=DEPLOYING_EXAMPLES.get(name, DEPLOYING_EXAMPLES["dev"]))
+
+
 def default_profile() -> str:
     """``ci`` when the ``CI`` variable is set, else ``dev``."""
     return "ci" if os.environ.get("CI") is not None else "dev"

@@ -33,6 +33,7 @@ from contracts.secrets import PLACEHOLDER, redact
 FORMAT = 1
 DEFAULT_DIR = Path(__file__).resolve().parent / "recordings"
 META_FILE = "recording.yaml"
+PUBLISHED_FILE = "published-openapi.yaml"  # beside it: what the gateway declared of itself when recorded
 STUB_API_URL = "http://recorded-gateway.invalid/apiops"
 ELAPSED_STEP_MS = 50
 # Carries the recorded response time from the replay mock to the client session, which turns it
@@ -229,6 +230,26 @@ def write_meta(root: Path, meta: dict[str, Any]) -> None:
     root.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump({"format": FORMAT, **meta}, sort_keys=True, allow_unicode=True)
     (root / META_FILE).write_text(redact(text, PLACEHOLDER), encoding="utf-8")
+
+
+def write_published(root: Path, document: dict[str, Any]) -> None:
+    """What the gateway published as its own description when recorded (drift compares two)."""
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    (root / PUBLISHED_FILE).write_text(redact(text, PLACEHOLDER), encoding="utf-8")
+
+
+def read_published(root: Path) -> dict[str, Any] | None:
+    """The description recorded beside the recording, ``None`` when none was (stub, off, absent)."""
+    path = root / PUBLISHED_FILE
+    if not path.is_file():
+        return None
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RecordingError(f"corrupt recording {path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(document, dict):
+        raise RecordingError(f"corrupt recording {path}: not a mapping")
+    return document
 
 
 class Recorder:

@@ -69,6 +69,16 @@ OPTIONS: tuple[Option, ...] = (
            "30", metavar="SECONDS"),
     Option("max-response-time", "APIOPS_MAX_RESPONSE_TIME", "response-time budget of the DELETE, to the last byte",
            "5", metavar="SECONDS"),
+    Option("concurrency", "APIOPS_CONCURRENCY", "independent requests sent at once, per xdist worker: the creates "
+           "and deletes of distinct credentials, the clean-up (against a shared staging, workers x this is the "
+           "most in flight); 1: one at a time", "4", metavar="N"),
+    Option("latency-ms", "APIOPS_LATENCY_MS", "local: the reference gateway adds this to every answer, as a remote "
+           "staging would", "0", metavar="MS"),
+    Option("deploy-ms", "APIOPS_DEPLOY_MS", "local: the reference gateway adds this to every successful create, "
+           "delete, grant and revoke (a deployment)", "0", metavar="MS"),
+    Option("published-spec", "APIOPS_PUBLISHED_SPEC", "live/local: the gateway's own OpenAPI description "
+           "({manager}/apiops/openapi.yaml) compared with openapi.yaml: report the differences, or strict: fail on a "
+           "breaking one, or off", "report", PUBLISHED_SPEC),
     Option("record", None, "write every exchange of a live or local run into recordings (--recordings)", ini=False,
            flag_only=True),
     Option("recordings", "APIOPS_RECORDINGS", "recordings directory to replay (stub) or to record into (--record); "
@@ -102,6 +112,10 @@ class Settings:
     report: str | None = None
     report_json: str | None = None
     kinds: tuple[str, ...] = rules.KINDS
+    concurrency: int = 4
+    published_spec: str = "report"
+    latency_ms: float = 0.0
+    deploy_ms: float = 0.0
     sources: dict[str, str] | None = None  # where each resolved setting came from (cli, env, ini, default)
 
 
@@ -228,6 +242,10 @@ def resolve(config: pytest.Config) -> Settings:
         report=writable("--report", value("apiops_report")),
         report_json=writable("--report-json", value("apiops_report_json")),
         kinds=kinds(value("apiops_rules") or ""),
+        concurrency=count("--concurrency", value("apiops_concurrency")),
+        published_spec=value("apiops_published_spec") or "report",
+        latency_ms=milliseconds("--latency-ms", value("apiops_latency_ms")),
+        deploy_ms=milliseconds("--deploy-ms", value("apiops_deploy_ms")),
         sources=sources,
     )
 
@@ -257,6 +275,22 @@ def seconds(flag: str, raw: str | None) -> float:
         number = math.nan
     if not (math.isfinite(number) and number > 0):
         raise SettingsError(f"{flag} must be a positive, finite number of seconds, got {raw!r}")
+    return number
+
+
+def count(flag: str, raw: str | None) -> int:
+    if raw is None or not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise SettingsError(f"{flag} must be a whole number from 1 to 64, got {raw!r}")
+    return int(raw)
+
+
+def milliseconds(flag: str, raw: str | None) -> float:
+    try:
+        number = float(raw or "0")
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number >= 0):
+        raise SettingsError(f"{flag} must be a finite number of milliseconds, 0 or more, got {raw!r}")
     return number
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from contracts import recording
+from contracts import published, recording
 from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
 from contracts.naming import Namespace, new_run_id
@@ -86,7 +86,9 @@ def describe(settings: Settings) -> str:
                     "--target live --record --recordings DIR")
         return f"replays the recordings in {recordings}, of the {made}"
     if settings.target == "local":
-        return "the bundled reference gateway, started on a free loopback port for this session"
+        slow = (f", answering {settings.latency_ms:g} ms late and deploying in {settings.deploy_ms:g} ms"
+                if settings.latency_ms or settings.deploy_ms else "")
+        return f"the bundled reference gateway, started on a free loopback port for this session{slow}"
     assert settings.manager_url is not None
     proxy = f", API proxy {settings.api_proxy}" if settings.api_proxy else ""
     return f"{api_root(settings.manager_url)}, project {settings.project}{proxy}"
@@ -114,7 +116,7 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
         from contracts.gateway.server import GatewayServer
 
         token = Secret(os.urandom(18).hex())  # a fresh token per session; it never leaves this process
-        server = GatewayServer(token=token.reveal())
+        server = GatewayServer(token=token.reveal(), latency_ms=settings.latency_ms, deploy_ms=settings.deploy_ms)
         try:
             server.start()
         except Exception as exc:  # a bind, thread or start-up failure: one line, not a traceback
@@ -124,8 +126,9 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
     api_url = api_root(manager_url)
     projects = {settings.project} | ({settings.other_project} if settings.other_project else set())
     namespace = Namespace(run_id or new_run_id(), worker)
+    # A replay answers in the recorded order, one request at a time.
     client = ApiClient(api_url, token, namespace, projects=projects, timeout=settings.timeout,
-                       verify=tls_verify())
+                       verify=tls_verify(), concurrency=1 if settings.target == "stub" else settings.concurrency)
     return Target(settings=settings, api_url=api_url, client=client, namespace=namespace, token=token,
                   server=server, recordings=recordings, meta=meta)
 
@@ -150,6 +153,36 @@ def recording_meta(target: Target) -> dict[str, Any]:
         "api_proxy": target.settings.api_proxy,
         "other_project": target.other_project,
     }
+
+
+# -- the gateway's own description ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Published:
+    """What the gateway published at ``{manager}/apiops/openapi.yaml`` (openapi-spec.md), or why nothing."""
+
+    url: str
+    document: dict[str, Any] | None = None
+    note: str = ""  # why there is no document: absent, unreadable, unreachable
+
+
+def fetch_published(target: Target) -> Published:
+    """Read-only, the token sent as for every call: the YAML description, else the JSON one."""
+    tried = []
+    for name in ("openapi.yaml", "openapi.json"):
+        url = f"{target.api_url}/{name}"
+        try:
+            response = target.client.request("GET", f"/{name}")
+        except (GatewayUnreachable, GatewayMisbehaved) as exc:
+            tried.append(f"{url}: {exc}")
+            continue
+        if response.status_code != 200:
+            tried.append(f"{url} answered {response.status_code}")
+            continue
+        try:
+            return Published(url, published.parse(response.text, url))
+        except published.PublishedSpecError as exc:
+            return Published(url, note=f"unreadable: {exc}")
+    return Published(tried and tried[0].split(" ")[0] or target.api_url, note="absent: " + "; ".join(tried))
 
 
 # -- preflight ---------------------------------------------------------------------------------------------

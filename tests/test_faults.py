@@ -5,8 +5,9 @@ that one fault, over real HTTP (``--target live``), recording as it goes; then t
 replayed (``--target stub``). Each run writes its conformance report (``--report-json``): the rules
 that failed must be exactly the rules the fault says it breaks (the README's fault table), live and
 on replay, and both runs must fail in the same tests. A fault aimed at the suite itself is caught
-the way it names: a preflight that stops the run in one line, or a run that lists what it left.
-No run shows the token, in its output or any file it writes.
+the way it names: a preflight that stops the run in one line, a run that lists what it left, or a
+published description that breaks openapi.yaml (reported; failing the run under ``--published-spec
+strict``). No run shows the token, in its output or any file it writes.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ def assert_secret(run: Run, *written: Path) -> None:
                 assert TOKEN not in path.read_text(encoding="utf-8"), f"the token leaked into {path}"
 
 
-def run_live(run_suite: RunSuite, url: str, tmp_path: Path) -> tuple[Run, Path]:
+def run_live(run_suite: RunSuite, url: str, tmp_path: Path, *more: str) -> tuple[Run, Path]:
     report, recordings = tmp_path / "live.json", tmp_path / "recording"
     run = run_suite(*SUITE_ARGS, "-rf", *live(url, "--api-proxy", "MyAPI", "--record", "--recordings",
-                                              str(recordings)), f"--report-json={report}",
+                                              str(recordings)), f"--report-json={report}", *more,
                     env={"APIOPS_TOKEN": TOKEN})
     assert_secret(run, recordings, *([report] if report.exists() else []))
     return run, report
@@ -82,6 +83,13 @@ def test_the_suite_catches_the_fault_live_and_on_replay(
         assert recorded.returncode == 4, recorded.output[-3000:]
         lines = [line for line in recorded.output.splitlines() if "preflight" in line]
         assert len(lines) == 1 and "Traceback" not in recorded.output, recorded.output[-3000:]
+        return
+    if breaks.caught_as == "published-spec":  # information by default, a failure when asked
+        assert recorded.returncode == 0, recorded.output[-3000:]
+        assert json.loads(live_report.read_text(encoding="utf-8"))["published_spec"]["has_breaking"]
+        assert re.search(r"^  BREAKING ", recorded.output, re.MULTILINE), recorded.output[-3000:]
+        strict, _ = run_live(run_suite, gateway_factory(fault), tmp_path / "strict", "--published-spec", "strict")
+        assert strict.returncode == 1 and "breaks openapi.yaml" in strict.output, strict.output[-3000:]
         return
     assert recorded.returncode == 1, recorded.output[-3000:]
     assert "INTERNALERROR" not in recorded.output

@@ -18,7 +18,7 @@ from openapi_spec_validator import validate
 
 from contracts.gateway.app import endpoints
 from contracts.gateway.describe import describe
-from contracts.gateway.faults import UnknownFault
+from contracts.gateway.faults import FAULTS, UnknownFault
 from contracts.published import BREAKING, compare
 from contracts.spec import SPEC_PATH
 
@@ -39,7 +39,8 @@ def test_the_description_is_a_valid_openapi_document(described: dict[str, Any]) 
 
 def test_every_route_is_described_under_apiops_with_its_operation_id(described: dict[str, Any]) -> None:
     assert described["servers"] == [{"url": "/apiops"}]
-    assert all(path.startswith(("/projects/", "/environments/")) for path in described["paths"])
+    # openapi-spec.md: the description itself is served under /apiops too, and describes itself.
+    assert all(path.startswith(("/projects/", "/environments/", "/openapi.")) for path in described["paths"])
     operation_ids = {operation["operationId"] for item in described["paths"].values()
                      for method, operation in item.items() if method in {"get", "put", "post", "delete"}}
     assert operation_ids == {operation.name for endpoint in endpoints() for operation in endpoint.methods.values()}
@@ -97,3 +98,13 @@ def test_it_can_describe_itself_from_inside_a_running_event_loop(described: dict
         return describe()
 
     assert asyncio.run(handler()) == described
+
+
+def test_a_fault_that_changes_only_how_answers_travel_is_left_out_of_the_description() -> None:
+    """OpenAPI says what answers say, not when or how big they arrive: drips, delays and padding are
+    not described (and describing them would take as long as they do)."""
+    wire_only = [name for name, fault in FAULTS.items() if fault.wire_only]
+    assert wire_only, "no fault is marked wire_only: this test proves nothing"
+    clean = describe()["paths"]
+    for name in wire_only:
+        assert describe([name])["paths"] == clean, name

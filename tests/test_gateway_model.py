@@ -252,6 +252,7 @@ def probe(faults: list[str]) -> list[Any]:
         ("DELETE", delete_path("MyProject", "ADMIN-USER"), AUTH),
         *[("DELETE", delete_path("MyProject", name), AUTH) for name in UNUSUAL],
         ("DELETE", delete_path("MyProject", "admin-user"), AUTH),
+        ("GET", "/apiops/openapi.yaml", AUTH),  # openapi-spec.md: what the gateway says of itself
     ]
     seen: list[Any] = []
     for method, path, headers in requests_:

@@ -103,6 +103,28 @@ def test_an_interrupted_live_run_deletes_what_it_created(how: signal.Signals) ->
         assert credentials_of_every_project(server.url) == before, output[-2000:]
 
 
+def test_a_credential_whose_create_was_interrupted_before_its_answer_arrived_is_deleted_too() -> None:
+    """The gateway made the credential, the run stopped waiting for the answer: the run's name, so the
+    clean-up deletes it (registered before its create was sent)."""
+    with GatewayServer(token=TOKEN) as server:
+        model = server.gateway
+        create_now = model.create_credential
+
+        def answer_late(*args: Any, **kwargs: Any) -> Any:
+            made = create_now(*args, **kwargs)
+            time.sleep(2)  # made, not yet answered: the moment to stop the run
+            return made
+
+        model.create_credential = answer_late  # type: ignore[method-assign]
+        before = credentials_of_every_project(server.url)
+        process = start_suite(server.url)
+        wait_until_it_created_something(server)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode != 0, output[-2000:]
+        assert credentials_of_every_project(server.url) == before, output[-2000:]
+
+
 def test_a_killed_runs_leftovers_are_named_by_the_next_run_and_removed_by_the_cleanup_command(
     run_suite: RunSuite,
 ) -> None:

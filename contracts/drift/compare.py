@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts import recording
 from contracts.drift.load import LoadedRecording, TestRecording, load
 from contracts.drift.report import BREAKING, COMPATIBLE, Difference, DriftReport
 from contracts.drift.shape import Schema, Shape, join, shape_of
@@ -56,8 +57,41 @@ def compare(before: Path, after: Path, *, contract: Contract | None = None,
     rules = Rules(contract, thresholds or Thresholds())
     differences = [difference for name in names
                    for difference in rules.test(name, old.tests.get(name), new.tests.get(name))]
+    if contract is not None:
+        differences += published_drift(before, after, contract, notes)
     differences.sort(key=lambda d: (not d.breaking, d.test, d.step or 0))
     return DriftReport(str(before), str(after), old.meta, new.meta, _compared(old, new, names), differences, notes)
+
+
+PUBLISHED_TEST = "(the gateway's published description)"  # not a test: what the gateway declared of itself
+
+
+def published_drift(before: Path, after: Path, contract: Contract, notes: list[str]) -> list[Difference]:
+    """How the gateway's own description moved against openapi.yaml between the two recordings.
+
+    Each side is compared with openapi.yaml (contracts/published.py), not with the other: a
+    Manager's description may name the operation differently, ours is the fixed point. A
+    difference only the current side has is new; one only the baseline had is gone (a fix).
+    """
+    from contracts import published  # published imports drift.report: imported here, not at the top
+
+    before_document, after_document = recording.read_published(before), recording.read_published(after)
+    if before_document is None or after_document is None:
+        if before_document is not after_document:
+            notes.append("the gateway's published description is recorded on one side only: not compared")
+        return []
+    try:
+        old, new = (published.compare(contract.document, document) for document in (before_document, after_document))
+    except published.PublishedSpecError as exc:
+        notes.append(f"the gateway's published descriptions not compared: {exc}")
+        return []
+    then, now = ({(d.where, d.change) for d in side.differences} for side in (old, new))
+    return ([Difference(PUBLISHED_TEST, None, None, f"published {d.where}", f"now: {d.change}",
+                        BREAKING if d.breaking else COMPATIBLE, f"new since the baseline: {d.reason}")
+             for d in new.differences if (d.where, d.change) not in then]
+            + [Difference(PUBLISHED_TEST, None, None, f"published {d.where}", f"no longer: {d.change}", COMPATIBLE,
+                          "the published description no longer differs from openapi.yaml here")
+               for d in old.differences if (d.where, d.change) not in now])
 
 
 def _compared(old: LoadedRecording, new: LoadedRecording, names: list[str]) -> int:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -47,6 +48,7 @@ from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
 
 API_PREFIX = "/apiops/"
 JSON = "application/json"
+YAML = "application/yaml"
 INTERNAL_ERROR = "An unexpected error occurred. Please try again later."  # error-handling.md, 500
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class Operation:
     call: Call
     reads_body: bool = False
     hook: ResponseHook = no_fault
+    media: str = "application/json"  # how a 200 body is written
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,11 @@ def _who(params: Params) -> tuple[str, str]:
     return params["projectName"], params["username"]
 
 
-def endpoints(hooks: dict[str, ResponseHook] | None = None) -> list[Endpoint]:
+def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str] = ()) -> list[Endpoint]:
     """The routes under ``/apiops/``; each handler only unpacks the request for the model.
 
-    ``hooks``: the response hook of each operation name that faults touch.
+    ``hooks``: the response hook of each operation name that faults touch; ``faults``: their names (the
+    published description describes the gateway as its faults make it).
     """
     project = "{projectName}"
     credential = ("projects", project, "credentials", "{username}")
@@ -112,6 +116,12 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None) -> list[Endpoint]:
         Endpoint(("environments", project), {  # get-environments-by-project.md
             "GET": Operation("getEnvironmentsByProject", lambda g, p, b: g.environments(p["projectName"])),
         }, slash=None),
+        Endpoint(("openapi.yaml",), {  # openapi-spec.md: the gateway's own description, as YAML ...
+            "GET": Operation("getPublishedSpec", lambda g, p, b: published(faults), media=YAML),
+        }, slash=False),
+        Endpoint(("openapi.json",), {  # ... and as JSON
+            "GET": Operation("getPublishedSpecJson", lambda g, p, b: published(faults)),
+        }, slash=False),
         Endpoint(("projects", project, "apiProxies"), {  # list-api-proxies.md
             "GET": Operation("listApiProxies", lambda g, p, b: g.api_proxies(p["projectName"])),
         }),
@@ -140,6 +150,13 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None) -> list[Endpoint]:
             if hooks and operation.name in hooks:
                 endpoint.methods[method] = dataclasses.replace(operation, hook=hooks[operation.name])
     return routes
+
+
+def published(faults: Sequence[str]) -> dict[str, Any]:
+    """The gateway's own OpenAPI description (describe.py: generated from the routes and the model's answers)."""
+    from contracts.gateway.describe import describe  # describe.py builds apps of its own from this module
+
+    return describe(faults)
 
 
 def error(status: int, code: str, description: str, headers: Headers | None = None) -> Response:
@@ -216,6 +233,8 @@ class Dispatcher:
         status, headers, body = self.call(operation, info, raw_body)
         await self.timing.deployed(operation.name, status)
         status, headers, body = await operation.hook(info, status, headers, body)
+        if status == 200 and operation.media == YAML and isinstance(body, dict):
+            headers, body = {**headers, "content-type": YAML}, yaml.safe_dump(body, sort_keys=False).encode()
         return encode(status, headers, body)
 
     def call(self, operation: Operation, info: RequestInfo, raw_body: bytes) -> tuple[int, Headers, Any]:
@@ -241,7 +260,7 @@ def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | No
     ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults.py).
     ``timing``: latency, deployment time and request counts (timing.py); none by default.
     """
-    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults)), timing or Timing())
+    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults), faults), timing or Timing())
     app = Starlette(exception_handlers={Exception: _internal_error})
     # Every request goes to the dispatcher, as the router's default: a Mount's path regex would not
     # match a decoded newline (%0A) and Starlette would answer a plain-text 404 outside the contract.

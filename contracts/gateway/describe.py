@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Message
 
 from contracts.drift.shape import type_of
 from contracts.gateway.app import API_PREFIX, Endpoint, create_app, endpoints
+from contracts.gateway.faults import FAULTS
 from contracts.gateway.model import Gateway, default_seed
 from contracts.gateway.server import VERSION
 
@@ -78,7 +79,8 @@ def describe(faults: Sequence[str] = ()) -> dict[str, Any]:
     running event loop (a Starlette handler): the questions are then asked on a thread of their own.
     """
     faults = tuple(faults)
-    answers = _run(lambda: _ask_all(faults))
+    says = tuple(name for name in faults if name not in FAULTS or not FAULTS[name].wire_only)  # unknown: raises
+    answers = _run(lambda: _ask_all(says))
     document: dict[str, Any] = {
         "openapi": OPENAPI,
         "info": {

@@ -40,7 +40,7 @@ from contracts.gateway.model import ApiError, Credential, Gateway, Project, proj
 Headers = dict[str, str]
 Wire = tuple[int, Headers, Any]
 DELETE = "deleteCredential"
-CaughtAs = Literal["rules", "preflight", "leftovers"]
+CaughtAs = Literal["rules", "preflight", "leftovers", "published-spec"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,9 @@ class Fault:
     transform: Transform | None = None
     delay: float = 0.0
     operation: str = DELETE
+    # Changes only how the answer travels (when, how fast, how big), not what it says: the gateway's
+    # published description (describe.py) describes what answers say, so it leaves such a fault out.
+    wire_only: bool = False
 
     def describe(self) -> str:
         broken = ", ".join(self.breaks) if self.breaks else f"(caught as {self.caught_as})"
@@ -93,9 +96,10 @@ def _ids(*broken: rules.Rule) -> tuple[str, ...]:
 
 
 def _transform(name: str, breaks: Iterable[rules.Rule], does: str, *, caught_as: CaughtAs = "rules",
-               operation: str = DELETE) -> Callable[[Transform], Transform]:
+               operation: str = DELETE, wire_only: bool = False) -> Callable[[Transform], Transform]:
     def register(function: Transform) -> Transform:
-        _register(Fault(name, does, _ids(*breaks), caught_as, transform=function, operation=operation))
+        _register(Fault(name, does, _ids(*breaks), caught_as, transform=function, operation=operation,
+                        wire_only=wire_only))
         return function
 
     return register
@@ -389,7 +393,7 @@ def _delete_not_done(gateway: Gateway) -> None:
     _replace(gateway, "remove_credential", uncommitted)
 
 
-@_patch("delete-whole-project", [rules.EXACTLY_ONE],
+@_patch("delete-whole-project", [rules.EXACTLY_ONE, rules.DELETED, rules.ENCODED],
         "deletes every credential of the project (the DELETE's WHERE clause lost its username)")
 def _delete_whole_project(gateway: Gateway) -> None:
     remove = gateway.remove_credential
@@ -429,7 +433,7 @@ def _contained(gateway: Gateway) -> None:
 _KEY_LENGTH = 48
 
 
-@_patch("delete-by-truncated-name", [rules.EXACTLY_ONE],
+@_patch("delete-by-truncated-name", [rules.EXACTLY_ONE, rules.DELETED, rules.ENCODED],
         f"compares usernames on their first {_KEY_LENGTH} characters (a CHAR({_KEY_LENGTH}) key), so "
         "credentials sharing that prefix go too")
 def _truncated(gateway: Gateway) -> None:
@@ -669,7 +673,8 @@ async def _drip(data: bytes, pause: float) -> AsyncIterator[bytes]:
 
 
 @_transform("body-drips", [rules.TIMELY],
-            "sends the body of its answer to a request without Authorization one byte every half second")
+            "sends the body of its answer to a request without Authorization one byte every half second",
+            wire_only=True)
 def _drips(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if info.authorization is None and isinstance(body, dict):
         return status, headers, _drip(json_text(body).encode(), 0.5)
@@ -683,7 +688,7 @@ async def _late(data: bytes, delay: float) -> AsyncIterator[bytes]:
 
 @_transform("body-after-a-delay", [rules.TIMELY],
             "sends a successful delete's headers at once and its body 1.2 s later, once undeployed (a budget "
-            "that stops at the headers passes)")
+            "that stops at the headers passes)", wire_only=True)
 def _late_body(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if body is None or status != rules.SUCCESS.status:
         return status, headers, body
@@ -701,7 +706,8 @@ async def _huge(data: bytes) -> AsyncIterator[bytes]:
     yield data[-1:]
 
 
-@_transform("huge-body", [rules.DOCUMENTED], "pads the unknown project's answer with 800 MB of whitespace")
+@_transform("huge-body", [rules.DOCUMENTED], "pads the unknown project's answer with 800 MB of whitespace",
+            wire_only=True)
 def _huge_body(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _is(status, body, rules.UNKNOWN_PROJECT):
         return status, headers, _huge(json_text(body).encode())
@@ -755,10 +761,26 @@ def _double_decode(gateway: Gateway) -> None:
     _replace(gateway, "delete_credential", decoded_again)
 
 
+# -- what it says it does ---------------------------------------------------------------------------------
+def _declares_no_missing_credential(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if status == 200 and isinstance(body, dict):
+        for item in body.get("paths", {}).values():
+            delete = item.get("delete") if isinstance(item, dict) else None
+            if isinstance(delete, dict) and delete.get("operationId") == DELETE:
+                delete.get("responses", {}).pop(str(rules.MISSING_CREDENTIAL.status), None)
+    return status, headers, body
+
+
+_register(Fault("published-spec-says-otherwise",
+                "publishes a description of the DELETE without its missing-credential answer, while it still gives "
+                "it: the gateway's own spec says otherwise than what it does", (), "published-spec",
+                transform=_declares_no_missing_credential, operation="getPublishedSpec"))
+
+
 # -- slowness ---------------------------------------------------------------------------------------------
 _register(Fault("slow-delete", "takes 1.2 s more to answer a successful delete (a synchronous undeployment "
                                "round-trip)",
-                _ids(rules.TIMELY), delay=1.2))
+                _ids(rules.TIMELY), delay=1.2, wire_only=True))
 
 
 # -- applying ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ public API (a case built from the recorded request).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 
@@ -35,13 +36,15 @@ from contracts import rules
 from contracts.client import ApiClient, segment
 from contracts.judge import Judge, RuleViolation, current
 from contracts.naming import Namespace
+from contracts.plugin import Credentials
+from contracts.profiles import deploying_settings
 from contracts.properties import confine, has_dot_segment
 from contracts.recording import Recording
 from contracts.spec import OPERATION
 from contracts.targets import Target
 
 schema = schemathesis.pytest.from_fixture("delete_credential_schema").include(operation_id=OPERATION)
-Create = Callable[..., str]
+Create = Credentials
 rule = pytest.mark.rule
 
 
@@ -147,19 +150,22 @@ def usernames(namespace: Namespace, label: str, suffixes: st.SearchStrategy[str]
     return names.filter(lambda name: not has_dot_segment(name))
 
 
-def for_each_username(check: Callable[[str], None], names: st.SearchStrategy[str],
-                      recorded: Recording | None, property_seed: int | None) -> None:
-    """Check the property for generated usernames; on a replay, for the recorded ones, in order.
+def for_each_batch(check: Callable[[list[str]], None], names: st.SearchStrategy[str], client: ApiClient,
+                   recorded: Recording | None, property_seed: int | None) -> None:
+    """Check the property for batches of generated usernames; on a replay, for the recorded batches, in order.
 
-    A replay checks every recorded username even after one failed, as hypothesis went on when
-    recording (shrinking, then reproducing the failure): each username's requests then follow the
-    recorded ones exactly, up to the clean-up after the test. The first failure is reported.
+    A credential costs a real gateway a deployment when created and another when deleted: each example
+    is a batch of ``--concurrency`` usernames whose creates (and deletes) go out at once, so their
+    deployments overlap, and a profile runs few of them (contracts/profiles.py, DEPLOYING_EXAMPLES).
+
+    A replay checks every recorded batch even after one failed, as the recorded run went on; each
+    batch's requests then follow the recorded ones exactly. The first failure is reported.
     """
     if recorded is not None:
         failures = []
-        for username in recorded_usernames(recorded):
+        for batch in recorded_batches(recorded):
             try:
-                check(username)
+                check(batch)
             except AssertionError as exc:
                 failures.append(exc)
         if failures:
@@ -168,22 +174,35 @@ def for_each_username(check: Callable[[str], None], names: st.SearchStrategy[str
             raise failures[0]
         return
 
-    def unless_too_slow(username: str) -> None:
+    def unless_too_slow(batch: list[str]) -> None:
         if not current().gave_up(rules.TIMELY):  # over the budget already: fails once, at the end
-            check(username)
+            check(batch)
 
-    test = given(names)(unless_too_slow)
+    size = max(1, client.concurrency)
+    test = given(st.lists(names, min_size=size, max_size=size))(unless_too_slow)
+    test = deploying_settings()(test)
     if property_seed is not None:
         test = seed(property_seed)(test)
     test()
 
 
-def recorded_usernames(recorded: Recording) -> Iterable[str]:
-    """The usernames the recorded run created (each example starts with a create), in order."""
+def recorded_batches(recorded: Recording) -> Iterable[list[str]]:
+    """The usernames the recorded run created, in batches: each example begins with its creates, in a row."""
+    batch: list[str] = []
     for interaction in recorded.interactions:
         body = interaction.request_body
         if interaction.method == "POST" and isinstance(body, dict) and isinstance(body.get("username"), str):
-            yield body["username"]
+            batch.append(body["username"])
+        elif batch:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def deletes(client: ApiClient, project: str, batch: list[str]) -> list[requests.Response]:
+    """The deletes of a batch, at once: their undeployments overlap."""
+    return client.concurrently([functools.partial(client.delete_credential, project, name) for name in batch])
 
 
 @rule(rules.PERMANENT.id)
@@ -194,17 +213,19 @@ def test_deleting_a_credential_succeeds_then_finds_no_credential_and_it_is_gone_
     """delete-credential.md, Permanent Deletion and Credential Must Exist; list-credentials.md."""
     project = target.project
 
-    def create_delete_delete_list(username: str) -> None:
-        credential(username=username)
-        body = judge.expect(client.delete_credential(project, username), rules.DELETED)
-        judge.that(rules.DELETED, body.get("success") is True, f"the delete of {username!r} answered "
-                   f"success {body.get('success')!r}")
-        judge.expect(client.delete_credential(project, username), rules.PERMANENT)
-        judge.that(rules.PERMANENT, username not in client.usernames(project),
-                   f"{username!r} is still listed after its delete")
+    def create_delete_delete_list(batch: list[str]) -> None:
+        credential.all(batch)
+        for name, answer in zip(batch, deletes(client, project, batch), strict=True):
+            body = judge.expect(answer, rules.DELETED)
+            judge.that(rules.DELETED, body.get("success") is True, f"the delete of {name!r} answered "
+                       f"success {body.get('success')!r}")
+        for answer in deletes(client, project, batch):
+            judge.expect(answer, rules.PERMANENT)
+        still = set(batch) & set(client.usernames(project))
+        judge.that(rules.PERMANENT, not still, f"still listed after their delete: {sorted(still)}")
 
-    for_each_username(create_delete_delete_list, usernames(namespace, "any", SUFFIXES), recorded_exchanges,
-                      property_seed)
+    for_each_batch(create_delete_delete_list, usernames(namespace, "any", SUFFIXES), client, recorded_exchanges,
+                   property_seed)
 
 
 @rule(rules.ENCODED.id)
@@ -215,12 +236,15 @@ def test_a_username_that_needs_url_encoding_is_created_listed_and_deleted_as_its
     """base-url.md, URL Encoding; create-credential.md (JSON body); list-credentials.md; delete-credential.md."""
     project = target.project
 
-    def round_trip(username: str) -> None:
-        assert segment(username) != username, f"{username!r} needs no encoding: not what this property is about"
-        credential(username=username)  # the name travels in a JSON body
-        assert username in client.usernames(project), f"set-up: {username!r} is not listed as created"
-        judge.expect(client.delete_credential(project, username), rules.ENCODED)  # ... and back in the path
-        judge.that(rules.ENCODED, username not in client.usernames(project),
-                   f"{username!r} is still listed after its delete")
+    def round_trip(batch: list[str]) -> None:
+        assert all(segment(name) != name for name in batch), f"{batch!r}: each needs encoding, or it is off-topic"
+        credential.all(batch)  # the names travel in JSON bodies ...
+        missing = set(batch) - set(client.usernames(project))
+        assert not missing, f"set-up: not listed as created: {sorted(missing)}"
+        for answer in deletes(client, project, batch):  # ... and back as encoded path segments
+            judge.expect(answer, rules.ENCODED)
+        still = set(batch) & set(client.usernames(project))
+        judge.that(rules.ENCODED, not still, f"still listed after their delete: {sorted(still)}")
 
-    for_each_username(round_trip, usernames(namespace, "enc", ENCODED_SUFFIXES), recorded_exchanges, property_seed)
+    for_each_batch(round_trip, usernames(namespace, "enc", ENCODED_SUFFIXES), client, recorded_exchanges,
+                   property_seed)

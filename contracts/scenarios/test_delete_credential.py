@@ -10,8 +10,8 @@ code and the names the message must name) or ``judge.that(rule, holds, what_was_
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Callable
 from urllib.parse import unquote
 
 import pytest
@@ -20,11 +20,12 @@ from contracts import rules
 from contracts.client import ApiClient, expect, leaks
 from contracts.judge import Judge
 from contracts.naming import Namespace
+from contracts.plugin import Credentials
 from contracts.secrets import PLACEHOLDER
 
 WRONG_TOKEN = "apiops-contract-suite-wrong-token"
 
-Create = Callable[..., str]
+Create = Credentials  # credential() creates one; credential.all(names) several at once
 rule = pytest.mark.rule
 
 
@@ -171,8 +172,9 @@ def test_a_delete_removes_exactly_the_named_credential_and_no_neighbour(
     client: ApiClient, judge: Judge, project: str, credential: Create, namespace: Namespace
 ) -> None:
     """delete-credential.md, Overview: "Deletes a credential specified by username" — that one, not its neighbours."""
-    username = credential(username=namespace.name("exact") + "%41z")
-    near = {relation: credential(username=name) for relation, name in neighbours(username).items()}
+    username = namespace.name("exact") + "%41z"
+    near = neighbours(username)
+    credential.all([username, *near.values()])  # independent: created at once
     # Credentials of other tests running in parallel (xdist workers) come and go meanwhile: leave them out.
     before = {name for name in client.usernames(project) if not namespace.busy_elsewhere(name)}
     judge.expect(client.delete_credential(project, username), rules.DELETED)
@@ -231,15 +233,20 @@ ENCODED = {
 
 
 @rule(rules.ENCODED.id)
-@pytest.mark.parametrize("suffix", list(ENCODED.values()), ids=list(ENCODED))
-def test_usernames_that_need_url_encoding_are_deleted_correctly(
-    suffix: str, client: ApiClient, judge: Judge, project: str, namespace: Namespace, credential: Create
+def test_usernames_that_need_url_encoding_are_deleted_as_themselves(
+    client: ApiClient, judge: Judge, project: str, namespace: Namespace, credential: Create
 ) -> None:
-    """base-url.md, URL Encoding: special characters are percent-encoded in the path."""
-    username = credential(username=f"{namespace.name('enc')}-{suffix}")
-    expect_listed(client, project, username)
-    judge.expect(client.delete_credential(project, username), rules.ENCODED)
-    judge.that(rules.ENCODED, username not in client.usernames(project), f"{username!r} is still listed")
+    """base-url.md, URL Encoding: special characters (@ + % ? # & = : ; and non-ASCII) are percent-encoded."""
+    names = {case: f"{namespace.name(case)}-{suffix}" for case, suffix in ENCODED.items()}
+    credential.all(list(names.values()))  # independent: created, and deleted, at once
+    listed = set(client.usernames(project))
+    assert set(names.values()) <= listed, f"set-up: not listed after their create: {set(names.values()) - listed}"
+    answers = client.concurrently([functools.partial(client.delete_credential, project, name)
+                                   for name in names.values()])
+    for answer in answers:
+        judge.expect(answer, rules.ENCODED)
+    still = {case: name for case, name in names.items() if name in client.usernames(project)}
+    judge.that(rules.ENCODED, not still, f"still listed after their delete: {still}")
 
 
 # -- secrets ---------------------------------------------------------------------------------------
