@@ -145,8 +145,9 @@ def test_the_credentials_access_grants_are_removed_with_it(
     assert {"name": api_proxy, "type": "API_PROXY"} in granted, f"set-up: the grant did not take: {granted}"
 
     judge.expect(client.delete_credential(project, username), rules.DELETED)
-    gone = client.granted_access(project, username)  # get-granted-access-list.md: the credential must exist
-    judge.that(rules.GRANTS_REVOKED, gone.status_code == 400,
+    # get-granted-access-list.md documents the DELETE's missing-credential answer for a credential that is gone
+    gone = client.granted_access(project, username)
+    judge.that(rules.GRANTS_REVOKED, gone.status_code == rules.MISSING_CREDENTIAL.status,
                f"the grants of a deleted credential still answer {gone.status_code}")
 
     credential(username=username)  # the same username again: it must start with no grant at all
