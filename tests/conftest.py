@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,3 +70,38 @@ def gateway_url(gateway_factory: Callable[..., str]) -> str:
 
 def live(url: str, *extra: str) -> tuple[str, ...]:
     return ("--target", "live", "--base-url", url, "--project", "MyProject", *extra)
+
+
+# -- a server that writes whatever bytes it likes (raw sockets on loopback) -----------------------------------
+Handler = Callable[[socket.socket], None]
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Handler], str]]:
+    """An HTTP server whose handler writes the raw answer to each request; returns its base URL."""
+    sockets: list[socket.socket] = []
+
+    def start(handler: Handler) -> str:
+        server = socket.create_server(("127.0.0.1", 0))
+        sockets.append(server)
+
+        def serve() -> None:
+            while True:
+                try:
+                    connection, _ = server.accept()
+                except OSError:
+                    return
+                threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+        def answer(connection: socket.socket) -> None:
+            with connection:
+                connection.recv(65536)
+                with contextlib.suppress(OSError):  # the client hung up: what the tests want
+                    handler(connection)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{server.getsockname()[1]}"
+
+    yield start
+    for server in sockets:
+        server.close()

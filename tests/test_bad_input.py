@@ -4,14 +4,12 @@ whatever the target."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TOKEN, RunSuite, live
+from tests.conftest import TOKEN, Handler, RunSuite, live
 
 SUITE = "contracts/scenarios"
 
@@ -128,33 +126,6 @@ def test_an_other_project_the_token_cannot_see_ends_the_run_at_preflight(run_sui
     assert_one_clear_error(run.output, "preflight", "--other-project 'Elsewhere' is not among the")
 
 
-@pytest.fixture
-def odd_server() -> Iterator[Callable[[bytes], str]]:
-    """A plain-HTTP server that answers every request with the same raw bytes; returns its URL."""
-    servers: list[socket.socket] = []
-
-    def start(answer: bytes) -> str:
-        server = socket.create_server(("127.0.0.1", 0))
-        servers.append(server)
-
-        def serve() -> None:
-            while True:
-                try:
-                    connection, _ = server.accept()
-                except OSError:
-                    return
-                with connection:
-                    connection.recv(65536)
-                    connection.sendall(answer)
-
-        threading.Thread(target=serve, daemon=True).start()
-        return f"http://127.0.0.1:{server.getsockname()[1]}"
-
-    yield start
-    for server in servers:
-        server.close()
-
-
 LOGIN_PAGE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 27\r\n\r\n<html><h1>Login</h1></html>"
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot Found"
 NOT_JSON = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhello"
@@ -166,9 +137,10 @@ NOT_JSON = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length
     (NOT_JSON, ("with a body that is not JSON",)),
 ], ids=["html-login-page", "wrong-path", "not-json"])
 def test_a_base_url_that_does_not_answer_like_a_management_api_says_so(
-    run_suite: RunSuite, odd_server: Callable[[bytes], str], answer: bytes, says: tuple[str, ...]
+    run_suite: RunSuite, raw_server: Callable[[Handler], str], answer: bytes, says: tuple[str, ...]
 ) -> None:
-    run = run_suite(SUITE, *live(odd_server(answer)), env={"APIOPS_TOKEN": TOKEN})
+    url = raw_server(lambda connection: connection.sendall(answer))
+    run = run_suite(SUITE, *live(url), env={"APIOPS_TOKEN": TOKEN})
     assert run.returncode == 4
     assert_one_clear_error(run.output, "preflight", *says)
 

@@ -4,11 +4,9 @@ and size, never sends anything but the bearer token, and keeps the token out of 
 from __future__ import annotations
 
 import base64
-import contextlib
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from contracts.client import (
 )
 from contracts.naming import Namespace
 from contracts.secrets import PLACEHOLDER, Secret, contains_secret, register
+from tests.conftest import Handler
 
 API = "http://gateway.invalid/apiops"
 TOKEN = Secret("s3cr3t-token-for-client-tests")
@@ -109,40 +108,6 @@ def test_an_unreachable_gateway_is_one_error_naming_the_url_and_not_the_token() 
 
 
 # -- a gateway that will not let go (a raw socket server on loopback) ------------------------------------
-Handler = Callable[[socket.socket], None]
-
-
-@pytest.fixture
-def raw_server() -> Iterator[Callable[[Handler], str]]:
-    """A one-handler HTTP server that writes whatever bytes it likes; returns its API URL."""
-    sockets: list[socket.socket] = []
-
-    def start(handler: Handler) -> str:
-        server = socket.create_server(("127.0.0.1", 0))
-        sockets.append(server)
-
-        def serve() -> None:
-            while True:
-                try:
-                    connection, _ = server.accept()
-                except OSError:
-                    return
-                threading.Thread(target=answer, args=(connection,), daemon=True).start()
-
-        def answer(connection: socket.socket) -> None:
-            with connection:
-                connection.recv(65536)
-                with contextlib.suppress(OSError):  # the client hung up: what the tests want
-                    handler(connection)
-
-        threading.Thread(target=serve, daemon=True).start()
-        return f"http://127.0.0.1:{server.getsockname()[1]}/apiops"
-
-    yield start
-    for server in sockets:
-        server.close()
-
-
 def drip_headers(connection: socket.socket) -> None:
     for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n":
         connection.send(bytes([byte]))
@@ -178,7 +143,7 @@ def declared_huge(connection: socket.socket) -> None:
 def test_a_gateway_that_drips_one_byte_at_a_time_is_given_up_on_at_the_deadline(
     raw_server: Callable[[Handler], str], handler: Handler
 ) -> None:
-    client = ApiClient(raw_server(handler), TOKEN, Namespace("abc123"), projects={"MyProject"}, timeout=1.5)
+    client = ApiClient(raw_server(handler) + "/apiops", TOKEN, Namespace("abc123"), projects={"MyProject"}, timeout=1.5)
     started = time.monotonic()
     with pytest.raises(NoAnswerInTime, match="no complete answer within the 1.5 s deadline"):
         client.delete_credential("MyProject", "apiops-ct-abc123-x")
@@ -189,13 +154,14 @@ def test_a_gateway_that_drips_one_byte_at_a_time_is_given_up_on_at_the_deadline(
 def test_a_huge_body_is_cut_off_at_the_cap_naming_the_size(
     raw_server: Callable[[Handler], str], handler: Handler
 ) -> None:
-    client = ApiClient(raw_server(handler), TOKEN, Namespace("abc123"), projects={"MyProject"}, max_body=1_000_000)
+    client = ApiClient(raw_server(handler) + "/apiops", TOKEN, Namespace("abc123"), projects={"MyProject"},
+                       max_body=1_000_000)
     with pytest.raises(AnswerTooLarge, match="1,000,000-byte cap"):
         client.delete_credential("MyProject", "apiops-ct-abc123-x")
 
 
 def test_the_response_time_is_measured_to_the_last_byte(raw_server: Callable[[Handler], str]) -> None:
-    client = ApiClient(raw_server(late_body), TOKEN, Namespace("abc123"), projects={"MyProject"})
+    client = ApiClient(raw_server(late_body) + "/apiops", TOKEN, Namespace("abc123"), projects={"MyProject"})
     response = client.delete_credential("MyProject", "apiops-ct-abc123-x")
     assert response.json() == {"success": True}
     assert response.elapsed.total_seconds() >= 0.8
