@@ -16,6 +16,7 @@ import functools
 import logging
 import os
 import random
+import shutil
 import signal
 import tempfile
 from collections.abc import Generator, Iterator
@@ -58,6 +59,7 @@ class Run:
     written: list[str] = field(default_factory=list)
     results: list[report.RuleResult] = field(default_factory=list)
     published: dict[str, Any] = field(default_factory=dict)  # the published description compared, or why not
+    scratch: str | None = None  # the recordings directory of --baseline without --record, removed at the end
 
     # Hooks without a config argument, on the object registered as a plugin of its own.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -249,7 +251,14 @@ def _record_for_the_baseline(config: pytest.Config) -> None:
     baseline = settings_module.raw(config, "apiops_baseline")
     if baseline and not config.getoption("apiops_record", default=False):
         config.option.apiops_record = True
-        config.option.apiops_recordings = tempfile.mkdtemp(prefix="apiops-run-")
+        config.option.apiops_recordings = _run(config).scratch = tempfile.mkdtemp(prefix="apiops-run-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The scratch recording of ``--baseline`` served its comparison: no run leaves a directory behind."""
+    scratch = _run(config).scratch if RUN in config.stash else None
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _with_baseline(resolved: settings_module.Settings) -> settings_module.Settings:

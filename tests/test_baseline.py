@@ -10,12 +10,17 @@ from tests.conftest import TOKEN, RunSuite, live
 SUITE = "contracts/scenarios"
 
 
-def test_a_run_of_the_same_gateway_reports_no_drift(run_suite: RunSuite, tmp_path: Path) -> None:
+def test_a_run_of_the_same_gateway_reports_no_drift_and_leaves_no_recording_behind(
+    run_suite: RunSuite, tmp_path: Path
+) -> None:
     baseline = tmp_path / "baseline"
     assert run_suite(SUITE, "--target", "local", "--record", "--recordings", str(baseline)).returncode == 0
-    run = run_suite(SUITE, "--target", "local", "--baseline", str(baseline))
+    scratch = tmp_path / "tmp"  # where the run records itself for the comparison
+    scratch.mkdir()
+    run = run_suite(SUITE, "--target", "local", "--baseline", str(baseline), env={"TMPDIR": str(scratch)})
     assert run.returncode == 0, run.output[-2000:]
     assert "no drift" in run.output
+    assert list(scratch.iterdir()) == [], "the run's own recording was left behind"
 
 
 def test_a_changed_error_code_is_reported_as_breaking_drift(
