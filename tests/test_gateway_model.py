@@ -14,8 +14,11 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from contracts import rules
 from contracts.gateway import FAULTS, ApiError, Gateway, GatewayServer, UnknownFault
 from contracts.gateway.faults import lookup
+
+MISSING = rules.MISSING_CREDENTIAL  # the model answers a missing credential as the rulebook says
 
 TOKEN = "test-token-for-the-reference-gateway"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -90,13 +93,13 @@ def test_missing_credential_unknown_project_and_project_scoping(gateway: Gateway
     with pytest.raises(ApiError) as missing:
         gateway.delete_credential("MyProject", "nobody")
     assert (missing.value.status, missing.value.body()) == (
-        400, {"error": "bad_request", "error_description": "Credential (username: nobody) was not found!"})
+        MISSING.status, {"error": MISSING.error, "error_description": "Credential (username: nobody) was not found!"})
     with pytest.raises(ApiError) as unknown:
         gateway.delete_credential("myproject", "api-user")  # case-sensitive project name
     assert (unknown.value.status, unknown.value.error) == (404, "not_found")
     with pytest.raises(ApiError) as scoped:
         gateway.delete_credential("MyProject", "other-user")  # exists, in OtherProject
-    assert scoped.value.status == 400
+    assert scoped.value.status == MISSING.status
     assert gateway.usernames("OtherProject") == ["other-user"]
 
 
@@ -158,7 +161,7 @@ def test_delete_over_http(http: Http, gateway: Gateway) -> None:
     assert response.headers["content-type"] == "application/json"
     assert response.json()["deploymentResult"]["success"] is True
     again = http.delete(delete_path("MyProject", "api-user"), headers=AUTH)
-    assert (again.status_code, again.json()["error"]) == (400, "bad_request")
+    assert (again.status_code, again.json()["error"]) == (MISSING.status, MISSING.error)
 
 
 def test_the_token_is_checked_before_the_project_and_the_credential(http: Http) -> None:
@@ -206,7 +209,7 @@ def test_a_literal_plus_in_the_path_stays_a_plus(http: Http, gateway: Gateway) -
 
 def test_usernames_are_case_sensitive_on_the_wire(http: Http, gateway: Gateway) -> None:
     response = http.delete(delete_path("MyProject", "API-USER"), headers=AUTH)
-    assert response.status_code == 400
+    assert response.status_code == MISSING.status
     assert "api-user" in gateway.usernames("MyProject")
 
 
@@ -317,5 +320,4 @@ def test_control_characters_in_a_username_still_get_a_json_answer(username: str)
     with GatewayServer(token="t") as server:
         response = requests.delete(f"{server.url}/apiops/projects/MyProject/credentials/{username}/",
                                    headers={"Authorization": "Bearer t"}, timeout=10)
-    assert response.status_code == 400
-    assert response.json()["error"] == "bad_request"
+    assert (response.status_code, response.json()["error"]) == (MISSING.status, MISSING.error)

@@ -21,7 +21,7 @@ import requests
 from contracts.gateway import GatewayServer
 from contracts.gateway.__main__ import main as gateway_main
 from contracts.gateway.timing import DEPLOYING_OPERATIONS
-from tests.test_gateway_model import ACCESS, AUTH, TOKEN, Http, delete_path
+from tests.test_gateway_model import ACCESS, AUTH, MISSING, TOKEN, Http, delete_path
 
 SLACK = 0.25  # seconds an answer may take beyond what the gateway waits on purpose
 LATENCY = 0.1
@@ -61,15 +61,15 @@ def timed(call: Callable[[], requests.Response]) -> tuple[requests.Response, flo
 
 def test_latency_is_added_to_every_answer_whatever_it_is(serve: Callable[..., GatewayServer]) -> None:
     http = Http(serve(latency_ms=LATENCY * 1000))
-    answers = {  # one of each kind of answer, from each step of app.py's dispatch
-        200: lambda: http.get(CREDENTIALS, headers=AUTH),
-        404: lambda: http.get("/apiops/nothing/here/", headers=AUTH),  # routing
-        405: lambda: http.post(delete_path("MyProject", "api-user"), headers=AUTH),
-        308: lambda: http.get(CREDENTIALS.rstrip("/"), headers=AUTH),  # trailing slash
-        401: lambda: http.get(CREDENTIALS, headers=WRONG_TOKEN),  # authentication
-        400: lambda: http.delete(delete_path("MyProject", "nobody"), headers=AUTH),  # the model
-    }
-    for status, call in answers.items():
+    answers = [  # one of each kind of answer, from each step of app.py's dispatch
+        (200, lambda: http.get(CREDENTIALS, headers=AUTH)),
+        (404, lambda: http.get("/apiops/nothing/here/", headers=AUTH)),  # routing
+        (405, lambda: http.post(delete_path("MyProject", "api-user"), headers=AUTH)),
+        (308, lambda: http.get(CREDENTIALS.rstrip("/"), headers=AUTH)),  # trailing slash
+        (401, lambda: http.get(CREDENTIALS, headers=WRONG_TOKEN)),  # authentication
+        (MISSING.status, lambda: http.delete(delete_path("MyProject", "nobody"), headers=AUTH)),  # the model
+    ]
+    for status, call in answers:
         response, took = timed(call)
         assert response.status_code == status
         assert LATENCY <= took < LATENCY + SLACK, f"{status} took {took:.3f} s"
@@ -95,12 +95,13 @@ def test_deployment_time_is_added_to_successful_deploying_operations_only(
     free = {
         "createCredential 400 (username taken)":
             lambda: http.post(CREDENTIALS, json=new_credential("admin-user"), headers=AUTH),
-        "deleteCredential 400 (no such credential)": lambda: http.delete(delete_path("MyProject", "nobody"),
-                                                                          headers=AUTH),
+        f"deleteCredential {MISSING.status} (no such credential)":
+            lambda: http.delete(delete_path("MyProject", "nobody"), headers=AUTH),
         "deleteCredential 404 (no such project)": lambda: http.delete(delete_path("NoSuchProject", "x"),
                                                                        headers=AUTH),
         "deleteCredential 401": lambda: http.delete(delete_path("MyProject", "admin-user"), headers=WRONG_TOKEN),
-        "grantAccess 400 (no such credential)": lambda: http.put(access_path("nobody"), json=ACCESS, headers=AUTH),
+        f"grantAccess {MISSING.status} (no such credential)":
+            lambda: http.put(access_path("nobody"), json=ACCESS, headers=AUTH),
         "revokeAccess 400 (not granted)": lambda: http.delete(access_path("admin-user"), json=ACCESS, headers=AUTH),
         "deleteCredential 308 (no slash)":
             lambda: http.delete(delete_path("MyProject", "admin-user").rstrip("/"), headers=AUTH),

@@ -178,10 +178,10 @@ def test_a_get_at_the_same_path_is_not_the_delete() -> None:
 # -- statuses and media types ----------------------------------------------------------------------------------
 def test_a_published_spec_that_drops_a_documented_status_is_breaking() -> None:
     def dropped(document: dict[str, Any]) -> None:
-        del delete(document)["responses"]["400"]
+        del delete(document)["responses"]["401"]
 
     difference = only(compare(OURS, published(dropped)))
-    assert (difference.where, difference.change, difference.severity) == ("responses.400", "declared → absent",
+    assert (difference.where, difference.change, difference.severity) == ("responses.401", "declared → absent",
                                                                             BREAKING)
 
 
@@ -198,11 +198,11 @@ def test_a_published_spec_that_declares_a_new_status_is_additive() -> None:
 def test_a_status_covered_by_a_range_is_compared_against_the_range() -> None:
     def ranged(document: dict[str, Any]) -> None:
         responses = delete(document)["responses"]
-        responses["4XX"] = responses.pop("400")
+        responses["4XX"] = responses.pop("401")
 
     comparison = compare(OURS, published(ranged))
     assert not comparison.has_breaking
-    assert at(comparison, "responses.400").change == "400 → 4XX"
+    assert at(comparison, "responses.401").change == "401 → 4XX"
 
 
 def test_a_response_that_is_no_longer_json_is_breaking() -> None:
@@ -360,23 +360,23 @@ def test_a_new_error_code_is_additive() -> None:
 
 
 def test_an_error_code_the_operation_answers_that_is_no_longer_listed_is_breaking() -> None:
-    """delete-credential.md: a missing credential is 400 ``bad_request``, as ours shows in its example."""
+    """authentication.md: a refused token is 401 ``unauthorized_client``, as ours shows in its example."""
     def dropped(document: dict[str, Any]) -> None:
-        schemas(document)["Error400"]["properties"]["error"]["enum"] = ["validation_failed", "invalid_parameter"]
+        schemas(document)["Error401"]["properties"]["error"]["enum"] = ["invalid_token", "token_expired"]
 
     difference = only(compare(OURS, published(dropped)))
     assert (difference.where, difference.change, difference.severity) == (
-        "responses.400.schema.properties.error.enum", "- `bad_request`", BREAKING)
+        "responses.401.schema.properties.error.enum", "- `unauthorized_client`", BREAKING)
 
 
 def test_error_codes_the_operation_never_answers_may_go_compatibly() -> None:
-    """error-handling.md's other 400 codes are listed by ours, but the DELETE's example answers bad_request."""
+    """error-handling.md's other 401 codes are listed by ours, but the DELETE's example answers unauthorized_client."""
     def narrowed(document: dict[str, Any]) -> None:
-        schemas(document)["Error400"]["properties"]["error"]["enum"] = ["bad_request"]
+        schemas(document)["Error401"]["properties"]["error"]["enum"] = ["unauthorized_client"]
 
     difference = only(compare(OURS, published(narrowed)))
     assert (difference.where, difference.change, difference.severity) == (
-        "responses.400.schema.properties.error.enum", "- `validation_failed`, `invalid_parameter`", COMPATIBLE)
+        "responses.401.schema.properties.error.enum", "- `invalid_token`, `token_expired`", COMPATIBLE)
 
 
 def test_an_error_code_that_is_no_longer_an_enum_is_additive() -> None:
