@@ -39,7 +39,7 @@ from contracts.client import (
 )
 from contracts.naming import PREFIX, Namespace, check_run_id
 from contracts.secrets import Secret, register
-from contracts.settings import SettingsError, api_root, check_name, tls_verify
+from contracts.settings import DEFAULT_CONCURRENCY, SettingsError, api_root, check_name, count, tls_verify
 
 _RUN = re.compile(re.escape(PREFIX) + r"([a-z0-9]+)-")
 
@@ -161,6 +161,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--project", default=os.environ.get("APIOPS_PROJECT"),
                         help="the project (default: APIOPS_PROJECT)")
     parser.add_argument("--yes", action="store_true", help="delete them (default: only list them)")
+    parser.add_argument("--concurrency", default=os.environ.get("APIOPS_CONCURRENCY", str(DEFAULT_CONCURRENCY)),
+                        help=f"deletes sent at once (default: APIOPS_CONCURRENCY, else {DEFAULT_CONCURRENCY})")
     return parser.parse_args(argv)
 
 
@@ -176,7 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SettingsError("needs the token in APIOPS_TOKEN")
         register(token)
         namespace = Namespace(run_id)
-        client = ApiClient(api_root(args.base_url), token, namespace, projects={args.project}, verify=tls_verify())
+        concurrency = count("--concurrency", args.concurrency)
+        client = ApiClient(api_root(args.base_url), token, namespace, projects={args.project}, verify=tls_verify(),
+                           concurrency=concurrency)
         names = sorted(name for name in client.usernames(args.project) if namespace.owns(name))
     except (SettingsError, GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
         print(f"cleanup: {exc}", file=sys.stderr)
@@ -188,7 +192,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cleanup: {len(names)} credential(s) of run {run_id} in {args.project} (dry run; --yes deletes):")
         print("\n".join(f"  {name}" for name in names))
         return 0
-    client.concurrency = 4
     outcomes = client.concurrently([functools.partial(delete_checked, client, args.project, name) for name in names])
     leftovers = [leftover for leftover in outcomes if leftover is not None]
     print(f"cleanup: deleted {len(names) - len(leftovers)} of {len(names)} credential(s) of run {run_id}")

@@ -56,6 +56,8 @@ class Option:
         return self.dest if self.ini else None
 
 
+DEFAULT_CONCURRENCY = 4  # independent requests at once per worker: see --concurrency
+
 OPTIONS: tuple[Option, ...] = (
     Option("target", "APIOPS_TARGET", "which gateway to test: stub (the recordings, offline), live (your gateway, "
            "--base-url), local (the bundled reference gateway)", DEFAULT_TARGET, TARGETS),
@@ -71,7 +73,7 @@ OPTIONS: tuple[Option, ...] = (
            "5", metavar="SECONDS"),
     Option("concurrency", "APIOPS_CONCURRENCY", "independent requests sent at once, per xdist worker: the creates "
            "and deletes of distinct credentials, the clean-up (against a shared staging, workers x this is the "
-           "most in flight); 1: one at a time", "4", metavar="N"),
+           "most in flight); 1: one at a time", str(DEFAULT_CONCURRENCY), metavar="N"),
     Option("latency-ms", "APIOPS_LATENCY_MS", "local: the reference gateway adds this to every answer, as a remote "
            "staging would", "0", metavar="MS"),
     Option("deploy-ms", "APIOPS_DEPLOY_MS", "local: the reference gateway adds this to every successful create, "
@@ -112,7 +114,7 @@ class Settings:
     report: str | None = None
     report_json: str | None = None
     kinds: tuple[str, ...] = rules.KINDS
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
     published_spec: str = "report"
     latency_ms: float = 0.0
     deploy_ms: float = 0.0

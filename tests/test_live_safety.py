@@ -152,6 +152,11 @@ def test_a_killed_runs_leftovers_are_named_by_the_next_run_and_removed_by_the_cl
         dry = subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60)
         assert dry.returncode == 0 and all(name in dry.stdout for name in left) and "dry run" in dry.stdout
         assert sorted(server.gateway.usernames("MyProject")) == sorted(before["MyProject"] + left)
+        refused = subprocess.run([*command, "--yes", "--concurrency", "0"], cwd=ROOT, env=environment(),
+                                 capture_output=True, text=True, timeout=60)
+        assert (refused.returncode, refused.stderr.strip().count("\n")) == (4, 0), refused.stderr
+        assert "--concurrency" in refused.stderr and "Traceback" not in refused.stderr
+        assert sorted(server.gateway.usernames("MyProject")) == sorted(before["MyProject"] + left)
         done = subprocess.run([*command, "--yes"], cwd=ROOT, env=environment(), capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
