@@ -37,8 +37,7 @@ from typing import Any
 
 import yaml
 
-from contracts.drift.report import BREAKING, COMPATIBLE
-from contracts.spec import resolve
+from contracts.spec import BREAKING, COMPATIBLE, resolve
 
 ADDITIVE = "additive"
 SEVERITIES = (BREAKING, ADDITIVE, COMPATIBLE)  # also the order differences are listed in

@@ -24,6 +24,11 @@ from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
+# How a difference from this contract is classed, by drift (two recordings) and by the comparison of
+# a gateway's published description: whether it would break a client written against openapi.yaml.
+BREAKING = "breaking"
+COMPATIBLE = "compatible"
+
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 OPERATION = "deleteCredential"  # the operation under contract
 

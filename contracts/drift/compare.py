@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts import recording
+from contracts import published, recording
 from contracts.drift.load import LoadedRecording, TestRecording, load
 from contracts.drift.report import BREAKING, COMPATIBLE, Difference, DriftReport
 from contracts.drift.shape import Schema, Shape, join, shape_of
@@ -73,8 +73,6 @@ def published_drift(before: Path, after: Path, contract: Contract, notes: list[s
     Manager's description may name the operation differently, ours is the fixed point. A
     difference only the current side has is new; one only the baseline had is gone (a fix).
     """
-    from contracts import published  # published imports drift.report: imported here, not at the top
-
     before_document, after_document = recording.read_published(before), recording.read_published(after)
     if before_document is None or after_document is None:
         if before_document is not after_document:

@@ -6,8 +6,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-BREAKING = "breaking"
-COMPATIBLE = "compatible"
+from contracts.spec import BREAKING, COMPATIBLE
+
+__all__ = ["BREAKING", "COMPATIBLE", "Difference", "DriftReport"]
 
 
 @dataclass(frozen=True)
