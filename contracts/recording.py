@@ -15,7 +15,9 @@ the same gateway diff cleanly, but for their run ids.
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -180,9 +182,20 @@ def path_for(root: Path, nodeid: str) -> Path:
 
 def write(root: Path, recording: Recording) -> Path:
     path = path_for(root, recording.test)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact(recording.dump(), PLACEHOLDER), encoding="utf-8")  # the last line of defence
+    _write(path, recording.dump())
     return path
+
+
+def _write(path: Path, text: str) -> None:
+    """Every file of a recording: the token redacted (the last line of defence), written whole at once.
+
+    xdist workers each write the run's metadata and published description: a temporary file
+    renamed over the target means a reader never sees one half-written, whichever worker wins.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")  # this writer's own
+    scratch.write_text(redact(text, PLACEHOLDER), encoding="utf-8")  # the usual permissions, as path's
+    os.replace(scratch, path)
 
 
 def read(root: Path, nodeid: str) -> Recording:
@@ -227,15 +240,12 @@ def read_meta(root: Path) -> dict[str, Any]:
 
 
 def write_meta(root: Path, meta: dict[str, Any]) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump({"format": FORMAT, **meta}, sort_keys=True, allow_unicode=True)
-    (root / META_FILE).write_text(redact(text, PLACEHOLDER), encoding="utf-8")
+    _write(root / META_FILE, yaml.safe_dump({"format": FORMAT, **meta}, sort_keys=True, allow_unicode=True))
 
 
 def write_published(root: Path, document: dict[str, Any]) -> None:
     """What the gateway published as its own description when recorded (drift compares two)."""
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-    (root / PUBLISHED_FILE).write_text(redact(text, PLACEHOLDER), encoding="utf-8")
+    _write(root / PUBLISHED_FILE, yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
 
 
 def read_published(root: Path) -> dict[str, Any] | None:
