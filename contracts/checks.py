@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import schemathesis
 
-from contracts import rules, secrets
+from contracts import editions, rules, secrets
 from contracts.judge import error_format_problems, time_problems
 from contracts.spec import load
 
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
 
 DEFAULT_BUDGET = 5.0  # seconds; the default of --max-response-time
+
+
+def edition() -> editions.Edition:
+    """The edition a plain ``st run`` holds the gateway to: ``APIOPS_EDITION``, else the base edition."""
+    chosen = os.environ.get("APIOPS_EDITION")
+    return editions.get(chosen) if chosen and chosen != editions.AUTO else editions.base()
 
 
 def _flat(headers: Mapping[str, list[str]]) -> dict[str, str]:
@@ -38,11 +44,11 @@ def _fail(rule: rules.Rule, problems: list[str]) -> None:
 def errors_follow_the_error_format(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """error-handling.md: errors are JSON ``{error, error_description}``, ``error`` from the status's list."""
     content_type = response.headers.get("content-type", [None])[0]
-    contract = load()
+    contract = load(edition())
     route = contract.route(case.operation.method, case.operation.path)
     if route is not None:  # an operation of openapi.yaml: its own error codes (any operation, not only the DELETE)
-        _fail(rules.ERROR_FORMAT, error_format_problems(contract, route.operation_id, response.status_code,
-                                                        content_type, response.text_lossy()))
+        _fail(rules.ERROR_FORMAT, error_format_problems(contract, edition(), route.operation_id,
+                                                        response.status_code, content_type, response.text_lossy()))
     return None
 
 

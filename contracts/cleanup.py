@@ -27,7 +27,7 @@ from typing import Any
 
 import requests
 
-from contracts import rules
+from contracts import editions, rules
 from contracts.client import (
     CREATED_AT,
     ApiClient,
@@ -69,7 +69,7 @@ class Registry:
 
     def observe(self, response: requests.Response) -> None:
         """Session observer: a DELETE of a registered credential that answered 200 removed it."""
-        if response.request.method != "DELETE" or response.status_code != rules.SUCCESS.status:
+        if response.request.method != "DELETE" or response.status_code != 200:
             return
         for username in [name for name in self.alive if _deletes(response, self.alive[name], name)]:
             del self.alive[username]
@@ -81,7 +81,14 @@ def _deletes(response: requests.Response, project: str, username: str) -> bool:
 
 def gone(response: requests.Response) -> bool:
     """A clean-up DELETE that left nothing behind: deleted now (200), or already gone (the missing answer)."""
-    return response.status_code in (rules.SUCCESS.status, rules.MISSING_CREDENTIAL.status)
+    if response.status_code == 200:
+        return True
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return any(edition.answered(response.status_code, body, (rules.MISSING_CREDENTIAL,)) for edition in
+               editions.all_editions())
 
 
 def delete_checked(client: ApiClient, project: str, username: str) -> Leftover | None:

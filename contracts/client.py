@@ -485,6 +485,8 @@ class ApiClient:
         self.api_url = api_url.rstrip("/")
         self.namespace = namespace
         self.concurrency = concurrency  # independent requests at once (1 on a replay: the recorded order)
+        # operation id -> path template, where the edition in force moves a supporting operation (contracts/editions)
+        self.paths: dict[str, str] = {}
         guard = Guard(urlsplit(self.api_url).path, namespace, set(projects))
         self.session = ContractSession(token, guard, deadline=timeout, max_body=max_body, verify=verify)
 
@@ -536,8 +538,10 @@ class ApiClient:
         return self.request("GET", "/projects/", auth=auth)
 
     def environments(self, project: str) -> requests.Response:
-        # get-environments-by-project.md writes this path without a trailing slash.
-        return self.request("GET", f"/environments/{segment(project)}")
+        # get-environments-by-project.md: the older pages write this path without a trailing slash; the edition
+        # in force may move it (/projects/{projectName}/environments/).
+        template = self.paths.get("getEnvironmentsByProject", "/environments/{projectName}")
+        return self.request("GET", template.replace("{projectName}", segment(project)))
 
     def list_credentials(self, project: str, *, auth: Auth = TOKEN) -> requests.Response:
         return self.request("GET", f"/projects/{segment(project)}/credentials/", auth=auth)

@@ -24,6 +24,7 @@ import inspect
 import json
 import re
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -33,13 +34,14 @@ from typing import Any
 
 import yaml
 
-from contracts import recording, rules, settings
+from contracts import editions, recording, rules, settings
 from contracts.drift.load import NAMESPACE_MARKER, LoadedRecording, TestRecording, load
+from contracts.editions import Edition, Source, document
 from contracts.gateway.faults import FAULTS
 from contracts.recording import Interaction, RecordingError
 from contracts.rules import Rule
 from contracts.secrets import PLACEHOLDER, redact
-from contracts.spec import OPERATION, Contract, SpecError, spec_path
+from contracts.spec import OPERATION, Contract, SpecError
 from contracts.spec import load as load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,32 +110,46 @@ def _import(module: str) -> ModuleType:
 
 
 # -- the living documentation ------------------------------------------------------------------------------------
-def render(contract: Contract, recordings: LoadedRecording) -> str:
+Recorded = list[tuple[Edition, Contract, LoadedRecording | None]]  # each edition, its document and recording
+
+
+def render(recorded_editions: Recorded) -> str:
     by_rule = tests_by_rule()
+    contract = recorded_editions[0][1]
     operation = contract.operations[OPERATION]
-    lines = [f"<!-- {GENERATED}, openapi.yaml and contracts/recordings: do not edit by hand. -->", "",
+    every = [edition for edition, _, _ in recorded_editions]
+    lines = [f"<!-- {GENERATED}, contracts/editions, the contract documents and contracts/recordings: do not edit by "
+             "hand. -->", "",
              f"# {operation.definition.get('summary', OPERATION)}", "",
              f"`{operation.method} /apiops{operation.path}`", "",
              "What the endpoint promises, rule by rule. Each rule has a stable id (the one a failure, a "
-             "deviations file and the conformance report name), its source, how sure we are of it, and the "
-             "answer it expects.", ""]
+             "deviations file and the conformance report name), its source in each edition of the docs, how sure "
+             "we are of it, and the answer it expects in each edition.", "",
+             "The editions: " + "; ".join(f"**{edition.id}**, {edition.title} ({edition.site}, {edition.date})"
+                                          for edition in every) + ".", ""]
     for kind, title in (("documented", "Documented: a page says it"),
                         ("reading", "Our reading, where the pages are silent or disagree"),
                         ("convention", "HTTP conventions no page promises")):
         lines += [f"## {title}", ""]
         for rule in rules.RULES.values():
             if rule.kind == kind:
-                lines += rule_entry(rule, by_rule[rule.id])
-    lines += responses(contract)
-    lines += recorded(contract, recordings, by_rule)
+                lines += rule_entry(rule, by_rule[rule.id], every)
+    for edition, edition_contract, recordings in recorded_editions:
+        lines += responses(edition, edition_contract)
+    for edition, edition_contract, recordings in recorded_editions:
+        if recordings is not None:
+            lines += recorded(edition, edition_contract, recordings, by_rule)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def rule_entry(rule: Rule, tests: list[ContractTest]) -> list[str]:
-    where = f"[{rule.source.cite()}]({rule.url})" if rule.url else rule.source.cite()
-    lines = [f"### `{rule.id}`", "", rule.statement, "", f"- Source: {where}"]
+def rule_entry(rule: Rule, tests: list[ContractTest], every: list[Edition]) -> list[str]:
+    lines = [f"### `{rule.id}`", "", rule.statement, ""]
+    for edition, source in _distinct(rule.sources()):
+        where = f"[{source.cite()}]({source.url})" if source.url else source.cite()
+        lines.append(f"- Source, {edition.id}: {where}" if rule.source is None else f"- Source: {where}")
     if rule.answer is not None:
-        lines.append(f"- Expected answer: {rule.answer.describe()}")
+        lines.append("- Expected answer: " + "; ".join(f"{edition.id}: {edition.answer(rule).describe()}"
+                                                        for edition in every))
     if rule.why:
         lines.append(f"- Why: {rule.why}")
     if rule in rules.EVERY_ANSWER:
@@ -143,25 +159,28 @@ def rule_entry(rule: Rule, tests: list[ContractTest]) -> list[str]:
     return [*lines, ""]
 
 
-def responses(contract: Contract) -> list[str]:
-    lines = ["## Responses (openapi.yaml)", "", "| status | meaning | `error` |", "| --- | --- | --- |"]
+def responses(edition: Edition, contract: Contract) -> list[str]:
+    code = edition.envelope.code
+    lines = [f"## Responses, {edition.id} ({_shown(contract.path)})", "",
+             f"| status | meaning | {f'`{code}`' if code else 'error code'} |", "| --- | --- | --- |"]
     for status in sorted(contract.documented_statuses(OPERATION)):
         response = contract.response(OPERATION, status)
-        codes = contract.error_codes(OPERATION, status)
-        error = ", ".join(f"`{code}`" for code in codes) or "–"
+        codes = contract.error_codes(OPERATION, status, code)
+        error = ", ".join(f"`{value}`" for value in codes) or "–"
         meaning = " ".join(str(response.get("description", "")).split())
         lines.append(f"| {status} {HTTPStatus(status).phrase} | {_cell(meaning)} | {error} |")
     return [*lines, ""]
 
 
-def recorded(contract: Contract, recordings: LoadedRecording, by_rule: dict[str, list[ContractTest]]) -> list[str]:
+def recorded(edition: Edition, contract: Contract, recordings: LoadedRecording,
+             by_rule: dict[str, list[ContractTest]]) -> list[str]:
     meta = recordings.meta
     source = f"{meta.get('gateway', 'a gateway')} (version {meta.get('gateway_version', 'unknown')})"
     lines = [
-        "## The rules, as recorded", "",
-        f"Every scenario test, with every exchange it had, in order, when recorded from the {source}. Every "
-        "DELETE is shown in full; the calls that set it up or check its effect are listed by operation. A test's "
-        "last DELETE is often the suite's clean-up of the credential it created.", "",
+        f"## The rules, as recorded: {edition}", "",
+        f"Every scenario test, with every exchange it had, in order, when recorded from the {source} answering in "
+        f"the {edition.id} edition. Every DELETE is shown in full; the calls that set it up or check its effect are "
+        "listed by operation. A test's last DELETE is often the suite's clean-up of the credential it created.", "",
         f"- `{NAMESPACE_MARKER}` stands for the name prefix of the recorded run (`apiops-ct-<run id>-<test>-`): "
         "every credential and project name the suite invents carries one.",
         f"- `{TOKEN}` stands for your Personal API Access Token, `https://<manager>` for your Manager URL.", ""]
@@ -169,7 +188,7 @@ def recorded(contract: Contract, recordings: LoadedRecording, by_rule: dict[str,
     for test in contract_tests():
         if not test.module.startswith("contracts/scenarios/"):
             continue
-        lines += [f"### {sentence(test.name)}", ""]
+        lines += [f"### {sentence(test.name)} ({edition.id})", ""]
         lines += [f"> {line}".rstrip() for line in (test.function.__doc__ or "").strip().splitlines()]
         lines += ["", f"Rule: {', '.join(f'`{rule_id}`' for rule_id in test.rules)} — scenario `{test.name}`.", ""]
         for case, recording_ in cases.get((test.module, test.name), {}).items():
@@ -269,44 +288,47 @@ SPEC_BEGIN, SPEC_END = "      # rulebook:begin", "      # rulebook:end"
 _ERROR_SCHEMAS = {400: "Error400", 401: "Error401", 403: "Error403", 404: "Error404", 409: "Error409", 500: "Error500"}
 
 
-def spec_block() -> str:
-    """The DELETE operation's ``description`` and ``responses``, in openapi.yaml's indentation."""
+def spec_block(edition: Edition) -> str:
+    """The DELETE operation's ``description`` and ``responses`` for ``edition``, in openapi.yaml's indentation."""
     lines = ["      description: |",
              "        Deletes the credential with this username from the project. No request body. What it",
              "        promises, one rule of the suite's rulebook (contracts/rules.py) a bullet:",
              ""]
+    answered = [rule for rule in rules.RULES.values() if rule.answer is not None and rule.kind != "convention"]
     for rule in rules.RULES.values():
         if rule.kind == "convention":
             continue
         text = f"- **{rule.id}**: {rule.statement}"
         if rule.answer is not None:
-            text += f" Answer: {rule.answer.describe()}."
-        text += f" ({rule.source.cite()}{', our reading: ' + rule.why if rule.why else ''})"
+            text += f" Answer: {edition.answer(rule).describe()}."
+        source = rule.source_in(edition)
+        text += f" ({source.cite() if source else 'the rulebook'}{', our reading: ' + rule.why if rule.why else ''})"
         lines += _wrapped(text, "        ", "          ")
     lines.append("      responses:")
-    statuses = sorted({rule.answer.status for rule in rules.RULES.values()
-                       if rule.answer is not None and rule.kind != "convention"})
-    for status in statuses:
-        answering = [rule for rule in rules.RULES.values()
-                     if rule.answer is not None and rule.answer.status == status and rule.kind != "convention"]
+    for status in sorted({edition.answer(rule).status for rule in answered}):
+        answering = [rule for rule in answered if edition.answer(rule).status == status]
         lines += [f'        "{status}":', "          description: |"]
-        lines += _wrapped("The answer of: " + "; ".join(f"{rule.id} ({rule.source.cite()})" for rule in answering)
+        lines += _wrapped("The answer of: " + "; ".join(f"{rule.id} ({_cite(rule, edition)})" for rule in answering)
                           + ".", "            ", "            ")
-        schema = "DeleteCredentialResponse" if status == 200 else _ERROR_SCHEMAS[status]
+        schema = "DeleteCredentialResponse" if status == 200 else f"Error{status}"
         lines += ["          content:", "            application/json:", "              schema:",
                   f'                $ref: "#/components/schemas/{schema}"', "              example:"]
-        lines += [f"                {line}" for line in _example(status, answering)]
+        lines += [f"                {line}" for line in _example(status, answering, edition)]
     return "\n".join(lines)
 
 
-def _example(status: int, answering: list[Rule]) -> list[str]:
+def _cite(rule: Rule, edition: Edition) -> str:
+    source = rule.source_in(edition)
+    return source.cite() if source else "the rulebook"
+
+
+def _example(status: int, answering: list[Rule], edition: Edition) -> list[str]:
     if status == 200:
-        return ["success: true", "deploymentResult:", "  success: true",
-                "  message: Undeployment completed successfully", "  environmentResults:",
-                "    - environmentName: production", "      success: true", "      message: Undeployed successfully"]
-    answer = next(rule.answer for rule in answering if rule.answer is not None and rule.answer.message)
-    text = answer.text(username="api-user", projectName="MyProject")
-    return [f"error: {answer.error}", f"error_description: {json.dumps(text)}"]
+        body = edition.deployment_result(["production"], "Undeployment completed successfully", "Undeployed successfully")
+    else:
+        answer = next(edition.answer(rule) for rule in answering if edition.answer(rule).message)
+        body = edition.failure_body(answer.code, answer.text(username="api-user", projectName="MyProject"))
+    return yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n").splitlines()
 
 
 def _wrapped(text: str, first: str, rest: str, width: int = 110) -> list[str]:
@@ -319,22 +341,43 @@ def _wrapped(text: str, first: str, rest: str, width: int = 110) -> list[str]:
     return [*lines, line.rstrip()]
 
 
-def render_spec(text: str) -> str:
+def render_spec(text: str, edition: Edition) -> str:
     head, found, rest = text.partition(SPEC_BEGIN + "\n")
     _, found_end, tail = rest.partition(SPEC_END)
     if not found or not found_end:
         raise DocsError(f"openapi.yaml has no {SPEC_BEGIN.strip()} … {SPEC_END.strip()} block")
-    return f"{head}{SPEC_BEGIN}\n{spec_block()}\n{SPEC_END}{tail}"
+    return f"{head}{SPEC_BEGIN}\n{spec_block(edition)}\n{SPEC_END}{tail}"
+
+
+def edition_document(base_text: str, edition: Edition) -> str:
+    """Another edition's contract document: openapi.yaml derived into its wire format, its DELETE block its own."""
+    derived = document.derive(yaml.safe_load(base_text), editions.base(), edition)
+    block = yaml.safe_load(textwrap.dedent(spec_block(edition)))
+    for item in derived["paths"].values():
+        if isinstance(item.get("delete"), dict) and item["delete"].get("operationId") == OPERATION:
+            item["delete"].update(block)
+    header = (f"# Generated by `python -m contracts.docs` from openapi.yaml and contracts/editions/"
+              f"{edition.file.name}: do not edit by hand.\n")
+    return header + yaml.safe_dump(derived, sort_keys=False, allow_unicode=True, width=110)
 
 
 # -- the README's tables -------------------------------------------------------------------------------------------
 def rules_table() -> str:
-    rows = ["| rule | class | expected answer | source |", "| --- | --- | --- | --- |"]
+    every = editions.all_editions()
+    rows = ["| rule | class | " + " | ".join(f"expected answer, {edition.id}" for edition in every) + " | sources |",
+            "| --- | --- | " + " | ".join("---" for _ in every) + " | --- |"]
     for rule in rules.RULES.values():
-        source = f"[{rule.source.cite()}]({rule.url})" if rule.url else rule.source.cite()
-        answer = rule.answer.describe() if rule.answer else "–"
-        rows.append(f"| `{rule.id}`<br>{_cell(rule.statement)} | {rule.kind} | {_cell(answer)} | {source} |")
+        answers = " | ".join(_cell(edition.answer(rule).describe()) if rule.answer else "–" for edition in every)
+        sources = "<br>".join(f"[{edition.id}: {source.cite()}]({source.url})" if source.url else
+                              f"{edition.id}: {source.cite()}" for edition, source in _distinct(rule.sources()))
+        rows.append(f"| `{rule.id}`<br>{_cell(rule.statement)} | {rule.kind} | {answers} | {sources} |")
     return "\n".join(rows)
+
+
+def _distinct(sources: list[tuple[Edition, Source]]) -> list[tuple[Edition, Source]]:
+    """One line per distinct source (a rule no page states cites the same RFC in every edition)."""
+    seen: set[Source] = set()
+    return [(edition, source) for edition, source in sources if not (source in seen or seen.add(source))]
 
 
 def faults_table() -> str:
@@ -382,34 +425,44 @@ def render_readme(text: str) -> str:
 
 
 # -- command line -----------------------------------------------------------------------------------------------------
-def generate(recordings_dir: Path, contract: Contract | None = None) -> str:
+def generate(recordings_root: Path, contracts: dict[str, Contract] | None = None) -> str:
+    """The living documentation: every edition, with the recording of it under ``recordings_root/<edition id>``.
+
+    ``contracts``: each edition's document as it will be written (else as it is)."""
     try:
-        return redact(render(contract or load_contract(), load(recordings_dir)))
-    except (SpecError, RecordingError) as exc:
+        found: Recorded = []
+        for edition in editions.all_editions():
+            document = (contracts or {}).get(edition.id) or load_contract(edition)
+            directory = recording.default_dir(edition.id, recordings_root)
+            found.append((edition, document, load(directory) if directory.is_dir() else None))
+        return redact(render(found))
+    except (SpecError, RecordingError, editions.EditionError) as exc:
         raise DocsError(str(exc)) from None
 
 
 def outputs(args: argparse.Namespace) -> dict[Path, str]:
     """Every file this writes, with what it should hold (the page describes the spec as it will be)."""
-    spec = spec_path()
-    spec_text = render_spec(spec.read_text(encoding="utf-8"))
+    spec = SPEC
+    spec_text = render_spec(spec.read_text(encoding="utf-8"), editions.base())
     try:
         contract = Contract(yaml.safe_load(spec_text), spec)
     except yaml.YAMLError as exc:
         raise DocsError(f"{spec}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    return {
-        args.output: generate(args.recordings, contract),
-        README: render_readme(README.read_text(encoding="utf-8")),
-        spec: spec_text,
-    }
+    written = {README: render_readme(README.read_text(encoding="utf-8")), spec: spec_text}
+    contracts = {editions.base().id: contract}
+    for edition in editions.others(editions.base()):
+        written[edition.document] = edition_document(spec_text, edition)
+        contracts[edition.id] = Contract(yaml.safe_load(written[edition.document]), edition.document)
+    written[args.output] = generate(args.recordings, contracts)
+    return written
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m contracts.docs",
                                      description="Write what is generated from the rulebook: the living "
                                                  "documentation, openapi.yaml's DELETE responses, the README's tables.")
-    parser.add_argument("--recordings", type=Path, default=recording.DEFAULT_DIR, metavar="DIR",
-                        help="recordings to document (default: contracts/recordings)")
+    parser.add_argument("--recordings", type=Path, default=recording.ROOT_DIR, metavar="DIR",
+                        help="recordings to document, one directory per edition id (default: contracts/recordings)")
     parser.add_argument("--output", type=Path, default=OUTPUT, metavar="FILE",
                         help="the page (default: docs/delete-credential.md)")
     parser.add_argument("--check", action="store_true",
@@ -450,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _command(args: argparse.Namespace) -> str:
     """The command that regenerates: the options of this run, where not the defaults."""
     command = "python -m contracts.docs"
-    if args.recordings != recording.DEFAULT_DIR:
+    if args.recordings != recording.ROOT_DIR:
         command += f" --recordings {args.recordings}"
     if args.output != OUTPUT:
         command += f" --output {args.output}"

@@ -34,20 +34,21 @@ from typing import Any
 import pytest
 import requests
 
-from contracts import rules
+from contracts import editions, rules
 from contracts.client import GatewayMisbehaved, NoAnswerInTime, describe, leaks
-from contracts.rules import Answer, Rule
+from contracts.editions import Answer, Edition
+from contracts.rules import Rule
 from contracts.secrets import PLACEHOLDER, redact
 from contracts.spec import OPERATION, Contract
 
 
 class RuleViolation(AssertionError):
-    """A rule of the rulebook does not hold. The message begins with the rule's headline."""
+    """A rule of the rulebook does not hold. The message begins with the rule's headline (in ``edition``'s pages)."""
 
-    def __init__(self, rule: Rule, detail: str) -> None:
+    def __init__(self, rule: Rule, detail: str, edition: Edition | None = None) -> None:
         self.rule = rule
         self.detail = redact(detail)
-        super().__init__(f"{rule.headline()}\n{self.detail}")
+        super().__init__(f"{rule.headline(edition)}\n{self.detail}")
 
 
 @dataclass
@@ -111,12 +112,15 @@ def current() -> Ledger:
 
 
 # -- the rules every answer keeps, as plain functions of one answer -----------------------------------------
-def error_format_problems(contract: Contract, operation_id: str, status: int, content_type: str | None,
-                          text: str) -> list[str]:
-    """How an error answer (status >= 400) breaks error-handling.md's format; empty when it conforms.
+def error_format_problems(contract: Contract, edition: Edition, operation_id: str, status: int,
+                          content_type: str | None, text: str) -> list[str]:
+    """How an error answer (status >= 400) breaks the edition's error format (error-handling.md); empty when it
+    conforms.
 
-    The allowed ``error`` codes are openapi.yaml's for that status of the operation; a status the
-    operation does not document (e.g. 405 for an undeclared method) is held to the format only.
+    The edition says which fields a failure carries (its markers, its message, its code field if it
+    has one); the allowed codes are the contract document's for that status of the operation; a
+    status the operation does not document (e.g. 405 for an undeclared method) is held to the format
+    only. A body in another edition's format says so.
     """
     if status < 400:
         return []
@@ -130,16 +134,31 @@ def error_format_problems(contract: Contract, operation_id: str, status: int, co
         return [*problems, "the body is not JSON"]
     if not isinstance(body, dict):
         return [*problems, f"the body is a JSON {type(body).__name__}, not an object"]
-    for name in ("error", "error_description"):
+    envelope = edition.envelope
+    for name in [name for name in (envelope.code, envelope.message) if name]:
         if name not in body:
             problems.append(f"`{name}` is missing")
         elif not isinstance(body[name], str):
             problems.append(f"`{name}` is {type(body[name]).__name__}, not a string")
+    for name, value in envelope.failure.items():
+        if body.get(name) != value:
+            problems.append(f"`{name}` is {body.get(name)!r}, not {value!r}")
     documented = contract.documented_statuses(operation_id)
-    allowed = contract.error_codes(operation_id, status) if status in documented else []
-    if allowed and isinstance(body.get("error"), str) and body["error"] not in allowed:
-        problems.append(f"`error` is {body['error']!r}; for {status} openapi.yaml allows {', '.join(allowed)}")
+    allowed = contract.error_codes(operation_id, status, envelope.code) if status in documented else []
+    code = body.get(envelope.code) if envelope.code else None
+    if allowed and isinstance(code, str) and code not in allowed:
+        problems.append(f"`{envelope.code}` is {code!r}; for {status} the contract allows {', '.join(allowed)}")
+    if problems:
+        problems += other_edition(edition, body, failure=True)
     return problems
+
+
+def other_edition(edition: Edition, body: Any, *, failure: bool) -> list[str]:
+    """Where ``body`` is in another edition's format: a line that says so (the run holds the gateway to one)."""
+    if edition.is_failure(body) if failure else edition.is_success(body):
+        return []
+    return [f"the answer is in the {other} edition's format, but the run holds the gateway to the {edition} edition"
+            for other in editions.recognise(body, failure)]
 
 
 def time_problems(seconds: float, budget: float) -> list[str]:
@@ -149,11 +168,13 @@ def time_problems(seconds: float, budget: float) -> list[str]:
             "(--max-response-time / APIOPS_MAX_RESPONSE_TIME)"]
 
 
-def answer_problems(answer: Answer, response: requests.Response, names: dict[str, str]) -> list[str]:
-    """How ``response`` differs from the expected ``answer``: status, ``error`` code, names it must name."""
+def answer_problems(answer: Answer, edition: Edition, response: requests.Response,
+                    names: dict[str, str]) -> list[str]:
+    """How ``response`` differs from the expected ``answer``: status, the edition's failure envelope and code,
+    the names its message must name."""
     if response.status_code != answer.status:
         return [f"expected {answer.status}, but {describe(response)}"]
-    if answer.error is None and not answer.names():
+    if answer.status < 400 and not answer.names():
         return []
     try:
         body = response.json()
@@ -162,14 +183,24 @@ def answer_problems(answer: Answer, response: requests.Response, names: dict[str
     if not isinstance(body, dict):
         return [f"expected a JSON object, but {describe(response)}"]
     problems = []
-    if answer.error is not None and body.get("error") != answer.error:
-        problems.append(f"`error` is {body.get('error')!r}, expected {answer.error!r}")
-    description = str(body.get("error_description", ""))
+    if answer.status >= 400 and not edition.is_failure(body):
+        problems.append(f"the body is not a failure of the {edition} edition ({_envelope(edition)}): "
+                        f"{describe(response)}")
+        problems += other_edition(edition, body, failure=True)
+    if answer.code is not None and edition.code(body) != answer.code:
+        problems.append(f"`{edition.envelope.code}` is {edition.code(body)!r}, expected {answer.code!r}")
+    description = str(edition.message(body) or "")
     for name in answer.names():
         value = names.get(name)
         if value is not None and value not in description:
-            problems.append(f"`error_description` does not name the {name} {value!r}: {description[:200]!r}")
+            problems.append(f"`{edition.envelope.message}` does not name the {name} {value!r}: {description[:200]!r}")
     return problems
+
+
+def _envelope(edition: Edition) -> str:
+    fields = [*(f"{key}: {value}" for key, value in edition.envelope.failure.items()),
+              *[name for name in (edition.envelope.code, edition.envelope.message) if name]]
+    return "{" + ", ".join(fields) + "}"
 
 
 def presents_the_token(authorization: str | None) -> bool:
@@ -182,8 +213,9 @@ class Judge:
     judges = True  # the session does not hand it redirects: :meth:`translate` judges those
 
     def __init__(self, contract: Contract, budget: float, waived: Callable[[str], bool] = lambda _: False,
-                 api_path: str = "", operation_id: str = OPERATION) -> None:
+                 api_path: str = "", operation_id: str = OPERATION, edition: Edition | None = None) -> None:
         self.contract, self.budget, self.waived, self.api_path = contract, budget, waived, api_path
+        self.edition = edition or editions.base()  # the edition the run holds the gateway to
         self.operation_id = operation_id  # the operation under contract
         self.template = contract.operations[operation_id].path
 
@@ -214,9 +246,12 @@ class Judge:
                      if where else [])]
         verdicts += self.request_verdicts(response)
         if method == "DELETE":
-            verdicts.append((rules.DOCUMENTED, self.contract.violations(self.operation_id, response)))
+            problems = self.contract.violations(self.operation_id, response)
+            if problems and status < 400:
+                problems += other_edition(self.edition, _json(response), failure=False)
+            verdicts.append((rules.DOCUMENTED, problems))
         verdicts += [
-            (rules.ERROR_FORMAT, error_format_problems(self.contract, self.operation_id, status,
+            (rules.ERROR_FORMAT, error_format_problems(self.contract, self.edition, self.operation_id, status,
                                                        response.headers.get("Content-Type"), response.text)),
             (rules.TIMELY, time_problems(response.elapsed.total_seconds(), self.budget)),
         ]
@@ -236,23 +271,26 @@ class Judge:
             if not ours or malformed:  # refused or rejected first: any 4xx will do
                 return [(rules.METHODS, [] if 400 <= status < 500 else
                          [f"{method} (an undeclared method) answered {status}, not a 4xx"])]
-            problems = [] if status == rules.METHOD_NOT_ALLOWED.status else \
-                [f"{method} (an undeclared method) answered {status}, not {rules.METHOD_NOT_ALLOWED.status}"]
-            if status == rules.METHOD_NOT_ALLOWED.status and allow != declared:
+            not_allowed = self.edition.answer(rules.METHOD_NOT_ALLOWED).status
+            problems = [] if status == not_allowed else \
+                [f"{method} (an undeclared method) answered {status}, not {not_allowed}"]
+            if status == not_allowed and allow != declared:
                 problems.append(f"Allow is {response.headers.get('Allow')!r}, not the declared "
                                 f"{', '.join(sorted(declared))}")
             return [(rules.METHODS, problems)]
+        refused = self.edition.answer(rules.REFUSED_TOKEN).status
         if not ours:
-            expected = rules.UNAUTHORIZED.status
+            expected = refused
             return [(rules.TOKEN_REQUIRED, [] if status == expected else
                      [f"a request without the token ({_shown_authorization(request)}) answered {status}, "
                       f"not {expected}"])]
         if malformed:
-            rejections = {rules.MISSING_CREDENTIAL.status, rules.UNKNOWN_PROJECT.status}
+            rejections = {self.edition.answer(rules.MISSING_CREDENTIAL).status,
+                          self.edition.answer(rules.UNKNOWN_PROJECT).status}
             return [(rules.MALFORMED_REJECTED, [] if status in rejections else
                      [f"a malformed name ({malformed[0]}) answered {status}, not one of "
                       f"{', '.join(map(str, sorted(rejections)))}"])]
-        return [(rules.DOCUMENTED, [] if status != rules.UNAUTHORIZED.status else
+        return [(rules.DOCUMENTED, [] if status != refused else
                  ["a valid request with the suite's token was refused"])]
 
     def every_answer(self, response: requests.Response) -> None:
@@ -282,11 +320,11 @@ class Judge:
 
         The test's own rule speaks first; then whatever else the judge found in that answer.
         """
-        expected = answer or rule.answer
+        expected = answer or (self.edition.answer(rule) if rule.answer else None)
         assert expected is not None, f"{rule.id} has no expected answer: pass one"
         route = self.contract.route(str(response.request.method), str(response.request.url), self.api_path)
-        self.settle(rule, answer_problems(expected, response, route.parameters if route else {}), response,
-                    stop=True)
+        self.settle(rule, answer_problems(expected, self.edition, response, route.parameters if route else {}),
+                    response, stop=True)
         self.raise_pending(response)
         try:
             body = response.json()
@@ -319,7 +357,7 @@ class Judge:
             if stop:
                 pytest.xfail(f"deviation {rule.id}: {detail}")
             return
-        violation = RuleViolation(rule, detail)
+        violation = RuleViolation(rule, detail, self.edition)
         ledger.fail(violation)
         if defer:
             ledger.deferred.setdefault(rule.id, violation)
@@ -327,6 +365,13 @@ class Judge:
             ledger.pending.append((id(response), violation))
         else:
             raise violation
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _shown_authorization(request: requests.PreparedRequest) -> str:

@@ -28,10 +28,11 @@ from typing import Any
 import pytest
 import requests
 
-from contracts import cleanup, deviations, drift, profiles, published, recording, report, rules
+from contracts import cleanup, deviations, drift, editions, profiles, published, recording, report, rules
 from contracts import settings as settings_module
 from contracts import targets as target_module
 from contracts.client import ApiClient, GatewayUnreachable, UnexpectedResponse, UnsafeRequest, describe
+from contracts.editions import Edition
 from contracts.judge import Judge, Ledger, RuleViolation, recording_into
 from contracts.naming import Namespace
 from contracts.report import TestRecord
@@ -120,7 +121,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return [f"apiops: {exc}"]
     sources = resolved.sources or {}
     lines = [f"apiops target: {resolved.target} (from {sources.get('apiops_target', 'default')}): "
-             f"{target_module.describe(resolved)}", f"apiops contract: {spec_path()}"]
+             f"{target_module.describe(resolved)}",
+             f"apiops edition: {resolved.edition} (from {sources.get('apiops_edition', 'default')})"
+             + (": decided before any test from read-only evidence" if resolved.edition == editions.AUTO else ""),
+             f"apiops contract: {spec_path(None if resolved.edition == editions.AUTO else editions.get(resolved.edition))}"]
     if resolved.deviations:
         lines.append(f"apiops deviations: {resolved.deviations}")
     if tuple(resolved.kinds) != rules.KINDS:
@@ -185,14 +189,16 @@ def _open(config: pytest.Config) -> Target:
     run.target = target
     try:
         preflight(target)
-    except PreflightError as exc:
+        contract = load(target.edition)  # the document of the edition the run holds the gateway to
+    except (PreflightError, SpecError) as exc:
         target.close()
         run.target = None
         pytest.exit(f"apiops: {redact(str(exc))}", returncode=EXIT_USAGE)
+    target.client.paths = dict(target.edition.paths)
     kinds = set(run.kinds)
     judge = Judge(contract, target.settings.max_response_time,
                   waived=lambda rule_id: run.deviations.waived(rule_id) or rules.RULES[rule_id].kind not in kinds,
-                  api_path=_api_path(target.api_url))
+                  api_path=_api_path(target.api_url), edition=target.edition)
     run.judge = judge
     session = target.client.session
     if target.kind == "stub":
@@ -201,6 +207,7 @@ def _open(config: pytest.Config) -> Target:
     session.on_failure = judge.translate
     if target.settings.record:
         recording.write_meta(target.recordings, recording_meta(target))
+    _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}")
     run.published = _compare_published(target, contract)
     if run.published:  # one line under the header (an xdist worker cannot print: the summary has it too)
         line = run.published.get("headline") or f"the gateway's published description: {run.published['note']}"
@@ -493,6 +500,8 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
         "project": target.project if target is not None else resolved.project,
         "date": date.today().isoformat(),
         "run_id": target.namespace.run_id if target is not None else None,
+        "edition": str(target.edition) if target is not None else resolved.edition,
+        "edition_evidence": list(target.evidence) if target is not None else [],
     }
     extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
              "published_spec": run.published.get("json") or {"note": run.published.get("note", "not compared")}}
@@ -546,8 +555,15 @@ def client(target: Target) -> ApiClient:
 
 
 @pytest.fixture(scope="session")
-def contract() -> Contract:
-    return load()
+def contract(target: Target) -> Contract:
+    """The contract document of the edition the run holds the gateway to."""
+    return load(target.edition)
+
+
+@pytest.fixture(scope="session")
+def edition(target: Target) -> Edition:
+    """The edition of the docs the run holds the gateway to (contracts/editions), chosen before any test."""
+    return target.edition
 
 
 @pytest.fixture(scope="session")
@@ -686,7 +702,14 @@ class Credentials:
             return
         self.registry.forget(name)
         self.mine.remove(name)
-        if "already" in response.text.lower():
+        edition = self.target.edition
+        said = edition.answered(response.status_code, _body(response))
+        if said == rules.MISSING_PERMISSION:
+            pytest.exit(f"apiops: creating a credential in {self.target.project!r} answered {response.status_code} "
+                        f"{edition.message(_body(response))!r}: the token's user lacks the permission the run needs: "
+                        f"{edition.permissions}; give the token's user that permission in the project (nothing was "
+                        "created)", returncode=EXIT_USAGE)
+        if said == rules.ALREADY_EXISTS or "already" in response.text.lower():
             pytest.exit(f"apiops: creating {name!r} answered that it already exists: the namespace "
                         f"{self.namespace.root!r} is not this run's alone (a reused APIOPS_RUN_ID?); nothing of it "
                         "is deleted", returncode=EXIT_USAGE)
@@ -697,6 +720,13 @@ class Credentials:
         registered, for the session's clean-up to try again and report."""
         with judge.aside():
             cleanup.clean_up(self.target.client, self.registry, self.mine)
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ from typing import Any
 
 import yaml
 
+from contracts import editions
+from contracts.editions import Edition
 from contracts.spec import BREAKING, COMPATIBLE, resolve
 
 ADDITIVE = "additive"
@@ -765,3 +767,35 @@ def _requirements(requirements: list[frozenset[str]]) -> str:
 def _cell(text: str) -> str:
     """Text for a Markdown table cell: a ``|`` would end the cell, a newline the row."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+# -- which edition a description describes ---------------------------------------------------------------------------
+def editions_described(document: Mapping[str, Any], operation_id: str = OPERATION_ID) -> list[Edition]:
+    """The editions whose envelope the description's DELETE declares: the properties of its 200 body carry an
+    edition's success marker and the properties of an error body its message field (a springdoc description
+    writes no ``required``, so properties, not required lists, are what it says)."""
+    doc = dict(document)
+    found = _operation_by_id(doc, operation_id)
+    if found is None:
+        return []
+    responses = found[3].get("responses") or {}
+    success = _properties(doc, responses.get("200"))
+    errors = [_properties(doc, response) for status, response in responses.items() if _is_error(str(status))]
+    matched = []
+    for edition in editions.all_editions():
+        if not set(edition.success_marker(operation_id)) <= set(success):
+            continue
+        fields = {*edition.envelope.failure, edition.envelope.message} | (
+            {edition.envelope.code} if edition.envelope.code else set())
+        if errors and not any(fields <= set(properties) for properties in errors):
+            continue
+        matched.append(edition)
+    return matched
+
+
+def _properties(document: dict[str, Any], response: Any) -> dict[str, Any]:
+    response = resolve(document, response) or {}
+    content = response.get("content") or {}
+    media = next((value for key, value in content.items() if _media(key) in (JSON_MEDIA, "*/*")), None)
+    schema = resolve(document, (media or {}).get("schema")) or {}
+    return dict(schema.get("properties") or {})

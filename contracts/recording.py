@@ -29,11 +29,20 @@ import yaml
 from responses import matchers
 from responses.registries import OrderedRegistry
 
+from contracts import editions
 from contracts.client import CREATED_AT, CREATED_BY, GatewayMisbehaved, ReplayedFailure, failure_kind
 from contracts.secrets import PLACEHOLDER, redact
 
 FORMAT = 1
-DEFAULT_DIR = Path(__file__).resolve().parent / "recordings"
+ROOT_DIR = Path(__file__).resolve().parent / "recordings"  # the shipped recordings: one directory per edition
+
+
+def default_dir(edition_id: str, root: Path = ROOT_DIR) -> Path:
+    """Where the shipped recordings of the reference gateway answering in that edition are."""
+    return root / edition_id
+
+
+DEFAULT_DIR = default_dir(editions.base().id)  # what the offline default replays
 META_FILE = "recording.yaml"
 PUBLISHED_FILE = "published-openapi.yaml"  # beside it: what the gateway declared of itself when recorded
 STUB_API_URL = "http://recorded-gateway.invalid/apiops"

@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contracts import rules
+from contracts import editions, rules
 from contracts.deviations import Deviations
+from contracts.editions import Edition
 from contracts.secrets import redact
 
 OUTCOMES = ("passed", "failed", "deviation", "fixed-deviation", "skipped")
@@ -54,9 +55,9 @@ class RuleResult:
     message: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        source = self.rule.source
         return {"id": self.rule.id, "class": self.rule.kind, "statement": self.rule.statement,
-                "source": {"page": source.page, "section": source.section, "url": source.url},
+                "sources": [{"edition": edition.id, "page": source.page, "section": source.section, "url": source.url}
+                            for edition, source in self.rule.sources()],
                 "outcome": self.outcome, "tests": self.tests, "message": redact(self.message)}
 
 
@@ -123,16 +124,25 @@ def to_markdown(run: dict[str, Any], results: list[RuleResult], notes: Iterable[
              f"Target `{run.get('target')}` at `{run.get('base_url')}`, project `{run.get('project')}`, "
              f"run `{run.get('run_id')}`, {run.get('date')}: "
              + ", ".join(f"{count} {outcome}" for outcome, count in counts.items() if count) + ".",
+             "", f"Held to the edition {run.get('edition')}, chosen on: "
+             + ("; ".join(run.get("edition_evidence") or []) or "the settings") + ".",
              "", "| rule | class | outcome | detail |", "| --- | --- | --- | --- |"]
     for result in results:
         rule = result.rule
-        name = f"[`{rule.id}`]({rule.url})" if rule.url else f"`{rule.id}`"
+        url = rule.url(_edition(run))
+        name = f"[`{rule.id}`]({url})" if url else f"`{rule.id}`"
         detail = result.message or (f"{len(result.tests)} test{'s' if len(result.tests) != 1 else ''}"
                                     if result.tests else "")
         lines.append(f"| {name}<br>{_cell(rule.statement)} | {rule.kind} | {_MARK[result.outcome]} | "
                      f"{_cell(detail)} |")
     lines += [""] + [f"> {_cell(note)}" for note in notes]
     return redact("\n".join(lines).rstrip() + "\n")
+
+
+def _edition(run: dict[str, Any]) -> Edition | None:
+    """The edition a run was held to (``run["edition"]`` is its str: ``id (title)``), whose pages the report cites."""
+    chosen = str(run.get("edition") or "").partition(" ")[0]
+    return editions.get(chosen) if chosen in editions.ids() else None
 
 
 def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | None, json_path: str | None,

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from contracts import rules
+from contracts import editions, rules
 from contracts.secrets import Secret, header_problem
 
 TARGETS = ("stub", "live", "local")
@@ -61,6 +61,13 @@ DEFAULT_CONCURRENCY = 4  # independent requests at once per worker: see --concur
 OPTIONS: tuple[Option, ...] = (
     Option("target", "APIOPS_TARGET", "which gateway to test: stub (the recordings, offline), live (your gateway, "
            "--base-url), local (the bundled reference gateway)", DEFAULT_TARGET, TARGETS),
+    Option("edition", "APIOPS_EDITION", "the edition of the docs the gateway is held to (contracts/editions): auto "
+           "decides from read-only evidence before any test (live, local), or from the recording (stub); pin it in "
+           "CI, so that an upgrade that changes the wire format fails the run instead of being re-detected",
+           editions.AUTO, (editions.AUTO, *editions.ids())),
+    Option("local-edition", "APIOPS_LOCAL_EDITION", "local: the edition the reference gateway answers in (default: "
+           "--edition's, else the base edition); with --edition auto the suite must recognise it",
+           None, editions.ids()),
     Option("project", "APIOPS_PROJECT", "the project the suite creates and deletes its own credentials in "
            f"(live: required; else {LOCAL_PROJECT})", metavar="NAME"),
     Option("api-proxy", "APIOPS_API_PROXY", "an API proxy of the project the suite may grant its own credentials "
@@ -102,6 +109,8 @@ class Settings:
     target: str
     project: str
     token: Secret
+    edition: str = editions.AUTO  # an edition id, or auto
+    local_edition: str | None = None  # local: the reference gateway's
     manager_url: str | None = None  # live only; local learns its URL when the server starts
     api_proxy: str | None = None
     other_project: str | None = None
@@ -194,6 +203,9 @@ def resolve(config: pytest.Config) -> Settings:
     target = value("apiops_target") or DEFAULT_TARGET
     if target not in TARGETS:
         raise SettingsError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
+    edition = value("apiops_edition") or editions.AUTO
+    if edition != editions.AUTO and edition not in editions.ids():
+        raise SettingsError(f"unknown edition {edition!r}: choose {editions.AUTO} or one of {', '.join(editions.ids())}")
 
     if os.environ.get("APIOPS_RUN_ID") is not None:
         check_run_id(os.environ["APIOPS_RUN_ID"])
@@ -232,6 +244,8 @@ def resolve(config: pytest.Config) -> Settings:
         target=target,
         project=project,
         token=token,
+        edition=edition,
+        local_edition=value("apiops_local_edition"),
         manager_url=manager_url,
         api_proxy=api_proxy,
         other_project=other_project,

@@ -24,6 +24,8 @@ from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
+from contracts.editions import Edition
+
 # How a difference from this contract is classed, by drift (two recordings) and by the comparison of
 # a gateway's published description: whether it would break a client written against openapi.yaml.
 BREAKING = "breaking"
@@ -33,9 +35,12 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 OPERATION = "deleteCredential"  # the operation under contract
 
 
-def spec_path() -> Path:
-    """The contract in force: ``APIOPS_SPEC`` if set (e.g. a draft of the next spec), else openapi.yaml."""
-    return Path(os.environ.get("APIOPS_SPEC") or SPEC_PATH)
+def spec_path(edition: Edition | None = None) -> Path:
+    """The contract in force: ``APIOPS_SPEC`` if set (e.g. a draft of the next spec), else the edition's document
+    (openapi.yaml for the base edition)."""
+    if os.environ.get("APIOPS_SPEC"):
+        return Path(os.environ["APIOPS_SPEC"])
+    return edition.document if edition is not None else SPEC_PATH
 
 
 class SpecError(Exception):
@@ -179,10 +184,13 @@ class Contract:
         media = self.response(operation_id, status).get("content", {}).get("application/json", {})
         return resolve(self.document, media.get("schema"))
 
-    def error_codes(self, operation_id: str, status: int) -> list[str]:
-        """The ``error`` values the contract allows for ``status`` (error-handling.md); [] if it lists none."""
+    def error_codes(self, operation_id: str, status: int, field: str | None = "error") -> list[str]:
+        """The values of the error-code ``field`` the contract allows for ``status`` (error-handling.md); [] if it
+        lists none, or the edition has no code field (``field`` None)."""
+        if field is None:
+            return []
         schema = self.response_schema(operation_id, status) or {}
-        error = resolve(self.document, (schema.get("properties") or {}).get("error")) or {}
+        error = resolve(self.document, (schema.get("properties") or {}).get(field)) or {}
         return list(error.get("enum", []))
 
     def violations(self, operation_id: str, response: requests.Response) -> list[str]:
@@ -209,9 +217,12 @@ class Contract:
         return problems
 
 
-def load(path: Path | None = None) -> Contract:
-    """Read and validate the spec (``spec_path()`` by default); any problem is one :class:`SpecError`."""
-    return _load(path or spec_path())
+def load(source: Path | Edition | None = None) -> Contract:
+    """Read and validate a contract document: a path, an edition's document (``spec_path(edition)``), or by
+    default ``spec_path()``; any problem is one :class:`SpecError`."""
+    if source is None or isinstance(source, Edition):
+        return _load(spec_path(source))
+    return _load(source)
 
 
 @functools.lru_cache(maxsize=4)

@@ -20,9 +20,10 @@ from typing import Any
 
 import requests
 
-from contracts import published, recording
+from contracts import editions, published, recording, rules
 from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
+from contracts.editions import Edition
 from contracts.naming import Namespace, new_run_id
 from contracts.secrets import PLACEHOLDER, Secret, excerpt, register
 from contracts.settings import Settings, api_root, tls_verify
@@ -43,6 +44,8 @@ class Target:
     recordings: Path = recording.DEFAULT_DIR
     meta: dict[str, Any] = field(default_factory=dict)  # stub: the recording's recording.yaml
     earlier: list[Earlier] = field(default_factory=list)  # live: what earlier runs left in the project
+    edition: Edition = field(default_factory=editions.base)  # the edition the run holds the gateway to
+    evidence: list[str] = field(default_factory=list)  # what the edition was chosen on
     _other_project: str | None = field(default=None, repr=False)
 
     @property
@@ -102,6 +105,8 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
     meta: dict[str, Any] = {}
     if settings.target == "stub":
         # What the recorded run worked with; each test's names come from its own recording.
+        if settings.edition != editions.AUTO and not settings.recordings:
+            recordings = recording.default_dir(settings.edition)  # the shipped recordings of that edition
         meta = recording.read_meta(recordings)
         settings = dataclasses.replace(settings, project=meta["project"], api_proxy=meta.get("api_proxy"),
                                        other_project=meta.get("other_project") or None)
@@ -116,12 +121,16 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
         from contracts.gateway.server import GatewayServer
 
         token = Secret(os.urandom(18).hex())  # a fresh token per session; it never leaves this process
-        server = GatewayServer(token=token.reveal(), latency_ms=settings.latency_ms, deploy_ms=settings.deploy_ms)
+        speaks = settings.local_edition or (settings.edition if settings.edition != editions.AUTO else None)
+        server = GatewayServer(token=token.reveal(), latency_ms=settings.latency_ms, deploy_ms=settings.deploy_ms,
+                               edition=editions.get(speaks) if speaks else editions.base())
         try:
             server.start()
         except Exception as exc:  # a bind, thread or start-up failure: one line, not a traceback
             raise PreflightError(f"the reference gateway did not start: {exc}") from None
         manager_url = server.url
+        if not settings.recordings:  # --record: into the shipped recordings of the edition it speaks
+            recordings = recording.default_dir(server.gateway.edition.id)
     register(token)
     api_url = api_root(manager_url)
     projects = {settings.project} | ({settings.other_project} if settings.other_project else set())
@@ -129,8 +138,20 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
     # A replay answers in the recorded order, one request at a time.
     client = ApiClient(api_url, token, namespace, projects=projects, timeout=settings.timeout,
                        verify=tls_verify(), concurrency=1 if settings.target == "stub" else settings.concurrency)
-    return Target(settings=settings, api_url=api_url, client=client, namespace=namespace, token=token,
-                  server=server, recordings=recordings, meta=meta)
+    target = Target(settings=settings, api_url=api_url, client=client, namespace=namespace, token=token,
+                    server=server, recordings=recordings, meta=meta)
+    if settings.target == "stub":
+        target.edition, target.evidence = _recorded_edition(settings, meta, recordings)
+    return target
+
+
+def _recorded_edition(settings: Settings, meta: dict[str, Any], recordings: Path) -> tuple[Edition, list[str]]:
+    """A replay answers in the edition it was recorded in (recording.yaml names it)."""
+    recorded = editions.get(str(meta.get("edition") or editions.base().id))
+    if settings.edition not in (editions.AUTO, recorded.id):
+        raise PreflightError(f"--edition {settings.edition}: the recordings in {recordings} are of the {recorded} "
+                             f"edition; replay them with --edition {recorded.id} (or auto), or record the other")
+    return recorded, [f"the recording names it ({recordings / recording.META_FILE})"]
 
 
 def recording_meta(target: Target) -> dict[str, Any]:
@@ -149,6 +170,7 @@ def recording_meta(target: Target) -> dict[str, Any]:
         "recorded_on": date.today().isoformat(),
         "target": target.kind,
         "run_id": target.namespace.run_id,
+        "edition": target.edition.id,
         "project": target.project,
         "api_proxy": target.settings.api_proxy,
         "other_project": target.other_project,
@@ -195,6 +217,7 @@ def preflight(target: Target) -> None:
         return
     project = target.project
     credentials = _call(target, f"/projects/{_seg(project)}/credentials/", f"project {project!r}")
+    target.edition, target.evidence = choose_edition(target, credentials)
     items = credentials.get("resultList")
     if not isinstance(items, list):
         raise PreflightError(f"preflight: GET {target.api_url}/projects/{_seg(project)}/credentials/ answered "
@@ -217,6 +240,58 @@ def preflight(target: Target) -> None:
                                  "token can see (GET /apiops/projects/)")
         if other == project:
             raise PreflightError("preflight: --other-project names the project itself: give a second project")
+
+
+WRONG_TOKEN = "apiops-contract-suite-wrong-token"  # deliberately wrong: what a refusal looks like
+
+
+def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition, list[str]]:
+    """The edition the gateway speaks, from read-only evidence: the envelope of the project's credential list, of
+    a refusal of a deliberately wrong token, and of the gateway's own published description where it has one.
+
+    ``--edition auto`` takes what the evidence agrees on; a pinned edition must be what it says. Evidence that
+    conflicts, or that matches no edition, is one line (:class:`PreflightError`) naming what was seen."""
+    path = f"/projects/{_seg(target.project)}/credentials/"
+    seen: list[tuple[str, list[Edition], str]] = []
+    listed = editions.recognise(credentials, failure=False)
+    seen.append((f"GET {path} (the credential list)", listed, _shape(credentials)))
+    try:
+        refused = target.client.request("GET", path, auth=f"Bearer {WRONG_TOKEN}")
+        body = refused.json() if refused.content else None
+    except (GatewayUnreachable, GatewayMisbehaved, ValueError):
+        body = None
+    seen.append((f"GET {path} with a wrong token (a refusal)", editions.recognise(body, failure=True), _shape(body)))
+    if target.settings.published_spec != "off":
+        found = fetch_published(target)
+        if found.document is not None:
+            described = published.editions_described(found.document)
+            seen.append((f"the published description {found.url}", described,
+                         ", ".join(str(e) for e in described) or "no edition's envelope"))
+    evidence = [f"{what}: {', '.join(e.id for e in matched) or 'none'} ({shape})" for what, matched, shape in seen]
+    agreed = [edition for edition in editions.all_editions() if all(edition in matched for _, matched, _ in seen)]
+    pinned = target.settings.edition
+    how = f"pin it with --edition {{{','.join(editions.ids())}}} (APIOPS_EDITION)"
+    if pinned != editions.AUTO:
+        edition = editions.get(pinned)
+        if edition not in agreed:
+            speaks = ", ".join(str(e) for e in agreed) or "no known edition"
+            raise PreflightError(f"preflight: --edition {pinned} ({edition.title}), but the gateway answers as "
+                                 f"{speaks}: {'; '.join(evidence)}. A pinned run fails when the wire format changes "
+                                 "(e.g. after an upgrade): follow the change with --edition, or look at the upgrade")
+        return edition, [f"pinned ({target.settings.sources and target.settings.sources.get('apiops_edition')})",
+                         *evidence]
+    if len(agreed) == 1:
+        return agreed[0], evidence
+    what = "matches no edition" if not agreed else f"fits {' and '.join(str(e) for e in agreed)} alike"
+    raise PreflightError(f"preflight: the gateway's answers decide no edition (the evidence {what}): "
+                         f"{'; '.join(evidence)}; {how}")
+
+
+def _shape(body: Any) -> str:
+    if not isinstance(body, dict):
+        return "not a JSON object" if body is not None else "no JSON body"
+    return "{" + ", ".join(f"{key}: {value!r}" if isinstance(value, str | bool) and len(repr(value)) < 24 else key
+                           for key, value in list(body.items())[:4]) + "}"
 
 
 def _check_api_proxy(target: Target, name: str) -> None:
@@ -261,12 +336,17 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
     content_type = response.headers.get("Content-Type", "")
     body = _json(response)
     detail = ""
-    if isinstance(body, dict) and "error" in body:
-        detail = f" ({excerpt(str(body.get('error')), 60)}: {excerpt(str(body.get('error_description')), 160)})"
-    if status == 401:
-        raise PreflightError(f"preflight: GET {url} answered 401: the token in APIOPS_TOKEN was refused{detail}")
-    if status == 404 and isinstance(body, dict) and body.get("error") in ("not_found", "resource_not_found"):
-        raise PreflightError(f"preflight: GET {url} answered 404: {what} is unknown or not visible to this "
+    spoken = editions.recognise(body, failure=True)
+    if spoken:  # an error in an edition's envelope: what it says
+        edition = spoken[0]
+        said = ": ".join(excerpt(str(part), 160) for part in (edition.code(body), edition.message(body)) if part)
+        detail = f" ({said})"
+    if any(edition.answered(status, body, (rules.REFUSED_TOKEN, rules.NO_TOKEN)) for edition in spoken) or \
+            status == 401:
+        raise PreflightError(f"preflight: GET {url} answered {status}: the token in APIOPS_TOKEN was refused{detail}")
+    if any(edition.answered(status, body, (rules.UNKNOWN_PROJECT, rules.UNKNOWN_PROJECT_ENVIRONMENTS))
+           for edition in spoken):
+        raise PreflightError(f"preflight: GET {url} answered {status}: {what} is unknown or not visible to this "
                              f"token{detail}")
     if status == 404:
         raise PreflightError(f"preflight: GET {url} answered 404 without the API's error format: no Management API "

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from contracts import editions
 from contracts.gateway import faults as fault_registry
 from contracts.gateway.app import create_app
 from contracts.gateway.model import Gateway
@@ -38,6 +39,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
                         help="deviate from the contract in this named way (repeatable; see --list-faults)")
     parser.add_argument("--list-faults", action="store_true", help="list the faults and what each breaks")
+    parser.add_argument("--edition", choices=editions.ids(), default=editions.base().id,
+                        help="the edition of the docs whose wire format it answers in (contracts/editions; "
+                             f"default {editions.base().id})")
+    parser.add_argument("--no-permission", action="store_true",
+                        help="the token's user lacks the permission to manage and deploy credentials")
     parser.add_argument("--latency-ms", type=float, default=0.0, metavar="N",
                         help="milliseconds added to every answer, as of a remote gateway (default 0)")
     parser.add_argument("--deploy-ms", type=float, default=0.0, metavar="N",
@@ -53,6 +59,7 @@ def banner(gateway: Gateway, url: str, token_source: str | None, faults: Sequenc
         lines.append(f"  token:       {gateway.token}")
     else:
         lines.append(f"  token:       (from {token_source})")
+    lines.append(f"  edition:     {gateway.edition}")
     if faults:
         lines.append(f"  faults:      {', '.join(faults)}")
     if timing is not None and (timing.latency_ms or timing.deploy_ms):
@@ -82,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         token, source = os.environ["APIOPS_TOKEN"], "APIOPS_TOKEN"
     else:
         token, source = secrets.token_urlsafe(24), None
-    gateway = Gateway(token)
+    gateway = Gateway(token, edition=editions.get(args.edition), permitted=not args.no_permission)
     try:
         timing = Timing(args.latency_ms, args.deploy_ms)
     except ValueError as exc:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -42,6 +42,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from contracts import editions
+from contracts.editions import Edition
 from contracts.gateway.faults import Headers, RequestInfo, ResponseHook, apply_faults, no_fault
 from contracts.gateway.model import ApiError, Gateway, bad_request
 from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
@@ -49,7 +51,7 @@ from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
 API_PREFIX = "/apiops/"
 JSON = "application/json"
 YAML = "application/yaml"
-INTERNAL_ERROR = "An unexpected error occurred. Please try again later."  # error-handling.md, 500
+SERVER_ERROR = "server-error"  # the edition's answer to a bug (error-handling.md, 500)
 log = logging.getLogger(__name__)
 
 Params = dict[str, str]
@@ -101,26 +103,31 @@ def _who(params: Params) -> tuple[str, str]:
     return params["projectName"], params["username"]
 
 
-def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str] = ()) -> list[Endpoint]:
+def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str] = (),
+              edition: Edition | None = None) -> list[Endpoint]:
     """The routes under ``/apiops/``; each handler only unpacks the request for the model.
 
     ``hooks``: the response hook of each operation name that faults touch; ``faults``: their names (the
-    published description describes the gateway as its faults make it).
+    published description describes the gateway as its faults make it); ``edition``: where the
+    supporting operations live (the environments list moved between editions).
     """
+    edition = edition or editions.base()
     project = "{projectName}"
+    environments_path = tuple(part for part in edition.path(
+        "getEnvironmentsByProject", "/environments/{projectName}").strip("/").split("/"))
     credential = ("projects", project, "credentials", "{username}")
     routes = [
         Endpoint(("projects",), {
             "GET": Operation("listProjects", lambda g, p, b: g.list_projects()),  # list-projects.md
         }),
-        Endpoint(("environments", project), {  # get-environments-by-project.md
+        Endpoint(environments_path, {  # get-environments-by-project.md, where the edition has it
             "GET": Operation("getEnvironmentsByProject", lambda g, p, b: g.environments(p["projectName"])),
-        }, slash=None),
+        }, slash=None if environments_path[0] == "environments" else True),
         Endpoint(("openapi.yaml",), {  # openapi-spec.md: the gateway's own description, as YAML ...
-            "GET": Operation("getPublishedSpec", lambda g, p, b: published(faults), media=YAML),
+            "GET": Operation("getPublishedSpec", lambda g, p, b: published(faults, g.edition), media=YAML),
         }, slash=False),
         Endpoint(("openapi.json",), {  # ... and as JSON
-            "GET": Operation("getPublishedSpecJson", lambda g, p, b: published(faults)),
+            "GET": Operation("getPublishedSpecJson", lambda g, p, b: published(faults, g.edition)),
         }, slash=False),
         Endpoint(("projects", project, "apiProxies"), {  # list-api-proxies.md
             "GET": Operation("listApiProxies", lambda g, p, b: g.api_proxies(p["projectName"])),
@@ -136,6 +143,9 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
         }),
         Endpoint(credential, {  # delete-credential.md: the endpoint under contract
             "DELETE": Operation("deleteCredential", lambda g, p, b: g.delete_credential(*_who(p))),
+            # change-credential-password.md: the other method of the credential path
+            "PATCH": Operation("changeCredentialPassword",
+                               lambda g, p, b: g.change_password(*_who(p), json_body(b)), reads_body=True),
         }),
         Endpoint((*credential, "access"), {
             "GET": Operation("getGrantedAccessList", lambda g, p, b: g.granted_access(*_who(p))),
@@ -152,16 +162,16 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
     return routes
 
 
-def published(faults: Sequence[str]) -> dict[str, Any]:
+def published(faults: Sequence[str], edition: Edition) -> dict[str, Any]:
     """The gateway's own OpenAPI description (describe.py: generated from the routes and the model's answers)."""
     from contracts.gateway.describe import describe  # describe.py builds apps of its own from this module
 
-    return describe(faults)
+    return describe(faults, edition)
 
 
-def error(status: int, code: str, description: str, headers: Headers | None = None) -> Response:
-    body = {"error": code, "error_description": description}
-    return encode(status, {"content-type": JSON, **(headers or {})}, body)
+def error(edition: Edition, status: int, code: str, description: str, headers: Headers | None = None) -> Response:
+    """An error the gateway answers before any model call, in the edition's envelope."""
+    return encode(status, {"content-type": JSON, **(headers or {})}, edition.failure_body(code, description))
 
 
 def encode(status: int, headers: Headers, body: Any) -> Response:
@@ -184,6 +194,10 @@ class Dispatcher:
     routes: list[Endpoint] = field(default_factory=endpoints)
     timing: Timing = field(default_factory=Timing)
 
+    @property
+    def edition(self) -> Edition:
+        return self.gateway.edition
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no websockets, and lifespan is not routed here
             return
@@ -193,7 +207,7 @@ class Dispatcher:
 
     def route(self, raw_path: str) -> tuple[Endpoint, Params, bool] | Response:
         if not raw_path.startswith(API_PREFIX):
-            return error(404, "not_found", "No endpoint at this path; the API is under /apiops/")
+            return error(self.edition, 404, "not_found", "No endpoint at this path; the API is under /apiops/")
         rest = raw_path[len(API_PREFIX):]
         slash = rest.endswith("/")
         try:
@@ -201,12 +215,12 @@ class Dispatcher:
             segments = [unquote_to_bytes(part).decode("utf-8") for part in
                         (rest[:-1] if slash else rest).encode("latin-1").split(b"/")]
         except UnicodeDecodeError:
-            return error(400, "bad_request", "The path is not percent-encoded UTF-8")
+            return error(self.edition, 400, "bad_request", "The path is not percent-encoded UTF-8")
         for endpoint in self.routes:
             params = endpoint.match(segments)
             if params is not None:
                 return endpoint, params, slash
-        return error(404, "not_found", "No endpoint at this path")
+        return error(self.edition, 404, "not_found", "No endpoint at this path")
 
     async def respond(self, request: Request) -> Response:
         scope = request.scope
@@ -221,7 +235,7 @@ class Dispatcher:
         if operation is None:
             allowed = ", ".join(sorted(endpoint.methods))
             description = f"{request.method} is not allowed here; allowed: {allowed}"
-            return error(405, "method_not_allowed", description, {"allow": allowed})
+            return error(self.edition, 405, "method_not_allowed", description, {"allow": allowed})
         if endpoint.slash and not slash:
             query = scope.get("query_string", b"").decode("latin-1")
             location = raw_path + "/" + (f"?{query}" if query else "")
@@ -243,15 +257,19 @@ class Dispatcher:
             self.gateway.authenticate(info.authorization)
             return 200, headers, operation.call(self.gateway, info.params, raw_body)
         except ApiError as exc:
-            return exc.status, headers, exc.body()
+            return exc.status, headers, exc.body(self.edition)
         except Exception:
             log.exception("%s %s failed", operation.name, info.path)
-            return 500, headers, {"error": "internal_error", "error_description": INTERNAL_ERROR}
+            return self.edition.answer_body(SERVER_ERROR)[0], headers, self.edition.answer_body(SERVER_ERROR)[1]
 
 
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    """Last resort for a bug outside the model call (error-handling.md, 500)."""
-    return error(500, "internal_error", INTERNAL_ERROR)
+def _internal_error(edition: Edition) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handler(request: Request, exc: Exception) -> Response:
+        """Last resort for a bug outside the model call (error-handling.md, 500)."""
+        status, body = edition.answer_body(SERVER_ERROR)
+        return encode(status, {"content-type": JSON}, body)
+
+    return handler
 
 
 def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | None = None) -> Starlette:
@@ -260,8 +278,9 @@ def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | No
     ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults.py).
     ``timing``: latency, deployment time and request counts (timing.py); none by default.
     """
-    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults), faults), timing or Timing())
-    app = Starlette(exception_handlers={Exception: _internal_error})
+    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults), faults, gateway.edition),
+                            timing or Timing())
+    app = Starlette(exception_handlers={Exception: _internal_error(gateway.edition)})
     # Every request goes to the dispatcher, as the router's default: a Mount's path regex would not
     # match a decoded newline (%0A) and Starlette would answer a plain-text 404 outside the contract.
     app.router.default = dispatcher

@@ -40,7 +40,9 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message
 
+from contracts import editions
 from contracts.drift.shape import type_of
+from contracts.editions import Edition
 from contracts.gateway.app import API_PREFIX, Endpoint, create_app, endpoints
 from contracts.gateway.faults import FAULTS
 from contracts.gateway.model import Gateway, default_seed
@@ -72,15 +74,16 @@ QUESTIONS = (
 )
 
 
-def describe(faults: Sequence[str] = ()) -> dict[str, Any]:
-    """The gateway's OpenAPI 3.0.3 description, as a gateway started with ``faults`` would publish it.
+def describe(faults: Sequence[str] = (), edition: Edition | None = None) -> dict[str, Any]:
+    """The gateway's OpenAPI 3.0.3 description, as a gateway started with ``faults`` in ``edition`` would publish it.
 
     Raises ``UnknownFault`` for a name that is not in faults.FAULTS. Safe to call from inside a
     running event loop (a Starlette handler): the questions are then asked on a thread of their own.
     """
     faults = tuple(faults)
     says = tuple(name for name in faults if name not in FAULTS or not FAULTS[name].wire_only)  # unknown: raises
-    answers = _run(lambda: _ask_all(says))
+    edition = edition or editions.base()
+    answers = _run(lambda: _ask_all(says, edition))
     document: dict[str, Any] = {
         "openapi": OPENAPI,
         "info": {
@@ -98,8 +101,8 @@ def describe(faults: Sequence[str] = ()) -> dict[str, Any]:
             "description": "Authorization: Bearer {token}, checked before every operation (authentication.md).",
         }}},
     }
-    for endpoint in endpoints():
-        document["paths"][_path(endpoint)] = _path_item(endpoint, answers)
+    for endpoint in endpoints(edition=edition):
+        document["paths"][_path(endpoint)] = _path_item(endpoint, answers, edition)
     return document
 
 
@@ -107,7 +110,7 @@ def _path(endpoint: Endpoint) -> str:
     return "/" + "/".join(endpoint.segments) + ("/" if endpoint.slash else "")
 
 
-def _path_item(endpoint: Endpoint, answers: list[Answer]) -> dict[str, Any]:
+def _path_item(endpoint: Endpoint, answers: list[Answer], edition: Edition) -> dict[str, Any]:
     item: dict[str, Any] = {}
     names = [segment[1:-1] for segment in endpoint.segments if segment.startswith("{")]
     if names:
@@ -121,7 +124,7 @@ def _path_item(endpoint: Endpoint, answers: list[Answer]) -> dict[str, Any]:
             described["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"type": "object"}}}}
         if operation.name == UNDER_CONTRACT:
-            described["responses"] = _responses(answers)
+            described["responses"] = _responses(answers, edition)
         else:
             described["responses"] = {"default": {
                 "description": f"Not described: only {UNDER_CONTRACT}'s answers are (contracts/gateway/describe.py)."}}
@@ -138,14 +141,14 @@ class Answer:
     body: bytes
 
 
-async def _ask_all(faults: tuple[str, ...]) -> list[Answer]:
+async def _ask_all(faults: tuple[str, ...], edition: Edition) -> list[Answer]:
     """Every question at once: a fault that delays the DELETE (slow-delete) then delays the description once."""
-    return list(await asyncio.gather(*(_ask(question, faults) for question in QUESTIONS)))
+    return list(await asyncio.gather(*(_ask(question, faults, edition) for question in QUESTIONS)))
 
 
-async def _ask(question: Question, faults: tuple[str, ...]) -> Answer:
+async def _ask(question: Question, faults: tuple[str, ...], edition: Edition) -> Answer:
     """One question, on a gateway of its own (a deletion must not change another question's answer)."""
-    gateway = Gateway(secrets.token_urlsafe(16))
+    gateway = Gateway(secrets.token_urlsafe(16), edition=edition)
     app = create_app(gateway, faults)
     seed = default_seed()
     project, username = next((credential.project, credential.username) for credential in seed.credentials.values()
@@ -205,7 +208,7 @@ def _run(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 # -- from answers to responses ----------------------------------------------------------------------------
-def _responses(answers: list[Answer]) -> dict[str, Any]:
+def _responses(answers: list[Answer], edition: Edition) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status in sorted({answer.status for answer in answers}):
         same = [answer for answer in answers if answer.status == status]
@@ -213,25 +216,32 @@ def _responses(answers: list[Answer]) -> dict[str, Any]:
         response: dict[str, Any] = {"description": f"Answered when {cases}."}
         content: dict[str, Any] = {}
         for media in dict.fromkeys(answer.media for answer in same if answer.media is not None):
-            content[media] = _media_object([answer.body for answer in same if answer.media == media], status)
+            content[media] = _media_object([answer.body for answer in same if answer.media == media], status,
+                                           edition)
         if content:
             response["content"] = content
         responses[str(status)] = response
     return responses
 
 
-def _media_object(bodies: list[bytes], status: int) -> dict[str, Any]:
-    """The schema of these bodies when every one is JSON; none when one is not (it cannot be described)."""
+def _media_object(bodies: list[bytes], status: int, edition: Edition) -> dict[str, Any]:
+    """The schema of these bodies when every one is JSON; none when one is not (it cannot be described).
+
+    Enumerated, as the edition's envelope says they are: its markers (``status``: SUCCESS or FAILURE),
+    and an error body's code field."""
     try:
         values = [json.loads(body) for body in bodies]
     except ValueError:
         return {}
-    return {"schema": _schema(values, codes=False, error=status >= 400), "example": values[0]}
+    marker = edition.envelope.failure if status >= 400 else edition.success_marker(UNDER_CONTRACT)
+    enumerated = {*marker, *([edition.envelope.code] if status >= 400 and edition.envelope.code else [])}
+    return {"schema": _schema(values, codes=False, error=enumerated), "example": values[0]}
 
 
-def _schema(values: list[Any], *, codes: bool, error: bool) -> dict[str, Any]:
+def _schema(values: list[Any], *, codes: bool, error: set[str]) -> dict[str, Any]:
     """The narrowest OpenAPI 3.0 schema of these JSON values: their type, fields present in all of them
-    required; ``codes``: the error code field of an error body, its values written as an enum."""
+    required; ``codes``: an enumerated field (a marker, an error code), its values written as an enum;
+    ``error``: the enumerated fields of the object's properties."""
     kinds = {type_of(value) for value in values}
     concrete = kinds - {"null"}
     schema: dict[str, Any] = {}
@@ -241,16 +251,18 @@ def _schema(values: list[Any], *, codes: bool, error: bool) -> dict[str, Any]:
         schema["type"] = next(iter(concrete))
     if "null" in kinds:
         schema["nullable"] = True
+        if not concrete:  # only ever null: an unset field, which the edition's documents type as a string
+            schema["type"] = "string"
     objects = [value for value in values if isinstance(value, dict)]
     if schema.get("type") == "object":
         keys = list(dict.fromkeys(key for value in objects for key in value))
         schema["properties"] = {key: _schema([value[key] for value in objects if key in value],
-                                             codes=error and key == "error", error=False) for key in keys}
+                                             codes=key in error, error=set()) for key in keys}
         required = [key for key in keys if all(key in value for value in objects)]
         if required:
             schema["required"] = required
     if schema.get("type") == "array":
-        schema["items"] = _schema([item for value in values for item in value], codes=False, error=False)
+        schema["items"] = _schema([item for value in values for item in value], codes=False, error=set())
     if codes and schema.get("type") == "string":
         schema["enum"] = sorted(set(values))
     return schema

@@ -35,7 +35,8 @@ from typing import Any, Literal
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from contracts import rules
-from contracts.gateway.model import ApiError, Credential, Gateway, Project, project_not_found
+from contracts.editions import Edition
+from contracts.gateway.model import ApiError, Credential, Gateway, Project
 
 Headers = dict[str, str]
 Wire = tuple[int, Headers, Any]
@@ -72,6 +73,9 @@ class Fault:
     # Changes only how the answer travels (when, how fast, how big), not what it says: the gateway's
     # published description (describe.py) describes what answers say, so it leaves such a fault out.
     wire_only: bool = False
+    # The editions it means something in (contracts/editions), asked of the edition's data, never of its id:
+    # a fault of the unknown project's own answer means nothing where two pages give the same answer.
+    applies: Callable[[Edition], bool] = lambda edition: True
 
     def describe(self) -> str:
         broken = ", ".join(self.breaks) if self.breaks else f"(caught as {self.caught_as})"
@@ -96,10 +100,11 @@ def _ids(*broken: rules.Rule) -> tuple[str, ...]:
 
 
 def _transform(name: str, breaks: Iterable[rules.Rule], does: str, *, caught_as: CaughtAs = "rules",
-               operation: str = DELETE, wire_only: bool = False) -> Callable[[Transform], Transform]:
+               operation: str = DELETE, wire_only: bool = False,
+               applies: Callable[[Edition], bool] = lambda edition: True) -> Callable[[Transform], Transform]:
     def register(function: Transform) -> Transform:
         _register(Fault(name, does, _ids(*breaks), caught_as, transform=function, operation=operation,
-                        wire_only=wire_only))
+                        wire_only=wire_only, applies=applies))
         return function
 
     return register
@@ -119,53 +124,72 @@ def _replace(gateway: Gateway, step: str, function: Callable[..., Any]) -> None:
     setattr(gateway, step, function)
 
 
-def _is(status: int, body: Any, expected: rules.Answer) -> bool:
-    """Whether the clean model's answer is the rulebook's ``expected`` one (status and error code)."""
-    return status == expected.status and isinstance(body, dict) and body.get("error") == expected.error
+def _edition(info: RequestInfo) -> Edition:
+    return info.gateway.edition
 
 
-def _is_missing_credential(status: int, body: Any) -> bool:
-    return _is(status, body, rules.MISSING_CREDENTIAL) and "username" in str(body.get("error_description", ""))
+def _is(info: RequestInfo, status: int, body: Any, name: str) -> bool:
+    """Whether the clean model answered the edition's expected answer ``name`` (asked of the edition: two
+    answers may share a status, and are told apart by their code and message)."""
+    return _edition(info).answered(status, body) == name
+
+
+def _is_missing_credential(info: RequestInfo, status: int, body: Any) -> bool:
+    return _is(info, status, body, rules.MISSING_CREDENTIAL)
 
 
 def _error_body(status: int, body: Any) -> bool:
     return status >= 400 and isinstance(body, dict)
 
 
-def _other(expected: rules.Answer, *candidates: rules.Answer) -> rules.Answer:
-    """The first candidate answer that is not ``expected``: a deviation whatever the rulebook says."""
-    return next(candidate for candidate in candidates if candidate.status != expected.status)
+def _message(info: RequestInfo) -> str:
+    return _edition(info).envelope.message
+
+
+def _wrong_kind(edition: Edition, body: dict[str, Any], code: str) -> dict[str, Any]:
+    """``body`` with the wrong kind of failure: another error code where the edition has codes, else another
+    failure status (its failure marker), the one thing that says "this is an error" in such an edition."""
+    if edition.envelope.code:
+        return {**body, edition.envelope.code: code}
+    marker = next(iter(edition.envelope.failure), None)
+    return {**body, marker: "ERROR"} if marker else body
+
+
+def _renamed(edition: Edition) -> str | None:
+    """The field a renaming fault renames: the error code, else the failure marker."""
+    return edition.envelope.code or next(iter(edition.envelope.failure), None)
 
 
 # -- wrong statuses ---------------------------------------------------------------------------------
 @_transform("success-without-content", [rules.DELETED, rules.DOCUMENTED, rules.ENCODED],
             "answers a successful delete with 204 No Content and no body")
 def _no_content(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status != rules.SUCCESS.status:
+    if status != _edition(info).answer(rules.SUCCESS).status:
         return status, headers, body
     return 204, {k: v for k, v in headers.items() if k != "content-type"}, None
 
 
 @_transform("missing-credential-answered-otherwise",
             [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED],
-            "answers a missing credential with another documented status (the unknown project's, or 400)")
+            "answers a missing credential with another documented answer: the unknown project's (its status, "
+            "code and message, which names the project, not the username)")
 def _missing_otherwise(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if _is_missing_credential(status, body):
-        other = _other(rules.MISSING_CREDENTIAL, rules.UNKNOWN_PROJECT, rules.Answer(400, "bad_request"))
-        return other.status, headers, {**body, "error": other.error}
+    if _is_missing_credential(info, status, body):
+        other, unknown = _edition(info).answer_body(rules.UNKNOWN_PROJECT, projectName=info.params["projectName"])
+        return other, headers, unknown
     return status, headers, body
 
 
 @_transform("unknown-project-answered-as-the-environments-page",
             [rules.PROJECT_MUST_EXIST, rules.PROJECT_CASE],
-            "answers an unknown project with get-environments-by-project.md's 400 and message (that page's "
-            "lookup reused)")
+            "answers an unknown project with get-environments-by-project.md's own answer (that page's lookup "
+            "reused); no counterpart where both pages give the same answer",
+            applies=lambda edition: edition.answer(rules.UNKNOWN_PROJECT) !=
+            edition.answer(rules.UNKNOWN_PROJECT_ENVIRONMENTS))
 def _unknown_project_env_page(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if _is(status, body, rules.UNKNOWN_PROJECT):
-        project = info.params["projectName"]
-        other = _other(rules.UNKNOWN_PROJECT, rules.Answer(400, "bad_request"), rules.Answer(404, "not_found"))
-        message = f"Project not found for name: ({project}) or user has not privilege to access it!"
-        return other.status, headers, {"error": other.error, "error_description": message}
+    if _is(info, status, body, rules.UNKNOWN_PROJECT):
+        other, page = _edition(info).answer_body(rules.UNKNOWN_PROJECT_ENVIRONMENTS, projectName=info.params["projectName"])
+        return other, headers, page
     return status, headers, body
 
 
@@ -173,9 +197,9 @@ def _unknown_project_env_page(info: RequestInfo, status: int, headers: Headers, 
             [rules.PROJECT_MUST_EXIST, rules.PROJECT_CASE, rules.DOCUMENTED, rules.MALFORMED_REJECTED],
             "answers an unknown project with 403 forbidden (a permission check before the existence check)")
 def _unknown_project_forbidden(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if _is(status, body, rules.UNKNOWN_PROJECT):
+    if _is(info, status, body, rules.UNKNOWN_PROJECT):
         message = "You do not have permission to perform this action"  # error-handling.md, 403
-        return 403, headers, {"error": "forbidden", "error_description": message}
+        return 403, headers, _edition(info).failure_body("forbidden", message)
     return status, headers, body
 
 
@@ -183,8 +207,8 @@ def _unknown_project_forbidden(info: RequestInfo, status: int, headers: Headers,
             "refuses a bad or missing token with 403 access_denied (an entry point that forbids instead of "
             "challenging)")
 def _refusal_forbidden(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status == rules.UNAUTHORIZED.status:
-        return 403, headers, {"error": "access_denied", "error_description": "Access Denied"}
+    if status == _edition(info).answer(rules.REFUSED_TOKEN).status:
+        return 403, headers, _edition(info).failure_body("access_denied", "Access Denied")
     return status, headers, body
 
 
@@ -192,19 +216,22 @@ def _refusal_forbidden(info: RequestInfo, status: int, headers: Headers, body: A
 @_transform("missing-credential-wrong-error-code",
             [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED, rules.DOCUMENTED,
              rules.ERROR_FORMAT],
-            "keeps the missing credential's status but sends another error code (not_found, or bad_request)")
+            "keeps the missing credential's status but sends another error code (not_found, or bad_request); "
+            "in an edition without codes, another failure status (ERROR, not FAILURE)")
 def _missing_code(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if _is_missing_credential(status, body):
-        return status, headers, {**body, "error": "not_found" if body["error"] != "not_found" else "bad_request"}
+    if _is_missing_credential(info, status, body):
+        code = _edition(info).code(body)
+        return status, headers, _wrong_kind(_edition(info), body, "not_found" if code != "not_found" else "bad_request")
     return status, headers, body
 
 
 @_transform("refusal-with-an-unlisted-error-code",
             [rules.TOKEN_REQUIRED, rules.TOKEN_FIRST, rules.DOCUMENTED, rules.ERROR_FORMAT],
-            "refuses a token with error invalid_request (an OAuth2 code error-handling.md does not list)")
+            "refuses a token with error invalid_request (an OAuth2 code error-handling.md does not list); in an "
+            "edition without codes, with another failure status (ERROR, not FAILURE)")
 def _refusal_code(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status == rules.UNAUTHORIZED.status and isinstance(body, dict):
-        return status, headers, {**body, "error": "invalid_request"}
+    if status == _edition(info).answer(rules.REFUSED_TOKEN).status and isinstance(body, dict):
+        return status, headers, _wrong_kind(_edition(info), body, "invalid_request")
     return status, headers, body
 
 
@@ -244,22 +271,24 @@ _register(Fault("delete-with-grants-answers-without-deployment-result",
                 _ids(rules.DOCUMENTED), patch=_remember_grants, transform=_grantless_answer))
 
 
-@_transform("success-as-string", [rules.DOCUMENTED], 'sends success as the string "true"')
+@_transform("success-as-string", [rules.DOCUMENTED],
+            'sends the success marker as a lower-case string ("true" for true, "success" for SUCCESS)')
 def _success_string(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    marker = next(iter(_edition(info).success_marker(DELETE)))
     if status == 200 and isinstance(body, dict):
-        return status, headers, {**body, "success": str(body["success"]).lower()}
+        return status, headers, {**body, marker: str(body[marker]).lower()}
     return status, headers, body
 
 
 @_transform("environment-name-missing", [rules.DOCUMENTED],
-            "names each environment result's environment `name` instead of `environmentName`")
+            "names each deployment result entry's environment `name` instead of the edition's field "
+            "(`environmentName`, `envName`)")
 def _environment_name(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status != 200 or not isinstance(body, dict):
         return status, headers, body
-    result = body["deploymentResult"]
-    renamed = [{("name" if k == "environmentName" else k): v for k, v in item.items()}
-               for item in result["environmentResults"]]
-    return status, headers, {**body, "deploymentResult": {**result, "environmentResults": renamed}}
+    shape, result = _edition(info).deployment, body["deploymentResult"]
+    renamed = [{("name" if k == shape.environment else k): v for k, v in item.items()} for item in result[shape.list]]
+    return status, headers, {**body, "deploymentResult": {**result, shape.list: renamed}}
 
 
 _EXPECTED_ERRORS = (rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED, rules.PROJECT_MUST_EXIST,
@@ -267,27 +296,29 @@ _EXPECTED_ERRORS = (rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rule
 
 
 @_transform("error-description-missing", [rules.DOCUMENTED, rules.ERROR_FORMAT, *_EXPECTED_ERRORS],
-            "drops error_description from every error (a null message omitted)")
+            "drops the message (error_description, resultMessage) from every error (a null message omitted)")
 def _no_description(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _error_body(status, body):
-        return status, headers, {k: v for k, v in body.items() if k != "error_description"}
+        return status, headers, {k: v for k, v in body.items() if k != _message(info)}
     return status, headers, body
 
 
 @_transform("error-renamed",
             [rules.DOCUMENTED, rules.ERROR_FORMAT, *_EXPECTED_ERRORS, rules.TOKEN_REQUIRED, rules.TOKEN_FIRST],
-            "sends the error code as errorCode")
+            "sends the error code as errorCode (in an edition without codes, its failure status as resultStatus)")
 def _error_renamed(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if _error_body(status, body):
-        return status, headers, {("errorCode" if k == "error" else k): v for k, v in body.items()}
+    field = _renamed(_edition(info))
+    if _error_body(status, body) and field:
+        new = "errorCode" if field == _edition(info).envelope.code else "resultStatus"
+        return status, headers, {(new if k == field else k): v for k, v in body.items()}
     return status, headers, body
 
 
 @_transform("username-not-named", [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED],
             'says "Credential was not found!", leaving the username out')
 def _username_not_named(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if _is_missing_credential(status, body):
-        return status, headers, {**body, "error_description": "Credential was not found!"}
+    if _is_missing_credential(info, status, body):
+        return status, headers, {**body, _message(info): "Credential was not found!"}
     return status, headers, body
 
 
@@ -378,8 +409,9 @@ def _empty_bearer(gateway: Gateway) -> None:
             "unknown project's answer")
 def _auth_after_project(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     project = info.params["projectName"]
-    if status == rules.UNAUTHORIZED.status and not info.gateway.has_project(project):
-        return rules.UNKNOWN_PROJECT.status, headers, project_not_found(project).body()
+    if status == _edition(info).answer(rules.REFUSED_TOKEN).status and not info.gateway.has_project(project):
+        answered, unknown = _edition(info).answer_body(rules.UNKNOWN_PROJECT, projectName=project)
+        return answered, headers, unknown
     return status, headers, body
 
 
@@ -511,26 +543,31 @@ def _soft_delete(gateway: Gateway) -> None:
 
 # -- undeployment --------------------------------------------------------------------------------------
 @_transform("incomplete-undeployment", [rules.UNDEPLOYED],
-            "leaves the last environment out of environmentResults (an off-by-one)")
+            "leaves the last environment (every entry of it, every pod) out of the deployment result (an off-by-one)")
 def _incomplete(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status != 200 or not isinstance(body, dict):
         return status, headers, body
-    result = body["deploymentResult"]
-    shorter = result["environmentResults"][:-1]
-    return status, headers, {**body, "deploymentResult": {**result, "environmentResults": shorter}}
+    shape, result = _edition(info).deployment, body["deploymentResult"]
+    entries = result[shape.list]
+    last = entries[-1][shape.environment] if entries else None
+    shorter = [entry for entry in entries if entry[shape.environment] != last]
+    return status, headers, {**body, "deploymentResult": {**result, shape.list: shorter}}
 
 
 @_transform("failed-undeployment", [rules.UNDEPLOYED, rules.DELETED],
             "reports the last environment's undeployment failed (unreachable), still answering 200")
 def _failed(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status != 200 or not isinstance(body, dict) or not body["deploymentResult"]["environmentResults"]:
+    shape = _edition(info).deployment
+    if status != 200 or not isinstance(body, dict) or not body["deploymentResult"][shape.list]:
         return status, headers, body
     result = body["deploymentResult"]
-    *ok, last = result["environmentResults"]
-    failed = {**last, "success": False, "message": "Undeployment failed: environment unreachable"}
-    return status, headers, {**body, "deploymentResult": {
-        **result, "success": False, "message": "Undeployment completed with errors",
-        "environmentResults": [*ok, failed]}}
+    *ok, last = result[shape.list]
+    failed = {**last, shape.success: False}
+    overall = {**result, shape.success: False}
+    if shape.message:
+        failed[shape.message] = "Undeployment failed: environment unreachable"
+        overall[shape.message] = "Undeployment completed with errors"
+    return status, headers, {**body, "deploymentResult": {**overall, shape.list: [*ok, failed]}}
 
 
 # -- secrets in answers ------------------------------------------------------------------------------------
@@ -549,7 +586,7 @@ def _echo_header(info: RequestInfo, status: int, headers: Headers, body: Any) ->
 @_transform("token-echo-body", [rules.TOKEN_NEVER_ECHOED], "quotes the presented token in a 401's error_description")
 def _echo_body(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status == 401 and isinstance(body, dict):
-        return status, headers, {**body, "error_description": f"Invalid token: {_presented(info)}"}
+        return status, headers, {**body, _message(info): f"Invalid token: {_presented(info)}"}
     return status, headers, body
 
 
@@ -595,7 +632,7 @@ def _echo_base64(info: RequestInfo, status: int, headers: Headers, body: Any) ->
 def _echo_truncated(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status == 401 and isinstance(body, dict):
         padding = "The presented credential was rejected after validation. " * 3
-        return status, headers, {**body, "error_description": f"{padding[:185]} {_presented(info)}"}
+        return status, headers, {**body, _message(info): f"{padding[:185]} {_presented(info)}"}
     return status, headers, body
 
 
@@ -604,16 +641,16 @@ def _echo_truncated(info: RequestInfo, status: int, headers: Headers, body: Any)
              rules.SCOPED, rules.MALFORMED_REJECTED],
             "answers a delete of a missing credential 500, quoting the token in the exception's message")
 def _echo_500(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if _is_missing_credential(status, body):
-        return 500, headers, {"error": "internal_error",
-                              "error_description": f"NullPointerException at TokenFilter(token={_presented(info)})"}
+    if _is_missing_credential(info, status, body):
+        return 500, headers, _edition(info).failure_body(
+            "internal_error", f"NullPointerException at TokenFilter(token={_presented(info)})")
     return status, headers, body
 
 
 @_transform("token-echo-to-the-preflight", [], "refuses the suite's first read with a 401 that quotes the token",
             caught_as="preflight", operation="listCredentials")
 def _echo_preflight(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    return 401, headers, {"error": "unauthorized_client", "error_description": f"Invalid token {_presented(info)}"}
+    return 401, headers, _edition(info).failure_body("unauthorized_client", f"Invalid token {_presented(info)}")
 
 
 # -- a gateway that will not let go -----------------------------------------------------------------------
@@ -654,7 +691,7 @@ def _lock_refused(gateway: Gateway) -> None:
 
 
 def _note_refused(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status == rules.UNAUTHORIZED.status:
+    if status == _edition(info).answer(rules.REFUSED_TOKEN).status:
         _REFUSED.setdefault(info.gateway, set()).add(info.params["username"])
     return status, headers, body
 
@@ -690,7 +727,7 @@ async def _late(data: bytes, delay: float) -> AsyncIterator[bytes]:
             "sends a successful delete's headers at once and its body 1.2 s later, once undeployed (a budget "
             "that stops at the headers passes)", wire_only=True)
 def _late_body(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if body is None or status != rules.SUCCESS.status:
+    if body is None or status != _edition(info).answer(rules.SUCCESS).status:
         return status, headers, body
     return status, headers, _late(json_text(body).encode() if not isinstance(body, bytes) else body, 1.2)
 
@@ -709,7 +746,7 @@ async def _huge(data: bytes) -> AsyncIterator[bytes]:
 @_transform("huge-body", [rules.DOCUMENTED], "pads the unknown project's answer with 800 MB of whitespace",
             wire_only=True)
 def _huge_body(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if _is(status, body, rules.UNKNOWN_PROJECT):
+    if _is(info, status, body, rules.UNKNOWN_PROJECT):
         return status, headers, _huge(json_text(body).encode())
     return status, headers, body
 
@@ -762,19 +799,25 @@ def _double_decode(gateway: Gateway) -> None:
 
 
 # -- what it says it does ---------------------------------------------------------------------------------
-def _declares_no_missing_credential(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+def _declares_the_message_a_number(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    """In the published description, the missing credential's answer carries its message as an integer."""
+    edition = _edition(info)
     if status == 200 and isinstance(body, dict):
         for item in body.get("paths", {}).values():
             delete = item.get("delete") if isinstance(item, dict) else None
             if isinstance(delete, dict) and delete.get("operationId") == DELETE:
-                delete.get("responses", {}).pop(str(rules.MISSING_CREDENTIAL.status), None)
+                answer = delete.get("responses", {}).get(str(edition.answer(rules.MISSING_CREDENTIAL).status), {})
+                for media in (answer.get("content") or {}).values():
+                    schema = media.get("schema") or {}
+                    schema.setdefault("properties", {})[edition.envelope.message] = {"type": "integer"}
+                    media.pop("example", None)
     return status, headers, body
 
 
 _register(Fault("published-spec-says-otherwise",
-                "publishes a description of the DELETE without its missing-credential answer, while it still gives "
-                "it: the gateway's own spec says otherwise than what it does", (), "published-spec",
-                transform=_declares_no_missing_credential, operation="getPublishedSpec"))
+                "publishes a description whose missing-credential answer carries its message as an integer, while "
+                "it still sends a string: the gateway's own spec contradicts what it does", (), "published-spec",
+                transform=_declares_the_message_a_number, operation="getPublishedSpec"))
 
 
 # -- slowness ---------------------------------------------------------------------------------------------
@@ -814,7 +857,7 @@ def apply_faults(gateway: Gateway, names: Iterable[str]) -> dict[str, ResponseHo
 
 def _hook(transforms: list[Transform], delay: float) -> ResponseHook:
     async def hook(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-        if delay and status == rules.SUCCESS.status:
+        if delay and status == 200:  # a success: the answer that (un)deploys
             await asyncio.sleep(delay)  # not time.sleep: other requests keep being served
         for transform in transforms:
             status, headers, body = transform(info, status, headers, body)

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from contracts import rules
+from contracts import editions, rules
+from contracts.editions import Edition
 
 API_PROXY = "API_PROXY"
 API_PROXY_GROUP = "API_PROXY_GROUP"
@@ -34,38 +35,27 @@ UNDEPLOY = ("Undeployment completed successfully", "Undeployed successfully")
 
 
 class ApiError(Exception):
-    """A documented error: HTTP ``status``, body ``{"error", "error_description"}`` (error-handling.md)."""
+    """A documented error: HTTP ``status``, an error ``code`` and a message; the edition writes its body."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(f"{status} {error}: {description}")
+    def __init__(self, status: int, error: str | None, description: str) -> None:
+        super().__init__(f"{status} {error or ''}: {description}")
         self.status = status
         self.error = error
         self.description = description
 
-    def body(self) -> dict[str, Any]:
-        return {"error": self.error, "error_description": self.description}
+    def body(self, edition: Edition) -> dict[str, Any]:
+        return edition.failure_body(self.error, self.description)
 
 
 def bad_request(description: str) -> ApiError:
+    """A validation error of the model (400; ``bad_request`` where the edition has codes)."""
     return ApiError(400, "bad_request", description)
 
 
-def answer(expected: rules.Answer, **names: str) -> ApiError:
-    """The rulebook's expected answer as an error of the model."""
-    return ApiError(expected.status, expected.error or "", expected.text(**names))
-
-
-def project_not_found(name: str) -> ApiError:
-    """The answer for an unknown project on every credential page (the rulebook's)."""
-    return answer(rules.UNKNOWN_PROJECT, projectName=name)
-
-
-def credential_not_found(username: str) -> ApiError:
-    """The answer for a missing credential (delete-credential.md and get-granted-access-list.md, the rulebook's)."""
-    return answer(rules.MISSING_CREDENTIAL, username=username)
-
-
-UNAUTHORIZED = answer(rules.UNAUTHORIZED)
+def answer(edition: Edition, name: str, **names: str) -> ApiError:
+    """The edition's expected answer ``name`` as an error of the model."""
+    expected = edition.answer(name)
+    return ApiError(expected.status, expected.code, expected.text(**names))
 
 
 # -- state ------------------------------------------------------------------------------------
@@ -211,10 +201,14 @@ class Gateway:
     ``remove_credential`` are the steps that faults (faults.py) replace on an instance.
     """
 
-    def __init__(self, token: str, seed: Callable[[], State] = default_seed) -> None:
+    def __init__(self, token: str, seed: Callable[[], State] = default_seed, edition: Edition | None = None,
+                 permitted: bool = True) -> None:
         if not token:
             raise ValueError("the gateway needs a non-empty token")
         self.token = token
+        self.edition = edition or editions.base()  # the wire format it answers in
+        # Whether the token's user may manage and deploy credentials (delete-credential.md, Permissions).
+        self.permitted = permitted
         self._seed = seed
         self._lock = threading.RLock()
         self.projects: dict[str, Project] = {}
@@ -235,30 +229,35 @@ class Gateway:
         The scheme is case-insensitive (RFC 7235 §2.1) and separated by one or more spaces; the
         token must match exactly ("no extra spaces", authentication.md, Troubleshooting).
         """
-        scheme, _, presented = (authorization or "").partition(" ")
+        if authorization is None:
+            raise answer(self.edition, rules.NO_TOKEN)
+        scheme, _, presented = authorization.partition(" ")
         presented = presented.lstrip(" ")
         if scheme.lower() != "bearer" or not presented:
-            raise UNAUTHORIZED
+            raise answer(self.edition, rules.REFUSED_TOKEN)
         if not hmac.compare_digest(presented.encode(), self.token.encode()):
-            raise UNAUTHORIZED
+            raise answer(self.edition, rules.REFUSED_TOKEN)
+
+    def _may_manage(self) -> None:
+        """A change needs the permission to manage credentials and to deploy them."""
+        if not self.permitted:
+            raise answer(self.edition, rules.MISSING_PERMISSION)
 
     # -- projects and environments --------------------------------------------------------------
     def list_projects(self) -> dict[str, Any]:
         """list-projects.md (this page says ``status: SUCCESS``, not ``success: true``)."""
         with self._lock:
             items = [{"name": p.name, "description": p.description} for p in self.projects.values()]
-        return {"status": "SUCCESS", "resultList": items, "resultCount": len(items)}
+        return self.edition.success_body({"resultList": items, "resultCount": len(items)}, "listProjects")
 
     def environments(self, project: str) -> dict[str, Any]:
         """get-environments-by-project.md: an unknown project is 400 here, with its own message."""
         with self._lock:
             found = self.projects.get(project)
             if found is None:
-                raise bad_request(
-                    f"Project not found for name: ({project}) or user has not privilege to access it!"
-                )
+                raise answer(self.edition, rules.UNKNOWN_PROJECT_ENVIRONMENTS, projectName=project)
             items = [environment.to_json() for environment in found.environments]
-        return {"success": True, "resultList": items, "resultCount": len(items)}
+        return self.edition.success_body({"resultList": items, "resultCount": len(items)}, "getEnvironmentsByProject")
 
     def api_proxies(self, project: str) -> dict[str, Any]:
         """list-api-proxies.md: the project's API proxies, ordered by name (this page says ``status``)."""
@@ -266,7 +265,7 @@ class Gateway:
             names = sorted(self.find_project(project).api_proxies)
         items = [{"name": name, "description": f"{name} of the reference gateway", "type": "REST",
                   "relativePath": f"/{name.lower()}", "soapToRest": False} for name in names]
-        return {"status": "SUCCESS", "resultList": items, "resultCount": len(items)}
+        return self.edition.success_body({"resultList": items, "resultCount": len(items)}, "listApiProxies")
 
     def api_proxy_groups(self, project: str) -> dict[str, Any]:
         """list-api-proxy-groups.md: the project's API proxy groups."""
@@ -274,7 +273,7 @@ class Gateway:
             names = sorted(self.find_project(project).api_proxy_groups)
         items = [{"id": f"group-{name.lower()}", "name": name, "description": f"{name} of the reference gateway"}
                  for name in names]
-        return {"success": True, "resultList": items, "resultCount": len(items)}
+        return self.edition.success_body({"resultList": items, "resultCount": len(items)}, "listApiProxyGroups")
 
     def has_project(self, name: str) -> bool:
         return name in self.projects
@@ -282,7 +281,7 @@ class Gateway:
     def find_project(self, name: str) -> Project:
         project = self.projects.get(name)
         if project is None:
-            raise project_not_found(name)
+            raise answer(self.edition, rules.UNKNOWN_PROJECT, projectName=name)
         return project
 
     # -- credentials ------------------------------------------------------------------------------
@@ -290,7 +289,7 @@ class Gateway:
         """A credential of ``project``; another project's is not found (list-credentials.md, Scope)."""
         credential = self.credentials.get(username)
         if credential is None or credential.project != project.name:
-            raise credential_not_found(username)
+            raise answer(self.edition, rules.MISSING_CREDENTIAL, username=username)
         return credential
 
     def remove_credential(self, credential: Credential) -> None:
@@ -303,7 +302,7 @@ class Gateway:
         with self._lock:
             name = self.find_project(project).name
             items = [c.to_json() for c in self.credentials.values() if c.project == name]
-        return {"success": True, "resultList": items}
+        return self.edition.success_body({"resultList": items}, "listCredentials")
 
     def usernames(self, project: str) -> list[str]:
         """The project's usernames (a convenience for tests and benchmarks)."""
@@ -313,9 +312,10 @@ class Gateway:
         """create-credential.md: validate, store, deploy to every environment of the project."""
         with self._lock:
             found = self.find_project(project)
+            self._may_manage()
             credential = _credential_from(found.name, body)
             self._insert(credential)
-            return _deployment(found, DEPLOY)
+            return self._deployment(found, DEPLOY)
 
     def add_credential(self, project: str, username: str, *, password: str = "Seeded-Password-1!",
                        **fields: Any) -> Credential:
@@ -331,8 +331,8 @@ class Gateway:
             return credential
 
     def _insert(self, credential: Credential) -> None:
-        if credential.username in self.credentials:
-            raise bad_request("There is already a credential has this name!")
+        if credential.username in self.credentials:  # in any project: usernames are unique across all of them
+            raise answer(self.edition, rules.ALREADY_EXISTS, username=credential.username)
         self.credentials[credential.username] = credential
         # setdefault, not assignment: the grant table is its own table, so a credential that is
         # created finds only rows that a deletion left behind, and a correct deletion leaves none.
@@ -347,9 +347,22 @@ class Gateway:
         """
         with self._lock:
             found = self.find_project(project)
+            self._may_manage()  # the project's permission, before anything of the project is looked up
             credential = self.find_credential(found, username)
             self.remove_credential(credential)
-            return _deployment(found, UNDEPLOY)
+            return self._deployment(found, UNDEPLOY)
+
+    def change_password(self, project: str, username: str, body: object) -> dict[str, Any]:
+        """change-credential-password.md: PATCH on the credential path; only ``password`` changes, then redeployed."""
+        with self._lock:
+            found = self.find_project(project)
+            credential = self.find_credential(found, username)
+            self._may_manage()
+            password = _text(body, "password", "password", required=True) if isinstance(body, dict) else ""
+            if not password:
+                raise bad_request("Credential password can not be empty!")
+            credential.password_hash = hash_password(password)
+            return self._deployment(found, DEPLOY)
 
     # -- access grants ------------------------------------------------------------------------------
     def granted_access(self, project: str, username: str) -> dict[str, Any]:
@@ -357,13 +370,14 @@ class Gateway:
         with self._lock:
             credential = self.find_credential(self.find_project(project), username)
             items = [access.to_json() for access in self.grants.get(credential.username, [])]
-        return {"success": True, "resultList": items}
+        return self.edition.success_body({"resultList": items}, "getGrantedAccessList")
 
     def grant_access(self, project: str, username: str, body: object) -> dict[str, Any]:
         """grant-access.md: all items are checked before any is granted (all or nothing)."""
         with self._lock:
             found = self.find_project(project)
             credential = self.find_credential(found, username)
+            self._may_manage()
             granted = self.grants.setdefault(credential.username, [])
             wanted: list[Access] = []
             for access in _access_list(found, body):
@@ -372,13 +386,14 @@ class Gateway:
                     raise bad_request(f"{who} has already access to {access.describe()}!")
                 wanted.append(access)
             granted.extend(wanted)
-            return _deployment(found, DEPLOY)
+            return self._deployment(found, DEPLOY)
 
     def revoke_access(self, project: str, username: str, body: object) -> dict[str, Any]:
         """revoke-access.md: "Access must exist to be revoked" (400 when it does not)."""
         with self._lock:
             found = self.find_project(project)
             credential = self.find_credential(found, username)
+            self._may_manage()
             granted = self.grants.setdefault(credential.username, [])
             unwanted = _access_list(found, body)
             for access in unwanted:
@@ -386,15 +401,13 @@ class Gateway:
                     who = f"Credential (username:{credential.username})"
                     raise bad_request(f"{who} has no access to {access.describe()}!")
             granted[:] = [access for access in granted if access not in unwanted]
-            return _deployment(found, UNDEPLOY)
+            return self._deployment(found, UNDEPLOY)
 
-
-def _deployment(project: Project, messages: tuple[str, str]) -> dict[str, Any]:
-    """Deployment Result Object (create-credential.md): one result per environment, in project order."""
-    overall, each = messages
-    results = [{"environmentName": e.name, "success": True, "message": each} for e in project.environments]
-    result = {"success": True, "message": overall, "environmentResults": results}
-    return {"success": True, "deploymentResult": result}
+    def _deployment(self, project: Project, messages: tuple[str, str]) -> dict[str, Any]:
+        """The Deployment Result (create-credential.md): every environment of the project, in project order,
+        as the edition reports it (once each, or once per pod)."""
+        overall, each = messages
+        return self.edition.deployment_result([e.name for e in project.environments], overall, each)
 
 
 # -- request bodies -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from contracts.editions import Edition
 from contracts.gateway.app import create_app
 from contracts.gateway.model import Gateway
 from contracts.gateway.timing import Timing
@@ -105,14 +106,17 @@ class GatewayServer:
     ``url`` is the Manager URL (base-url.md), without ``/apiops``; ``api_url`` has it.
     ``gateway`` is the live model: tests reset or seed it directly. ``faults`` are names from
     faults.py. ``latency_ms``: added to every answer; ``deploy_ms``: added to every successful
-    create, delete, grant and revoke (timing.py). ``options`` go to uvicorn (e.g. ``http="h11"``).
+    create, delete, grant and revoke (timing.py). ``edition``: the wire format it answers in
+    (contracts/editions; default the base edition); ``permitted=False``: the token's user lacks the
+    permission to manage credentials. ``options`` go to uvicorn (e.g. ``http="h11"``).
     """
 
     def __init__(self, token: str | None = None, faults: Sequence[str] = (), *, host: str = "127.0.0.1",
                  port: int = 0, gateway: Gateway | None = None, startup_timeout: float = 10.0,
-                 latency_ms: float = 0, deploy_ms: float = 0, **options: Any) -> None:
+                 latency_ms: float = 0, deploy_ms: float = 0, edition: Edition | None = None,
+                 permitted: bool = True, **options: Any) -> None:
         if gateway is None:
-            gateway = Gateway(token or secrets.token_urlsafe(24))
+            gateway = Gateway(token or secrets.token_urlsafe(24), edition=edition, permitted=permitted)
         elif token is not None and token != gateway.token:
             raise ValueError("token and gateway.token differ: pass one of them")
         self.gateway = gateway
@@ -165,4 +169,4 @@ class GatewayServer:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"GatewayServer({self.url!r}, faults={list(self.faults)!r})"  # never the token
+        return f"GatewayServer({self.url!r}, edition={self.gateway.edition.id!r}, faults={list(self.faults)!r})"

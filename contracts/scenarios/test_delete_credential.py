@@ -18,6 +18,7 @@ import pytest
 
 from contracts import rules
 from contracts.client import ApiClient, expect, leaks
+from contracts.editions import Edition
 from contracts.judge import Judge
 from contracts.naming import Namespace
 from contracts.plugin import Credentials
@@ -32,27 +33,35 @@ rule = pytest.mark.rule
 # -- success ---------------------------------------------------------------------------------------
 @rule(rules.DELETED.id)
 def test_deleting_an_existing_credential_answers_success_with_a_deployment_result(
-    client: ApiClient, judge: Judge, project: str, credential: Create
+    client: ApiClient, judge: Judge, edition: Edition, project: str, credential: Create
 ) -> None:
-    """delete-credential.md, Success Response: 200 with ``success: true`` and a deploymentResult."""
+    """delete-credential.md, Success Response: the edition's success (``success: true``, ``status: SUCCESS``)
+    and a deploymentResult that succeeded."""
     body = judge.expect(client.delete_credential(project, credential()), rules.DELETED)
-    judge.that(rules.DELETED, body.get("success") is True, f"`success` is {body.get('success')!r}")
+    marker = edition.success_marker("deleteCredential")
+    judge.that(rules.DELETED, edition.is_success(body, "deleteCredential"),
+               f"the body does not carry {marker}: {({key: body.get(key) for key in marker})}")
     result = body.get("deploymentResult") or {}
-    judge.that(rules.DELETED, result.get("success") is True, f"`deploymentResult.success` is {result.get('success')!r}")
+    field = edition.deployment.success
+    judge.that(rules.DELETED, result.get(field) is True, f"`deploymentResult.{field}` is {result.get(field)!r}")
 
 
 @rule(rules.UNDEPLOYED.id)
-def test_the_undeployment_covers_every_environment_of_the_project_once_and_successfully(
-    client: ApiClient, judge: Judge, project: str, credential: Create
+def test_the_undeployment_covers_every_environment_of_the_project_and_succeeds_in_each(
+    client: ApiClient, judge: Judge, edition: Edition, project: str, credential: Create
 ) -> None:
-    """delete-credential.md, Automatic Undeployment: undeployed from all environments, results returned."""
+    """delete-credential.md, Automatic Undeployment: undeployed from all environments, results returned (one
+    entry per environment, or per pod: an environment with several pods appears once per pod)."""
     environments = client.environment_names(project)  # get-environments-by-project.md
     body = judge.expect(client.delete_credential(project, credential()), rules.DELETED)
-    results = (body.get("deploymentResult") or {}).get("environmentResults") or []
-    reported = Counter(result.get("environmentName") for result in results)
-    judge.that(rules.UNDEPLOYED, reported == Counter(environments),
-               f"undeployment reported {dict(reported)}; the project's environments are {environments}")
-    failed = [result for result in results if result.get("success") is not True]
+    results = edition.undeployment(body) or []
+    reported = Counter(name for name, _ in results)
+    missing = sorted(set(environments) - set(reported))
+    judge.that(rules.UNDEPLOYED, not missing,
+               f"undeployment reported {dict(reported)}; missing the project's environments {missing}")
+    foreign = sorted(set(reported) - set(environments), key=str)
+    judge.that(rules.UNDEPLOYED, not foreign, f"undeployment reported environments of no such project: {foreign}")
+    failed = [name for name, succeeded in results if succeeded is not True]
     judge.that(rules.UNDEPLOYED, not failed, f"undeployment failed in: {failed}")
 
 
@@ -82,7 +91,7 @@ def test_deletion_is_permanent_a_second_delete_finds_no_credential(
 def test_deleting_a_credential_that_does_not_exist_fails_naming_the_username(
     client: ApiClient, judge: Judge, project: str, namespace: Namespace
 ) -> None:
-    """delete-credential.md, Credential Must Exist: "Credential (username: X) was not found!"."""
+    """delete-credential.md, Error Response: "Credential (username: X) was not found!"."""
     judge.expect(client.delete_credential(project, namespace.name("never-created")), rules.MUST_EXIST)
 
 
@@ -100,7 +109,8 @@ REFUSED = {  # the Authorization header sent; the placeholder becomes the real t
 def test_a_delete_without_a_valid_bearer_token_is_refused_and_deletes_nothing(
     authorization: str | None, client: ApiClient, judge: Judge, project: str, credential: Create
 ) -> None:
-    """authentication.md, Using the Token; delete-credential.md: 401 ``unauthorized_client``; the credential stays."""
+    """authentication.md, Using the Token: refused as a bad token (the edition's refused-token answer); the
+    credential stays."""
     username = credential()
     judge.expect(client.delete_credential(project, username, auth=authorization), rules.TOKEN_REQUIRED)
     judge.that(rules.TOKEN_REQUIRED, username in client.usernames(project), "a refused request deleted the credential")
@@ -108,7 +118,7 @@ def test_a_delete_without_a_valid_bearer_token_is_refused_and_deletes_nothing(
 
 @rule(rules.TOKEN_FIRST.id)
 def test_the_token_is_checked_before_the_project(client: ApiClient, judge: Judge, namespace: Namespace) -> None:
-    """authentication.md: every endpoint requires the token, so an unknown project still answers 401."""
+    """authentication.md: every endpoint requires the token, so an unknown project is still refused as a bad token."""
     unknown = namespace.name("no-such-project")
     response = client.delete_credential(unknown, namespace.name("cred"), auth=f"Bearer {WRONG_TOKEN}")
     judge.expect(response, rules.TOKEN_FIRST)
@@ -118,7 +128,7 @@ def test_the_token_is_checked_before_the_project(client: ApiClient, judge: Judge
 def test_the_token_is_checked_before_the_credential(
     client: ApiClient, judge: Judge, project: str, namespace: Namespace
 ) -> None:
-    """authentication.md: a missing credential behind a bad token answers 401, not the missing-credential answer."""
+    """authentication.md: a missing credential behind a bad token is refused, not answered as missing."""
     response = client.delete_credential(project, namespace.name("never-created"), auth=f"Bearer {WRONG_TOKEN}")
     judge.expect(response, rules.TOKEN_FIRST)
 
@@ -128,7 +138,7 @@ def test_the_token_is_checked_before_the_credential(
 def test_deleting_in_an_unknown_project_fails_naming_the_project(
     client: ApiClient, judge: Judge, namespace: Namespace
 ) -> None:
-    """delete-credential.md, 404: "Project(X) was not found or user does not have privilege to access it!"."""
+    """delete-credential.md: the edition's unknown-project answer, naming the project."""
     response = client.delete_credential(namespace.name("no-such-project"), namespace.name("cred"))
     judge.expect(response, rules.PROJECT_MUST_EXIST)
 
@@ -136,7 +146,7 @@ def test_deleting_in_an_unknown_project_fails_naming_the_project(
 # -- access grants ---------------------------------------------------------------------------------
 @rule(rules.GRANTS_REVOKED.id)
 def test_the_credentials_access_grants_are_removed_with_it(
-    client: ApiClient, judge: Judge, project: str, api_proxy: str, credential: Create
+    client: ApiClient, judge: Judge, edition: Edition, project: str, api_proxy: str, credential: Create
 ) -> None:
     """delete-credential.md, Access Revocation: all grants go; a new credential of that name has none."""
     username = credential()
@@ -147,7 +157,7 @@ def test_the_credentials_access_grants_are_removed_with_it(
     judge.expect(client.delete_credential(project, username), rules.DELETED)
     # get-granted-access-list.md documents the DELETE's missing-credential answer for a credential that is gone
     gone = client.granted_access(project, username)
-    judge.that(rules.GRANTS_REVOKED, gone.status_code == rules.MISSING_CREDENTIAL.status,
+    judge.that(rules.GRANTS_REVOKED, gone.status_code == edition.answer(rules.MISSING_CREDENTIAL).status,
                f"the grants of a deleted credential still answer {gone.status_code}")
 
     credential(username=username)  # the same username again: it must start with no grant at all
