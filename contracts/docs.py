@@ -134,7 +134,7 @@ def render(recorded_editions: Recorded) -> str:
         for rule in rules.RULES.values():
             if rule.kind == kind:
                 lines += rule_entry(rule, by_rule[rule.id], every)
-    for edition, edition_contract, recordings in recorded_editions:
+    for edition, edition_contract, _ in recorded_editions:
         lines += responses(edition, edition_contract)
     for edition, edition_contract, recordings in recorded_editions:
         if recordings is not None:
@@ -324,7 +324,8 @@ def _cite(rule: Rule, edition: Edition) -> str:
 
 def _example(status: int, answering: list[Rule], edition: Edition) -> list[str]:
     if status == 200:
-        body = edition.deployment_result(["production"], "Undeployment completed successfully", "Undeployed successfully")
+        body = edition.deployment_result(["production"], "Undeployment completed successfully",
+                                         "Undeployed successfully")
     else:
         answer = next(edition.answer(rule) for rule in answering if edition.answer(rule).message)
         body = edition.failure_body(answer.code, answer.text(username="api-user", projectName="MyProject"))
@@ -377,7 +378,12 @@ def rules_table() -> str:
 def _distinct(sources: list[tuple[Edition, Source]]) -> list[tuple[Edition, Source]]:
     """One line per distinct source (a rule no page states cites the same RFC in every edition)."""
     seen: set[Source] = set()
-    return [(edition, source) for edition, source in sources if not (source in seen or seen.add(source))]
+    distinct = []
+    for edition, source in sources:
+        if source not in seen:
+            seen.add(source)
+            distinct.append((edition, source))
+    return distinct
 
 
 def faults_table() -> str:

@@ -124,12 +124,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
              f"{target_module.describe(resolved)}",
              f"apiops edition: {resolved.edition} (from {sources.get('apiops_edition', 'default')})"
              + (": decided before any test from read-only evidence" if resolved.edition == editions.AUTO else ""),
-             f"apiops contract: {spec_path(None if resolved.edition == editions.AUTO else editions.get(resolved.edition))}"]
+             f"apiops contract: {spec_path(_pinned(resolved.edition))}"]
     if resolved.deviations:
         lines.append(f"apiops deviations: {resolved.deviations}")
     if tuple(resolved.kinds) != rules.KINDS:
         lines.append(f"apiops rules: {', '.join(resolved.kinds)} only")
     return lines
+
+
+def _pinned(edition: str) -> Edition | None:
+    return None if edition == editions.AUTO else editions.get(edition)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -464,7 +468,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if run.leftovers:
         run.problems.append(f"{len(run.leftovers)} credential(s) left behind (see above)")
     if run.published.get("breaking") and run.published.get("strict"):
-        run.problems.append("the gateway's published description breaks openapi.yaml (--published-spec strict)")
+        run.problems.append("the gateway's published description breaks the contract document "
+                            "(--published-spec strict)")
     if run.target is not None or run.records:
         _write_reports(config, run)
     if run.problems and session.exitstatus == pytest.ExitCode.OK:

@@ -205,7 +205,8 @@ def resolve(config: pytest.Config) -> Settings:
         raise SettingsError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
     edition = value("apiops_edition") or editions.AUTO
     if edition != editions.AUTO and edition not in editions.ids():
-        raise SettingsError(f"unknown edition {edition!r}: choose {editions.AUTO} or one of {', '.join(editions.ids())}")
+        raise SettingsError(f"unknown edition {edition!r}: choose {editions.AUTO} or one of "
+                            f"{', '.join(editions.ids())}")
 
     if os.environ.get("APIOPS_RUN_ID") is not None:
         check_run_id(os.environ["APIOPS_RUN_ID"])

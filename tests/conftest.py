@@ -51,8 +51,11 @@ def gateway_factory() -> Iterator[Callable[..., str]]:
 
     servers: list[GatewayServer] = []
 
-    def start(*faults: str) -> str:
-        server = GatewayServer(token=TOKEN, faults=list(faults))
+    def start(*faults: str, edition: str | None = None, permitted: bool = True) -> str:
+        from contracts import editions
+
+        server = GatewayServer(token=TOKEN, faults=list(faults), permitted=permitted,
+                               edition=editions.get(edition) if edition else None)
         server.start()
         servers.append(server)
         return str(server.url)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts import docs, recording, rules
+from contracts import docs, editions, recording, rules
 from contracts.recording import Interaction
 from contracts.secrets import PLACEHOLDER
 from contracts.spec import OPERATION, load
@@ -19,17 +19,18 @@ def test_everything_generated_is_up_to_date(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_every_rule_is_on_the_page_with_its_source_and_the_tests_that_verify_it() -> None:
-    page = docs.generate(recording.DEFAULT_DIR)
+    page = docs.generate(recording.ROOT_DIR)
     by_rule = docs.tests_by_rule()
     for rule in rules.RULES.values():
         assert f"### `{rule.id}`" in page and rule.statement in page
-        assert rule.url is None or rule.url in page
+        for _, source in rule.sources():  # every edition's page
+            assert source.url is None or source.url in page, source
         assert by_rule[rule.id], f"no test declares {rule.id}"
         assert all(f"`{test.name}`" in page for test in by_rule[rule.id])
 
 
 def test_every_recorded_scenario_is_shown_with_its_docstring() -> None:
-    page = docs.generate(recording.DEFAULT_DIR)
+    page = docs.generate(recording.ROOT_DIR)
     for test in docs.contract_tests():
         if test.module.startswith("contracts/scenarios/"):
             assert f"### {docs.sentence(test.name)}" in page
@@ -37,13 +38,15 @@ def test_every_recorded_scenario_is_shown_with_its_docstring() -> None:
             assert f"> {first_line}" in page, f"{test.name}'s docstring is not on the page"
 
 
-def test_openapi_yaml_documents_each_expected_answer_of_the_rulebook() -> None:
-    contract = load()
-    expected = {rule.answer.status for rule in rules.RULES.values() if rule.answer and rule.kind != "convention"}
-    assert contract.documented_statuses(OPERATION) == expected
-    for rule in rules.RULES.values():
-        if rule.answer and rule.answer.error and rule.kind != "convention":
-            assert rule.answer.error in contract.error_codes(OPERATION, rule.answer.status)
+@pytest.mark.parametrize("edition", editions.all_editions(), ids=str)
+def test_each_editions_document_documents_each_expected_answer_of_the_rulebook(edition: editions.Edition) -> None:
+    contract = load(edition)
+    answered = [rule for rule in rules.RULES.values() if rule.answer and rule.kind != "convention"]
+    assert contract.documented_statuses(OPERATION) == {edition.answer(rule).status for rule in answered}
+    for rule in answered:
+        expected = edition.answer(rule)
+        if expected.code:
+            assert expected.code in contract.error_codes(OPERATION, expected.status, edition.envelope.code)
 
 
 def test_the_page_depends_on_no_run_id(tmp_path: Path) -> None:
@@ -54,7 +57,7 @@ def test_the_page_depends_on_no_run_id(tmp_path: Path) -> None:
         path.write_text(path.read_text(encoding="utf-8").replace(f"-{run_id}-", "-otherrun42-"), encoding="utf-8")
     meta = recording.read_meta(copy)
     recording.write_meta(copy, {**{k: v for k, v in meta.items() if k != "format"}, "recorded_on": "1999-01-01"})
-    assert docs.generate(copy) == docs.generate(recording.DEFAULT_DIR)
+    assert docs.generate(copy) == docs.generate(recording.ROOT_DIR)
 
 
 def test_check_fails_with_a_clear_message_when_the_page_is_stale(

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from contracts import drift, recording, rules
+from contracts import drift, editions, recording, rules
 from contracts.drift import BREAKING, COMPATIBLE, Difference, DriftReport
 from contracts.drift.__main__ import main
 from contracts.drift.compare import PUBLISHED_TEST
@@ -312,8 +312,8 @@ def test_unusable_input_exits_2_with_one_clear_line(tmp_path: Path, spoil: Calla
 
 # -- real recordings of the reference gateway (slow: a few suite runs per session) ------------------------------
 ERROR_CODE_FAULT = "missing-credential-wrong-error-code"  # keeps the status, sends another error code
-MISSING = rules.MISSING_CREDENTIAL
-WRONG_CODE = "not_found" if MISSING.error != "not_found" else "bad_request"  # what the fault sends instead
+MISSING = editions.base().answer(rules.MISSING_CREDENTIAL)
+WRONG_CODE = "not_found" if MISSING.code != "not_found" else "bad_request"  # what the fault sends instead
 MISSING_CREDENTIAL_TEST = "test_deleting_a_credential_that_does_not_exist_fails_naming_the_username"
 
 
@@ -363,10 +363,10 @@ def test_a_changed_error_code_is_named_as_breaking_drift(
     done = subprocess.run([sys.executable, "-m", "contracts.drift", str(baseline), str(error_code_recording)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"**error code** `{MISSING.error}` → `{WRONG_CODE}`" in done.stdout
+    assert f"**error code** `{MISSING.code}` → `{WRONG_CODE}`" in done.stdout
     report = drift.compare(baseline, error_code_recording)
     named = [d for d in report.breaking if d.test.endswith(f"::{MISSING_CREDENTIAL_TEST}")]
-    assert [(d.aspect, d.change) for d in named] == [("error code", f"`{MISSING.error}` → `{WRONG_CODE}`")]
+    assert [(d.aspect, d.change) for d in named] == [("error code", f"`{MISSING.code}` → `{WRONG_CODE}`")]
     # Nothing but the fault and its consequences (tests that now fail stop early) is reported ...
     answers = [d for d in report.breaking if d.test != PUBLISHED_TEST]
     assert {d.aspect for d in answers} <= {"error code", "exchanges"}, report.to_text()

@@ -1,6 +1,8 @@
-"""The suite catches every fault of the reference gateway, live and on replay; a clean gateway passes.
+"""The suite catches every fault of the reference gateway, live and on replay, in every edition; a clean
+gateway of every edition passes.
 
-For each named fault (contracts/gateway/faults.py) the contract suite runs against a gateway with
+For each edition (contracts/editions) and each named fault that means something in it
+(contracts/gateway/faults.py), the contract suite runs against a gateway of that edition with
 that one fault, over real HTTP (``--target live``), recording as it goes; then the recording is
 replayed (``--target stub``). Each run writes its conformance report (``--report-json``): the rules
 that failed must be exactly the rules the fault says it breaks (the README's fault table), live and
@@ -20,8 +22,14 @@ from typing import Any
 
 import pytest
 
+from contracts import editions
 from contracts.gateway.faults import FAULTS
 from tests.conftest import TOKEN, Run, RunSuite, live
+
+EDITIONS = editions.ids()
+# Every fault in every edition it has a counterpart in (Fault.applies asks the edition's data).
+CASES = [pytest.param(edition, name, id=f"{edition}-{name}") for edition in EDITIONS for name, fault in FAULTS.items()
+         if fault.applies(editions.get(edition))]
 
 # How the self-tests run the contract suite: tight time limits, so that slowness shows quickly.
 SUITE_ARGS = ("contracts/scenarios", "contracts/properties", "--max-response-time", "1", "--request-timeout", "3",
@@ -46,10 +54,10 @@ def assert_secret(run: Run, *written: Path) -> None:
                 assert TOKEN not in path.read_text(encoding="utf-8"), f"the token leaked into {path}"
 
 
-def run_live(run_suite: RunSuite, url: str, tmp_path: Path, *more: str) -> tuple[Run, Path]:
+def run_live(run_suite: RunSuite, url: str, tmp_path: Path, *more: str, edition: str = "auto") -> tuple[Run, Path]:
     report, recordings = tmp_path / "live.json", tmp_path / "recording"
     run = run_suite(*SUITE_ARGS, "-rf", *live(url, "--api-proxy", "MyAPI", "--record", "--recordings",
-                                              str(recordings)), f"--report-json={report}", *more,
+                                              str(recordings)), f"--report-json={report}", "--edition", edition, *more,
                     env={"APIOPS_TOKEN": TOKEN})
     assert_secret(run, recordings, *([report] if report.exists() else []))
     return run, report
@@ -63,22 +71,25 @@ def run_replay(run_suite: RunSuite, tmp_path: Path) -> tuple[Run, Path]:
     return run, report
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 def test_the_clean_reference_gateway_passes_live_and_on_replay(
-    run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
+    edition: str, run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
 ) -> None:
-    recorded, live_report = run_live(run_suite, gateway_factory(), tmp_path)
+    """A gateway that answers as its edition says is green, recognised by --edition auto, live and on replay."""
+    recorded, live_report = run_live(run_suite, gateway_factory(edition=edition), tmp_path)
+    assert f"apiops edition: {editions.get(edition)}, chosen on:" in recorded.output, recorded.output[-3000:]
     assert recorded.returncode == 0, recorded.output[-3000:]
     replayed, replay_report = run_replay(run_suite, tmp_path)
     assert replayed.returncode == 0, replayed.output[-3000:]
     assert failed_rules(live_report) == failed_rules(replay_report) == set()
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize(("edition", "fault"), CASES)
 def test_the_suite_catches_the_fault_live_and_on_replay(
-    fault: str, run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
+    edition: str, fault: str, run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
 ) -> None:
     breaks = FAULTS[fault]
-    recorded, live_report = run_live(run_suite, gateway_factory(fault), tmp_path)
+    recorded, live_report = run_live(run_suite, gateway_factory(fault, edition=edition), tmp_path, edition=edition)
     if breaks.caught_as == "preflight":
         assert recorded.returncode == 4, recorded.output[-3000:]
         lines = [line for line in recorded.output.splitlines() if "preflight" in line]
@@ -88,8 +99,9 @@ def test_the_suite_catches_the_fault_live_and_on_replay(
         assert recorded.returncode == 0, recorded.output[-3000:]
         assert json.loads(live_report.read_text(encoding="utf-8"))["published_spec"]["has_breaking"]
         assert re.search(r"^  BREAKING ", recorded.output, re.MULTILINE), recorded.output[-3000:]
-        strict, _ = run_live(run_suite, gateway_factory(fault), tmp_path / "strict", "--published-spec", "strict")
-        assert strict.returncode == 1 and "breaks openapi.yaml" in strict.output, strict.output[-3000:]
+        strict, _ = run_live(run_suite, gateway_factory(fault, edition=edition), tmp_path / "strict",
+                             "--published-spec", "strict", edition=edition)
+        assert strict.returncode == 1 and "breaks the contract document" in strict.output, strict.output[-3000:]
         return
     assert recorded.returncode == 1, recorded.output[-3000:]
     assert "INTERNALERROR" not in recorded.output

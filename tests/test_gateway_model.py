@@ -14,11 +14,11 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from contracts import rules
+from contracts import editions, rules
 from contracts.gateway import FAULTS, ApiError, Gateway, GatewayServer, UnknownFault
 from contracts.gateway.faults import lookup
 
-MISSING = rules.MISSING_CREDENTIAL  # the model answers a missing credential as the rulebook says
+MISSING = editions.base().answer(rules.MISSING_CREDENTIAL)  # as the base edition says: the default gateway's
 
 TOKEN = "test-token-for-the-reference-gateway"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -92,8 +92,8 @@ def test_delete_removes_the_credential_and_its_grants_and_undeploys_everywhere(g
 def test_missing_credential_unknown_project_and_project_scoping(gateway: Gateway) -> None:
     with pytest.raises(ApiError) as missing:
         gateway.delete_credential("MyProject", "nobody")
-    assert (missing.value.status, missing.value.body()) == (
-        MISSING.status, {"error": MISSING.error, "error_description": "Credential (username: nobody) was not found!"})
+    assert (missing.value.status, missing.value.body(editions.base())) == (
+        MISSING.status, {"error": MISSING.code, "error_description": "Credential (username: nobody) was not found!"})
     with pytest.raises(ApiError) as unknown:
         gateway.delete_credential("myproject", "api-user")  # case-sensitive project name
     assert (unknown.value.status, unknown.value.error) == (404, "not_found")
@@ -146,7 +146,7 @@ REFUSED = [None, f"Basic {TOKEN}", "Bearer ", "Bearer wrong", f"Bearer {TOKEN} "
 def test_only_bearer_and_the_token_authenticate(gateway: Gateway, authorization: str | None) -> None:
     with pytest.raises(ApiError) as refused:
         gateway.authenticate(authorization)
-    assert refused.value.body() == {"error": "unauthorized_client", "error_description": "Invalid token"}
+    assert refused.value.body(editions.base()) == {"error": "unauthorized_client", "error_description": "Invalid token"}
 
 
 def test_the_bearer_scheme_is_case_insensitive(gateway: Gateway) -> None:
@@ -161,7 +161,7 @@ def test_delete_over_http(http: Http, gateway: Gateway) -> None:
     assert response.headers["content-type"] == "application/json"
     assert response.json()["deploymentResult"]["success"] is True
     again = http.delete(delete_path("MyProject", "api-user"), headers=AUTH)
-    assert (again.status_code, again.json()["error"]) == (MISSING.status, MISSING.error)
+    assert (again.status_code, again.json()["error"]) == (MISSING.status, MISSING.code)
 
 
 def test_the_token_is_checked_before_the_project_and_the_credential(http: Http) -> None:
@@ -266,7 +266,7 @@ def probe(faults: list[str]) -> list[Any]:
         gateway.add_credential("MyProject", "admin-user")  # re-created: must start without grants
         seen.append(gateway.granted_access("MyProject", "admin-user"))
     except ApiError as exc:
-        seen.append(exc.body())
+        seen.append(exc.body(editions.base()))
     seen.append({name: gateway.usernames(name) for name in gateway.projects})
     server.stop()
     return seen
@@ -320,4 +320,4 @@ def test_control_characters_in_a_username_still_get_a_json_answer(username: str)
     with GatewayServer(token="t") as server:
         response = requests.delete(f"{server.url}/apiops/projects/MyProject/credentials/{username}/",
                                    headers={"Authorization": "Bearer t"}, timeout=10)
-    assert (response.status_code, response.json()["error"]) == (MISSING.status, MISSING.error)
+    assert (response.status_code, response.json()["error"]) == (MISSING.status, MISSING.code)

@@ -3,7 +3,9 @@
 Every published description here is openapi.yaml itself, copied and changed in one way, as an
 upgraded gateway might change what it publishes at ``{manager}/apiops/openapi.yaml``
 (https://apinizer.github.io/management-api-docs/03-appendix/openapi-spec/). Each test names the
-change and how a client written against openapi.yaml is affected.
+change and how a client written against openapi.yaml is affected, and checks the id of its
+classification (contracts.published.CLASSIFICATIONS). Descriptions written the way springdoc writes
+a Manager's own are in tests/test_published_springdoc.py.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import yaml
 from contracts.published import (
     ADDITIVE,
     BREAKING,
+    CLASSIFICATIONS,
     COMPATIBLE,
+    SILENT,
     Comparison,
     Difference,
     PublishedSpecError,
@@ -149,12 +153,13 @@ def test_the_path_with_the_trailing_slash_is_preferred_when_both_are_declared() 
 
 
 def test_a_published_spec_without_the_operation_is_breaking() -> None:
+    """oasdiff api-removed-without-deprecation: ERR."""
     def removed(document: dict[str, Any]) -> None:
         del document["paths"][PATH]["delete"]
 
     comparison = compare(OURS, published(removed))
     difference = only(comparison)
-    assert (difference.where, difference.severity) == ("operation", BREAKING)
+    assert (difference.id, difference.where, difference.severity) == ("operation-removed", "operation", BREAKING)
     assert difference.reason == "the gateway no longer declares the operation"
     assert comparison.found_at is None
 
@@ -164,8 +169,20 @@ def test_an_operation_that_moved_to_another_path_is_breaking() -> None:
         document["paths"]["/projects/{projectName}/credential/{username}/"] = document["paths"].pop(PATH)
 
     difference = only(compare(OURS, published(moved)))
-    assert (difference.where, difference.severity) == ("path", BREAKING)
+    assert (difference.id, difference.where, difference.severity) == ("operation-moved", "path", BREAKING)
     assert "/credential/{username}/" in difference.change
+
+
+def test_an_operation_declared_at_a_path_without_a_path_parameter_is_breaking() -> None:
+    """The URL clients build names the username; a path without {username} is not that URL."""
+    def shortened(document: dict[str, Any]) -> None:
+        operation = document["paths"].pop(PATH)["delete"]
+        operation["parameters"] = operation["parameters"][:1]
+        document["paths"]["/projects/{projectName}/credentials/"]["delete"] = operation
+
+    difference = only(compare(OURS, published(shortened)))
+    assert (difference.id, difference.where, difference.severity) == (
+        "path-parameter-removed", "parameters.username", BREAKING)
 
 
 def test_a_get_at_the_same_path_is_not_the_delete() -> None:
@@ -176,22 +193,38 @@ def test_a_get_at_the_same_path_is_not_the_delete() -> None:
 
 
 # -- statuses and media types ----------------------------------------------------------------------------------
-def test_a_published_spec_that_drops_a_documented_status_is_breaking() -> None:
+def test_a_published_spec_that_leaves_out_an_error_status_is_silence_not_breaking() -> None:
+    """oasdiff response-non-success-status-removed: INFO. A description may promise fewer statuses; one that does not
+    declare 401 does not say a refused token is answered otherwise (until issue 16 this was breaking)."""
     def dropped(document: dict[str, Any]) -> None:
         del delete(document)["responses"]["401"]
 
+    comparison = compare(OURS, published(dropped))
+    difference = only(comparison)
+    assert (difference.id, difference.where, difference.change, difference.severity) == (
+        "response-status-undeclared", "responses.401", "declared → not declared", SILENT)
+    assert not comparison.has_breaking
+
+
+def test_a_published_spec_that_leaves_out_the_success_status_is_breaking() -> None:
+    """oasdiff response-success-status-removed: ERR. Clients are written for the 200 answer."""
+    def dropped(document: dict[str, Any]) -> None:
+        del delete(document)["responses"]["200"]
+
     difference = only(compare(OURS, published(dropped)))
-    assert (difference.where, difference.change, difference.severity) == ("responses.401", "declared → absent",
-                                                                            BREAKING)
+    assert (difference.id, difference.where, difference.severity) == (
+        "response-success-status-removed", "responses.200", BREAKING)
 
 
 def test_a_published_spec_that_declares_a_new_status_is_additive() -> None:
+    """oasdiff response-non-success-status-added: INFO."""
     def added(document: dict[str, Any]) -> None:
         delete(document)["responses"]["500"] = {"$ref": "#/components/responses/InternalError"}
 
     comparison = compare(OURS, published(added))
     difference = only(comparison)
-    assert (difference.where, difference.severity) == ("responses.500", ADDITIVE)
+    assert (difference.id, difference.where, difference.severity) == ("response-status-added", "responses.500",
+                                                                      ADDITIVE)
     assert not comparison.has_breaking
 
 
@@ -211,8 +244,8 @@ def test_a_response_that_is_no_longer_json_is_breaking() -> None:
         content["text/plain"] = content.pop("application/json")
 
     difference = only(compare(OURS, published(text)))
-    assert (difference.where, difference.change, difference.severity) == (
-        "responses.200.content", "application/json → text/plain", BREAKING)
+    assert (difference.id, difference.where, difference.change, difference.severity) == (
+        "response-media-type-removed", "responses.200.content", "application/json → text/plain", BREAKING)
 
 
 def test_a_json_response_with_a_charset_parameter_is_still_json() -> None:
@@ -253,12 +286,27 @@ def test_another_representation_beside_json_is_additive() -> None:
 
 # -- response bodies -------------------------------------------------------------------------------------------
 def test_a_success_field_that_is_no_longer_required_is_breaking() -> None:
+    """oasdiff response-property-became-optional: ERR. Theirs writes a required list, and leaves the field out."""
     def optional(document: dict[str, Any]) -> None:
         schemas(document)["DeleteCredentialResponse"]["required"] = ["success"]
 
     difference = only(compare(OURS, published(optional)))
-    assert (difference.where, difference.change, difference.severity) == (
-        "responses.200.schema.required", "`deploymentResult` required → optional", BREAKING)
+    assert (difference.id, difference.where, difference.change, difference.severity) == (
+        "response-property-became-optional", "responses.200.schema.required",
+        "`deploymentResult` required → optional", BREAKING)
+
+
+def test_required_fields_of_a_schema_that_marks_none_required_are_silence() -> None:
+    """A generator that writes no ``required`` (springdoc) says nothing of presence (oasdiff would rate
+    response-property-became-optional, ERR; the suite differs where the schema marks no field at all)."""
+    def unmarked(document: dict[str, Any]) -> None:
+        del schemas(document)["DeleteCredentialResponse"]["required"]
+
+    comparison = compare(OURS, published(unmarked))
+    assert not comparison.has_breaking
+    assert {(d.id, d.change, d.severity) for d in comparison.differences} == {
+        ("response-required-unmarked", "`success` required → not marked required", SILENT),
+        ("response-required-unmarked", "`deploymentResult` required → not marked required", SILENT)}
 
 
 def test_a_renamed_required_field_is_breaking_and_its_new_name_is_additive() -> None:
@@ -290,8 +338,9 @@ def test_a_field_whose_type_changed_is_breaking() -> None:
         schemas(document)["DeleteCredentialResponse"]["properties"]["success"] = {"type": "string"}
 
     difference = only(compare(OURS, published(string)))
-    assert (difference.where, difference.change, difference.severity) == (
-        "responses.200.schema.properties.success.type", "`boolean` → `string`", BREAKING)
+    assert (difference.id, difference.where, difference.change, difference.severity) == (
+        "response-property-type-changed", "responses.200.schema.properties.success.type", "`boolean` → `string`",
+        BREAKING)
 
 
 def test_a_field_that_may_now_be_null_is_breaking() -> None:
@@ -355,8 +404,8 @@ def test_a_new_error_code_is_additive() -> None:
         schemas(document)["Error401"]["properties"]["error"]["enum"].append("token_revoked")
 
     difference = only(compare(OURS, published(added)))
-    assert (difference.where, difference.change, difference.severity) == (
-        "responses.401.schema.properties.error.enum", "+ `token_revoked`", ADDITIVE)
+    assert (difference.id, difference.where, difference.change, difference.severity) == (
+        "response-error-code-added", "responses.401.schema.properties.error.enum", "+ `token_revoked`", ADDITIVE)
 
 
 def test_an_error_code_the_operation_answers_that_is_no_longer_listed_is_breaking() -> None:
@@ -365,8 +414,19 @@ def test_an_error_code_the_operation_answers_that_is_no_longer_listed_is_breakin
         schemas(document)["Error401"]["properties"]["error"]["enum"] = ["invalid_token", "token_expired"]
 
     difference = only(compare(OURS, published(dropped)))
-    assert (difference.where, difference.change, difference.severity) == (
-        "responses.401.schema.properties.error.enum", "- `unauthorized_client`", BREAKING)
+    assert (difference.id, difference.where, difference.change, difference.severity) == (
+        "response-enum-value-removed", "responses.401.schema.properties.error.enum", "- `unauthorized_client`",
+        BREAKING)
+
+
+def test_an_error_code_enum_that_keeps_none_of_ours_is_breaking() -> None:
+    """No value ours allows is one theirs allows: every answer ours promises contradicts theirs."""
+    def replaced(document: dict[str, Any]) -> None:
+        schemas(document)["Error404"]["properties"]["error"]["enum"] = ["gone"]
+
+    difference = only(compare(OURS, published(replaced)))
+    assert (difference.id, difference.where, difference.severity) == (
+        "response-enum-disjoint", "responses.404.schema.properties.error.enum", BREAKING)
 
 
 def test_error_codes_the_operation_never_answers_may_go_compatibly() -> None:
@@ -396,6 +456,7 @@ def test_a_new_value_of_a_success_enum_is_breaking() -> None:
 
     difference = only(compare(ours, theirs))
     assert difference.where.endswith("items.properties.state.enum") and difference.severity == BREAKING
+    assert difference.id == "response-enum-value-added"
 
 
 # -- parameters, body, security --------------------------------------------------------------------------------
@@ -404,7 +465,8 @@ def test_a_stricter_path_parameter_pattern_is_breaking() -> None:
         document["components"]["parameters"]["username"]["schema"]["pattern"] = "^[A-Za-z0-9._-]+$"
 
     difference = only(compare(OURS, published(stricter)))
-    assert (difference.where, difference.severity) == ("parameters.username.schema.pattern", BREAKING)
+    assert (difference.id, difference.where, difference.severity) == (
+        "path-parameter-pattern-stricter", "parameters.username.schema.pattern", BREAKING)
     assert "'user@example.com'" in difference.reason
 
 
@@ -462,14 +524,30 @@ def test_a_required_request_body_is_breaking() -> None:
     assert (difference.where, difference.severity) == ("requestBody", BREAKING)
 
 
-def test_an_operation_without_bearer_authentication_is_breaking() -> None:
+def test_an_operation_declared_open_to_anyone_is_breaking() -> None:
+    """``security: []`` declares the DELETE open, against authentication.md. oasdiff api-security-removed is INFO;
+    the suite differs for a declared opening (its 401 rules rest on the token), not for silence (below)."""
     def open_door(document: dict[str, Any]) -> None:
         delete(document)["security"] = []
 
     difference = only(compare(OURS, published(open_door)))
-    assert (difference.where, difference.change, difference.severity) == ("security", "http bearer → none",
-                                                                            BREAKING)
+    assert (difference.id, difference.where, difference.change, difference.severity) == (
+        "security-declared-anonymous", "security", "http bearer → none", BREAKING)
     assert "lets anyone delete" in difference.reason
+
+
+def test_a_description_that_declares_no_security_at_all_is_silence() -> None:
+    """oasdiff api-security-removed, api-global-security-removed: INFO. Springdoc writes no securitySchemes and no
+    ``security`` unless configured to (until issue 16 "bearer → none" was breaking here too)."""
+    def undeclared(document: dict[str, Any]) -> None:
+        del document["security"]
+        del document["components"]["securitySchemes"]
+
+    comparison = compare(OURS, published(undeclared))
+    difference = only(comparison)
+    assert (difference.id, difference.where, difference.change, difference.severity) == (
+        "security-undeclared", "security", "http bearer → not declared", SILENT)
+    assert not comparison.has_breaking
 
 
 def test_another_way_to_authenticate_beside_bearer_is_additive() -> None:
@@ -485,7 +563,8 @@ def test_a_scheme_other_than_bearer_is_breaking() -> None:
         document["components"]["securitySchemes"]["bearerAuth"] = {"type": "http", "scheme": "basic"}
 
     difference = only(compare(OURS, published(basic)))
-    assert (difference.change, difference.severity) == ("http bearer → http basic", BREAKING)
+    assert (difference.id, difference.change, difference.severity) == (
+        "security-scheme-changed", "http bearer → http basic", BREAKING)
 
 
 # -- broken descriptions ---------------------------------------------------------------------------------------
@@ -496,8 +575,8 @@ def test_a_ref_that_does_not_resolve_is_a_breaking_difference_not_a_crash() -> N
             "$ref": "common.yaml#/DeleteCredentialResponse"}
 
     comparison = compare(OURS, published(dangling))
-    assert {(d.where, d.severity) for d in comparison.differences} == {
-        ("responses.401", BREAKING), ("responses.200.schema", BREAKING)}
+    assert {(d.id, d.where, d.severity) for d in comparison.differences} == {
+        ("ref-unresolved", "responses.401", BREAKING), ("ref-unresolved", "responses.200.schema", BREAKING)}
     assert "`$ref: #/components/responses/NoSuchResponse` does not resolve" in at(comparison, "responses.401").change
 
 
@@ -540,11 +619,12 @@ def test_our_contract_without_the_operation_is_one_error() -> None:
 
 # -- how it reads ----------------------------------------------------------------------------------------------
 def example() -> Comparison:
-    """One of each severity; the breaking one is found last, after an additive and a compatible one."""
+    """One of each severity; the breaking one is found last, after a silent, an additive and a compatible one."""
     def changed(document: dict[str, Any]) -> None:
-        del delete(document)["responses"]["404"]
+        del delete(document)["responses"]["400"]
         delete(document)["responses"]["500"] = {"$ref": "#/components/responses/InternalError"}
         schemas(document)["Error401"]["properties"]["error"]["enum"] = ["unauthorized_client", "a|b"]
+        schemas(document)["Error404"]["properties"]["error_description"]["type"] = "integer"
 
     return compare(OURS, published(changed))
 
@@ -552,24 +632,35 @@ def example() -> Comparison:
 def test_the_json_form_is_plain_data_with_counts_and_every_difference() -> None:
     data = example().to_json()
     assert json.loads(json.dumps(data)) == data
-    assert (data["has_breaking"], data["breaking"], data["additive"], data["compatible"]) == (True, 1, 2, 1)
+    assert (data["has_breaking"], data["breaking"], data["additive"], data["compatible"], data["silent"]) == (
+        True, 1, 2, 1, 1)
     assert data["differences"][0] == {
-        "where": "responses.404", "change": "declared → absent", "severity": "breaking",
-        "reason": "clients branch on the status code, and the gateway no longer declares this one"}
+        "id": "response-property-type-changed", "where": "responses.404.schema.properties.error_description.type",
+        "change": "`string` → `integer`", "severity": "breaking", "reason": "clients read it as string"}
+    assert data["differences"][-1]["id"] == "response-status-undeclared"
     assert data["found_at"] == f"DELETE {PATH}"
 
 
-def test_the_markdown_form_is_a_table_with_one_row_per_difference_breaking_first() -> None:
+def test_the_markdown_form_is_a_table_with_one_row_per_difference_breaking_first_silence_last() -> None:
     text = example().to_markdown()
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    assert len(rows) == 4
-    assert rows[0].startswith("| breaking | `responses.404` |")
+    assert len(rows) == 5
+    assert rows[0].startswith("| breaking | `response-property-type-changed` | "
+                              "`responses.404.schema.properties.error_description.type` |")
+    assert rows[-1].startswith("| silent | `response-status-undeclared` | `responses.400` |")
     assert "`a\\|b`" in text  # a | inside a cell is escaped, so the table keeps its columns
 
 
 def test_the_terminal_form_is_a_headline_then_one_line_per_difference() -> None:
     lines = example().to_lines()
-    assert lines[0] == ("published spec: 1 breaking, 2 additive and 1 compatible differences in "
+    assert lines[0] == ("published spec: 1 breaking, 2 additive, 1 compatible and 1 silent differences in "
                         f"DELETE {PATH}")
-    assert len(lines) == 5 and all("\n" not in line for line in lines)
-    assert lines[1].startswith("  BREAKING   responses.404: declared → absent (")
+    assert len(lines) == 6 and all("\n" not in line for line in lines)
+    assert lines[1].startswith("  BREAKING   responses.404.schema.properties.error_description.type: "
+                               "`string` → `integer` [response-property-type-changed] (")
+    assert lines[-1].startswith("  SILENT     responses.400: declared → not declared [response-status-undeclared] (")
+
+
+def test_every_difference_s_severity_is_its_classification_s() -> None:
+    for difference in example().differences:
+        assert difference.severity == CLASSIFICATIONS[difference.id].severity

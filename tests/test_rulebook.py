@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from contracts import docs, rules
+from contracts import docs, editions, rules
 from contracts.gateway.faults import FAULTS
-from contracts.rules import PAGES, SITE
 
 
 def test_every_rule_has_a_stable_id_that_states_it_and_no_status_code() -> None:
@@ -18,13 +17,15 @@ def test_every_rule_has_a_stable_id_that_states_it_and_no_status_code() -> None:
         assert rule.statement.endswith(".") and rule.kind in rules.KINDS
 
 
-def test_documented_and_read_rules_cite_a_public_page_and_readings_say_why() -> None:
+def test_documented_and_read_rules_cite_a_public_page_of_every_edition_and_readings_say_why() -> None:
     for rule in rules.RULES.values():
-        if rule.kind in ("documented", "reading"):
-            assert rule.url is not None and rule.url.startswith(SITE + "/"), rule.id
+        for edition in editions.all_editions():
+            if rule.kind in ("documented", "reading"):
+                url = rule.url(edition)
+                assert url is not None and url.startswith(edition.site + "/"), (edition.id, rule.id)
+            assert all(url.startswith("https://") for url in edition.pages.values())
         if rule.kind != "documented":
             assert rule.why, f"{rule.id} is a {rule.kind}: it says why"
-    assert all(url.startswith("https://") for url in PAGES.values())
 
 
 def test_no_citation_points_into_a_local_checkout() -> None:

@@ -145,8 +145,8 @@ def _unknown_project_status(document: dict[str, Any], base: Edition, edition: Ed
     old, new = str(base.answer(rules.UNKNOWN_PROJECT).status), str(edition.answer(rules.UNKNOWN_PROJECT).status)
     if old == new:
         return
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
             if not isinstance(operation, dict) or operation.get("operationId") == "deleteCredential":
                 continue
             responses = operation.get("responses", {})

@@ -263,6 +263,6 @@ def _schema(values: list[Any], *, codes: bool, error: set[str]) -> dict[str, Any
             schema["required"] = required
     if schema.get("type") == "array":
         schema["items"] = _schema([item for value in values for item in value], codes=False, error=set())
-    if codes and schema.get("type") == "string":
+    if codes and schema.get("type") in ("string", "boolean"):
         schema["enum"] = sorted(set(values))
     return schema

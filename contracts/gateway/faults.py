@@ -188,7 +188,8 @@ def _missing_otherwise(info: RequestInfo, status: int, headers: Headers, body: A
             edition.answer(rules.UNKNOWN_PROJECT_ENVIRONMENTS))
 def _unknown_project_env_page(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _is(info, status, body, rules.UNKNOWN_PROJECT):
-        other, page = _edition(info).answer_body(rules.UNKNOWN_PROJECT_ENVIRONMENTS, projectName=info.params["projectName"])
+        project = info.params["projectName"]
+        other, page = _edition(info).answer_body(rules.UNKNOWN_PROJECT_ENVIRONMENTS, projectName=project)
         return other, headers, page
     return status, headers, body
 

@@ -1,0 +1,130 @@
+"""The editions of the contract (contracts/editions): each is complete, each document accepts its own pages'
+examples and refuses the other's, a run is held to one edition, and what the run needs from a token is said.
+
+The examples below are written from the facts of each edition's delete-credential.md (what its success and
+error bodies carry), not copied from the pages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from contracts import editions, rules
+from contracts.gateway.server import GatewayServer
+from contracts.judge import answer_problems, error_format_problems
+from contracts.spec import OPERATION, load
+from tests.conftest import TOKEN, RunSuite, live
+
+OLDER, NEWER = "2025-12", "2026-08"
+
+# delete-credential.md of each edition: a successful delete, and the missing credential's 400.
+EXAMPLES: dict[str, dict[int, dict[str, Any]]] = {
+    OLDER: {
+        200: {"success": True, "deploymentResult": {"success": True, "message": "Undeployment completed successfully",
+                                                     "environmentResults": [{"environmentName": "production",
+                                                                             "success": True,
+                                                                             "message": "Undeployed successfully"}]}},
+        400: {"error": "bad_request", "error_description": "Credential (username: api-user) was not found!"},
+    },
+    NEWER: {
+        200: {"status": "SUCCESS", "deploymentResult": {
+            "success": True, "responseTime": 120,
+            "detailList": [{"envName": "production", "podName": "worker-abc123", "podIp": "10.0.0.1",
+                            "success": True, "responseTime": 120},
+                           {"envName": "production", "podName": "worker-def456", "podIp": "10.0.0.2",
+                            "success": True, "responseTime": 95, "detail": None}]}},
+        400: {"status": "FAILURE", "resultMessage": "Credential (username: api-user) was not found!"},
+    },
+}
+
+
+def answered(status: int, body: Any, path: str = "/apiops/projects/MyProject/credentials/api-user/") -> \
+        requests.Response:
+    """A response as the client would hold it, for the judge's functions."""
+    response = requests.Response()
+    response.status_code = status
+    response.headers["Content-Type"] = "application/json;charset=UTF-8"  # overview.md: with a charset
+    response._content = json.dumps(body).encode()
+    response.request = requests.Request("DELETE", f"http://gateway.test{path}").prepare()
+    response.url = str(response.request.url)
+    return response
+
+
+def test_every_edition_answers_every_rule_and_cites_a_page_for_it() -> None:
+    """The rulebook: a rule is one object whose sources are every edition's page, and whose answer every edition
+    gives."""
+    for edition in editions.all_editions():
+        for rule in rules.RULES.values():
+            assert rule.source_in(edition) is not None, f"{edition.id} cites no page for {rule.id}"
+            if rule.answer is not None:
+                assert edition.answer(rule).status, f"{edition.id} has no answer for {rule.id}"
+        assert set(edition.methods) == load(edition).methods("/projects/{projectName}/credentials/{username}/")
+
+
+@pytest.mark.parametrize("own", [OLDER, NEWER])
+def test_each_editions_examples_are_accepted_by_its_own_document_and_refused_by_the_others(own: str) -> None:
+    """delete-credential.md of each edition: its examples are its document's, and another edition's document
+    refuses them (the envelope differs)."""
+    for status, body in EXAMPLES[own].items():
+        for edition in editions.all_editions():
+            problems = load(edition).violations(OPERATION, answered(status, body))
+            if edition.id == own:
+                assert problems == [], f"{own}'s {status} example refused by its own document: {problems}"
+            else:
+                assert problems, f"{edition.id}'s document accepts {own}'s {status} example"
+
+
+def test_an_error_in_the_other_editions_format_is_a_failure_that_says_so() -> None:
+    """errors-follow-the-error-format: once the edition is chosen, every answer is held to it."""
+    newer = editions.get(NEWER)
+    older_body = EXAMPLES[OLDER][400]
+    problems = error_format_problems(load(newer), newer, OPERATION, 400, "application/json", json.dumps(older_body))
+    assert any(f"in the {editions.get(OLDER)} edition's format" in problem for problem in problems), problems
+    expected = newer.answer(rules.MISSING_CREDENTIAL)
+    assert answer_problems(expected, newer, answered(400, older_body), {"username": "api-user"})
+    assert answer_problems(expected, newer, answered(400, EXAMPLES[NEWER][400]), {"username": "api-user"}) == []
+
+
+def test_the_unknown_project_and_the_missing_credential_are_told_apart_where_they_share_a_status() -> None:
+    """The newer edition answers both with 400: an answer is recognised by its message, not its status alone."""
+    newer = editions.get(NEWER)
+    for name, names in ((rules.MISSING_CREDENTIAL, {"username": "bob"}), (rules.UNKNOWN_PROJECT,
+                                                                           {"projectName": "P"})):
+        status, body = newer.answer_body(name, **names)
+        assert newer.answered(status, body) == name
+
+
+@pytest.mark.parametrize(("pinned", "speaks"), [(OLDER, NEWER), (NEWER, OLDER)])
+def test_a_run_pinned_to_one_edition_against_a_gateway_of_the_other_ends_in_one_line_naming_both(
+    pinned: str, speaks: str, run_suite: RunSuite, gateway_factory: Callable[..., str]
+) -> None:
+    """--edition: a pinned run fails when the wire format is another edition's (e.g. after an upgrade)."""
+    run = run_suite("contracts/scenarios", *live(gateway_factory(edition=speaks)), "--edition", pinned,
+                    env={"APIOPS_TOKEN": TOKEN})
+    assert run.returncode == 4, run.output[-3000:]
+    lines = [line for line in run.output.splitlines() if line.startswith("apiops:") or "apiops: preflight" in line]
+    assert len(lines) == 1 and "Traceback" not in run.output, run.output[-3000:]
+    assert f"--edition {pinned}" in lines[0] and str(editions.get(speaks)) in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("edition", [OLDER, NEWER])
+def test_a_token_whose_user_lacks_the_permission_ends_the_run_in_one_line_and_leaves_nothing(
+    edition: str, run_suite: RunSuite, tmp_path: Path
+) -> None:
+    """delete-credential.md, Permissions: the first create is refused; the line names the permission needed."""
+    with GatewayServer(token=TOKEN, edition=editions.get(edition), permitted=False) as server:
+        before = {project: server.gateway.usernames(project) for project in server.gateway.projects}
+        run = run_suite("contracts/scenarios", *live(server.url, "--api-proxy", "MyAPI"), "-p", "no:randomly",
+                        env={"APIOPS_TOKEN": TOKEN})
+        after = {project: server.gateway.usernames(project) for project in server.gateway.projects}
+    assert run.returncode == 4, run.output[-3000:]
+    lines = [line for line in run.output.splitlines() if "lacks the permission" in line]
+    assert len(lines) == 1 and "Traceback" not in run.output, run.output[-3000:]
+    assert editions.get(edition).permissions in lines[0]
+    assert before == after, "a refused run left something behind"
