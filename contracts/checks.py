@@ -37,7 +37,7 @@ def _flat(headers: Mapping[str, list[str]]) -> dict[str, str]:
 
 def _fail(rule: rules.Rule, problems: list[str]) -> None:
     if problems:
-        raise AssertionError(f"{rule.headline()}\n" + "; ".join(problems))
+        raise AssertionError(f"{rule.headline(edition())}\n" + "; ".join(problems))
 
 
 @schemathesis.check

@@ -441,6 +441,9 @@ def generate(recordings_root: Path, contracts: dict[str, Contract] | None = None
             document = (contracts or {}).get(edition.id) or load_contract(edition)
             directory = recording.default_dir(edition.id, recordings_root)
             found.append((edition, document, load(directory) if directory.is_dir() else None))
+        if not any(recorded_ for _, _, recorded_ in found):
+            raise DocsError(f"{recordings_root}: no recording of any edition (one directory per edition id: "
+                            f"{', '.join(editions.ids())})")
         return redact(render(found))
     except (SpecError, RecordingError, editions.EditionError) as exc:
         raise DocsError(str(exc)) from None

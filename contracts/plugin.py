@@ -340,7 +340,7 @@ def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestR
                 rep.wasxfail = f"deviation {rule.id}: {detail}"  # reported like an xfail
             else:
                 ledger.failed.setdefault(rule.id, detail)
-                _headline(rep, rule, detail)
+                _headline(rep, rule, detail, _edition_of(item.config))
     outcomes = item.stash.setdefault(OUTCOMES, [])
     outcomes.append(rep)
     if rep.when == "teardown":  # the test's record, once all its phases are known
@@ -373,12 +373,18 @@ def _first_line(text: str) -> str:
     return redact(text.strip().splitlines()[0] if text.strip() else text)
 
 
-def _headline(rep: pytest.TestReport, rule: rules.Rule, detail: str) -> None:
+def _edition_of(config: pytest.Config) -> Edition | None:
+    """The edition the run holds the gateway to, once its target is open: whose pages a failure cites."""
+    target = running_target(config)
+    return target.edition if target is not None else None
+
+
+def _headline(rep: pytest.TestReport, rule: rules.Rule, detail: str, edition: Edition | None) -> None:
     """The failure's one-line form (``--tb=line``, ``-rf``, JUnit ``message``) begins with the rule."""
     crash = getattr(rep.longrepr, "reprcrash", None)
     if crash is not None and hasattr(crash, "message"):
-        crash.message = f"{rule.headline()}: {detail}"
-    rep.sections.append(("rule", f"{rule.headline()}\n{detail}"))
+        crash.message = f"{rule.headline(edition)}: {detail}"
+    rep.sections.append(("rule", f"{rule.headline(edition)}\n{detail}"))
 
 
 def _record(item: pytest.Item, phases: list[pytest.TestReport], ledger: Ledger) -> report.TestRecord:
@@ -412,7 +418,7 @@ def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo[Any],
     ledger = node.stash.get(LEDGER, None) if isinstance(node, pytest.Item) else None
     if ledger is not None and isinstance(report.longrepr, str) and ledger.failed:
         rule_id = next(iter(ledger.failed))
-        report.longrepr = f"{rules.RULES[rule_id].headline()}\n\n{report.longrepr}"
+        report.longrepr = f"{rules.RULES[rule_id].headline(_edition_of(node.config))}\n\n{report.longrepr}"
     return result
 
 

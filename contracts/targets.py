@@ -266,9 +266,11 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
         if found.document is not None:
             described = published.editions_described(found.document)
             seen.append((f"the published description {found.url}", described,
-                         ", ".join(str(e) for e in described) or "no edition's envelope"))
+                         ", ".join(str(e) for e in described) or "declares no edition's envelope: not counted"))
     evidence = [f"{what}: {', '.join(e.id for e in matched) or 'none'} ({shape})" for what, matched, shape in seen]
-    agreed = [edition for edition in editions.all_editions() if all(edition in matched for _, matched, _ in seen)]
+    # A description that declares no envelope at all (no 200 body, say) says nothing either way: the answers decide.
+    counted = [matched for what, matched, _ in seen if matched or not what.startswith("the published")]
+    agreed = [edition for edition in editions.all_editions() if all(edition in matched for matched in counted)]
     pinned = target.settings.edition
     how = f"pin it with --edition {{{','.join(editions.ids())}}} (APIOPS_EDITION)"
     if pinned != editions.AUTO:
@@ -344,8 +346,7 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
     if any(edition.answered(status, body, (rules.REFUSED_TOKEN, rules.NO_TOKEN)) for edition in spoken) or \
             status == 401:
         raise PreflightError(f"preflight: GET {url} answered {status}: the token in APIOPS_TOKEN was refused{detail}")
-    if any(edition.answered(status, body, (rules.UNKNOWN_PROJECT, rules.UNKNOWN_PROJECT_ENVIRONMENTS))
-           for edition in spoken):
+    if any(_unknown_project(edition, status, body) for edition in spoken):
         raise PreflightError(f"preflight: GET {url} answered {status}: {what} is unknown or not visible to this "
                              f"token{detail}")
     if status == 404:
@@ -361,6 +362,17 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
         raise PreflightError(f"preflight: GET {url} answered {status}{detail}, expected 200 with a JSON object: is "
                              "--base-url the Manager URL?")
     return body
+
+
+def _unknown_project(edition: Edition, status: int, body: Any) -> bool:
+    """An answer of the edition's unknown project to a read of the project: its status, and where the edition
+    has codes, a code of that status (error-handling.md lists more than one), whatever the wording."""
+    if edition.answered(status, body, (rules.UNKNOWN_PROJECT, rules.UNKNOWN_PROJECT_ENVIRONMENTS)):
+        return True
+    expected = edition.answer(rules.UNKNOWN_PROJECT)
+    if status != expected.status or not edition.envelope.code:
+        return False
+    return edition.code(body) in {expected.code, *edition.envelope.codes.get(status, [])}
 
 
 def _json(response: requests.Response) -> Any:

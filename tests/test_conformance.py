@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from contracts import rules
+from contracts import editions, rules
 from contracts.gateway.faults import FAULTS
 from tests.conftest import ROOT, TOKEN, RunSuite, live
 
@@ -100,13 +100,14 @@ def test_the_report_is_written_whether_the_run_passes_or_fails(
                     str(machine), env={"APIOPS_TOKEN": TOKEN, "GITHUB_STEP_SUMMARY": str(summary)})
     assert run.returncode == (1 if fault else 0), run.output[-2000:]
     document = json.loads(machine.read_text(encoding="utf-8"))
-    assert set(document["run"]) == {"target", "gateway", "gateway_version", "base_url", "project", "date", "run_id"}
+    assert set(document["run"]) == {"target", "gateway", "gateway_version", "base_url", "project", "date", "run_id",
+                                    "edition", "edition_evidence"}
     assert "@" not in document["run"]["base_url"] and document["run"]["target"] == "live"
     assert [rule["id"] for rule in document["rules"]] == list(rules.RULES)
     failed = {rule["id"] for rule in document["rules"] if rule["outcome"] == "failed"}
     assert failed == (set(MISSING.breaks) if fault else set())
     for rule in document["rules"]:
-        assert set(rule) == {"id", "class", "statement", "source", "outcome", "tests", "message"}
+        assert set(rule) == {"id", "class", "statement", "sources", "outcome", "tests", "message"}
         assert rule["outcome"] in ("passed", "failed", "skipped")
     text = markdown.read_text(encoding="utf-8")
     assert "| rule | class | outcome | detail |" in text and summary.read_text(encoding="utf-8") == text + "\n"
@@ -143,7 +144,9 @@ def test_junit_failures_carry_the_rule_and_its_public_address(
     by_rule = {rule_id: [m for m in failures if m.startswith(f"[{rule_id}] ")] for rule_id in MISSING.breaks}
     assert all(by_rule.values()), by_rule
     for rule_id, messages in by_rule.items():
-        assert all(rules.RULES[rule_id].statement in m and str(rules.RULES[rule_id].url) in m for m in messages)
+        # the run's edition: --edition auto finds the reference gateway's, the base edition
+        url = str(rules.RULES[rule_id].url(editions.base()))
+        assert all(rules.RULES[rule_id].statement in m and url in m for m in messages)
     assert any(line.split(": ", 1)[-1].startswith(f"[{rules.MUST_EXIST.id}]") for line in run.output.splitlines())
 
 

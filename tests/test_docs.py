@@ -51,12 +51,16 @@ def test_each_editions_document_documents_each_expected_answer_of_the_rulebook(e
 
 def test_the_page_depends_on_no_run_id(tmp_path: Path) -> None:
     copy = tmp_path / "recordings"
-    shutil.copytree(recording.DEFAULT_DIR, copy)
-    run_id = str(recording.read_meta(copy)["run_id"])
-    for path in copy.rglob("*.yaml"):  # as if recorded by another run
-        path.write_text(path.read_text(encoding="utf-8").replace(f"-{run_id}-", "-otherrun42-"), encoding="utf-8")
-    meta = recording.read_meta(copy)
-    recording.write_meta(copy, {**{k: v for k, v in meta.items() if k != "format"}, "recorded_on": "1999-01-01"})
+    shutil.copytree(recording.ROOT_DIR, copy)
+    for edition in editions.ids():
+        directory = copy / edition
+        run_id = str(recording.read_meta(directory)["run_id"])
+        for path in directory.rglob("*.yaml"):  # as if recorded by another run
+            path.write_text(path.read_text(encoding="utf-8").replace(f"-{run_id}-", "-otherrun42-"),
+                            encoding="utf-8")
+        meta = recording.read_meta(directory)
+        recording.write_meta(directory, {**{k: v for k, v in meta.items() if k != "format"},
+                                         "recorded_on": "1999-01-01"})
     assert docs.generate(copy) == docs.generate(recording.ROOT_DIR)
 
 

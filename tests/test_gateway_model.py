@@ -173,7 +173,7 @@ def test_the_token_is_checked_before_the_project_and_the_credential(http: Http) 
 def test_a_method_the_path_does_not_have_is_405_with_allow(http: Http) -> None:
     response = http.get(delete_path("MyProject", "api-user"), headers=AUTH)
     assert response.status_code == 405
-    assert response.headers["allow"] == "DELETE"
+    assert response.headers["allow"] == "DELETE, PATCH"  # PATCH: Change Password (change-credential-password.md)
     assert response.json()["error"] == "method_not_allowed"
     access = http.post(delete_path("MyProject", "api-user") + "access/", headers=AUTH)
     assert access.headers["allow"] == "DELETE, GET, PUT"

@@ -12,7 +12,8 @@ from contracts.spec import SPEC_PATH, SpecError, load
 from tests.conftest import RunSuite
 
 SUPPORTING = {"createCredential", "listCredentials", "getGrantedAccessList", "grantAccess", "revokeAccess",
-              "getEnvironmentsByProject", "listProjects", "listApiProxies", "listApiProxyGroups"}
+              "getEnvironmentsByProject", "listProjects", "listApiProxies", "listApiProxyGroups",
+              "changeCredentialPassword"}
 
 
 def test_the_contract_is_a_valid_openapi_document() -> None:
