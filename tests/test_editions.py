@@ -14,11 +14,18 @@ from typing import Any
 
 import pytest
 import requests
+import responses
+from responses import matchers
 
-from contracts import editions, rules
+from contracts import drift, editions, recording, rules
+from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer
 from contracts.judge import answer_problems, error_format_problems
+from contracts.naming import Namespace
+from contracts.secrets import Secret
+from contracts.settings import Settings
 from contracts.spec import OPERATION, load
+from contracts.targets import WRONG_TOKEN, PreflightError, Target, preflight
 from tests.conftest import TOKEN, RunSuite, live
 
 OLDER, NEWER = "2025-12", "2026-08"
@@ -128,3 +135,34 @@ def test_a_token_whose_user_lacks_the_permission_ends_the_run_in_one_line_and_le
     assert len(lines) == 1 and "Traceback" not in run.output, run.output[-3000:]
     assert editions.get(edition).permissions in lines[0]
     assert before == after, "a refused run left something behind"
+
+
+def test_drift_between_recordings_of_different_editions_is_breaking_and_named_so() -> None:
+    """Drift: an upgrade that moves the gateway to another edition's wire format breaks every client of the
+    baseline's; the same edition twice is no drift."""
+    older, newer = recording.default_dir(OLDER), recording.default_dir(NEWER)
+    changed = drift.compare(older, newer)
+    named = [d for d in changed.differences if d.aspect == "edition"]
+    assert len(named) == 1 and named[0].breaking, [d.aspect for d in changed.differences][:5]
+    assert OLDER in named[0].change and NEWER in named[0].change
+    assert not [d for d in drift.compare(newer, newer).differences if d.breaking]
+
+
+@responses.activate
+def test_evidence_that_conflicts_ends_the_run_in_one_line_that_names_it_and_says_how_to_pin() -> None:
+    """--edition auto: a credential list in one edition's envelope and a refusal in another's decide nothing."""
+    api = "https://gw.example.com/apiops"
+    call = f"{api}/projects/MyProject/credentials/"
+    wrong = matchers.header_matcher({"Authorization": f"Bearer {WRONG_TOKEN}"})
+    responses.get(call, json={"status": "FAILURE", "resultMessage": "Token is not valid!"}, status=401, match=[wrong])
+    responses.get(call, json={"success": True, "resultList": []})
+    token = Secret("conflict-token")
+    settings = Settings(target="live", project="MyProject", token=token, manager_url="https://gw.example.com",
+                        published_spec="off")
+    client = ApiClient(api, token, Namespace("abc123"), projects={"MyProject"})
+    with pytest.raises(PreflightError) as caught:
+        preflight(Target(settings=settings, api_url=api, client=client, namespace=client.namespace, token=token))
+    message = str(caught.value)
+    assert "decide no edition" in message and "\n" not in message
+    assert f"{OLDER} ({{success: True, resultList}})" in message and f"{NEWER} ({{status: 'FAILURE'" in message
+    assert "--edition {" in message

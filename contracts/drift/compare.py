@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts import published, recording
+from contracts import editions, published, recording
+from contracts.editions import Edition
 from contracts.drift.load import LoadedRecording, TestRecording, load
 from contracts.drift.report import BREAKING, COMPATIBLE, Difference, DriftReport
 from contracts.drift.shape import Schema, Shape, join, shape_of
@@ -46,17 +47,22 @@ def compare(before: Path, after: Path, *, contract: Contract | None = None,
     """
     old, new = load(before), load(after)
     notes: list[str] = []
+    was, now = edition_of(old), edition_of(new)
     if contract is None:
         try:
-            contract = load_contract()
+            contract = load_contract(now)  # the current side's edition: what clients now meet
         except SpecError as exc:
             notes.append(f"classified without the contract: {exc}")
     names = sorted(old.tests.keys() | new.tests.keys())
     if selected is not None:
         names = [name for name in names if name in selected]
-    rules = Rules(contract, thresholds or Thresholds())
+    rules = Rules(contract, thresholds or Thresholds(), now)
     differences = [difference for name in names
                    for difference in rules.test(name, old.tests.get(name), new.tests.get(name))]
+    if was != now:  # every answer's envelope changed: named once, as what it is
+        differences.insert(0, At(EDITION_TEST).breaking(
+            "edition", f"`{was}` → `{now}`", "the gateway answers in another edition's wire format: a client written "
+            "against the baseline's envelope (its success and failure fields, its deployment result) breaks"))
     if contract is not None:
         differences += published_drift(before, after, contract, notes)
     differences.sort(key=lambda d: (not d.breaking, d.test, d.step or 0))
@@ -64,6 +70,13 @@ def compare(before: Path, after: Path, *, contract: Contract | None = None,
 
 
 PUBLISHED_TEST = "(the gateway's published description)"  # not a test: what the gateway declared of itself
+EDITION_TEST = "(the edition of the docs the gateway answers in)"  # not a test: the recordings' wire format
+
+
+def edition_of(recorded: LoadedRecording) -> Edition:
+    """The edition a recording names (recordings made before editions existed are of the base edition's)."""
+    found = str(recorded.meta.get("edition") or editions.base().id)
+    return editions.get(found) if found in editions.ids() else editions.base()
 
 
 def published_drift(before: Path, after: Path, contract: Contract, notes: list[str]) -> list[Difference]:
@@ -112,9 +125,10 @@ class At:
 
 
 class Rules:
-    def __init__(self, contract: Contract | None, thresholds: Thresholds) -> None:
+    def __init__(self, contract: Contract | None, thresholds: Thresholds, edition: Edition | None = None) -> None:
         self.contract = contract
         self.thresholds = thresholds
+        self.edition = edition or editions.base()  # whose fields hold a code, a message, a deployment result
 
     def operation(self, interaction: Interaction) -> str | None:
         """The operationId the request calls; None when openapi.yaml has no such route (or is unknown)."""
@@ -202,7 +216,10 @@ class Rules:
 
     def error_code(self, at: At, before: Interaction, after: Interaction,
                    operation: str | None) -> Iterator[Difference]:
-        old, new = _field(before, "error"), _field(after, "error")
+        code = self.edition.envelope.code
+        if code is None:  # an edition without codes: the status and the message say it all
+            return
+        old, new = _field(before, code), _field(after, code)
         if old is None or new is None or old == new:
             return
         change = f"`{old}` → `{new}`"
@@ -212,12 +229,13 @@ class Rules:
             yield at.breaking("error code", change, "clients branch on the error code")
 
     def _allows_code(self, operation: str | None, status: int, code: Any) -> bool:
-        schema = Schema.of_response(self.contract, operation, status).field("error")
+        schema = Schema.of_response(self.contract, operation, status).field(self.edition.envelope.code or "error")
         return code in ((schema.node or {}).get("enum") or [])
 
     def error_description(self, at: At, before: Interaction, after: Interaction,
                           operation: str | None) -> Iterator[Difference]:
-        old, new = _field(before, "error_description"), _field(after, "error_description")
+        message = self.edition.envelope.message
+        old, new = _field(before, message), _field(after, message)
         if not isinstance(old, str) or not isinstance(new, str) or old == new:
             return
         old_names, new_names = self.parameters(before), self.parameters(after)
@@ -299,17 +317,18 @@ class Rules:
 
     # -- deployment results --------------------------------------------------------------------------
     def successes(self, at: At, before: Any, after: Any) -> Iterator[Difference]:
-        for path in (("success",), ("deploymentResult", "success")):
+        for path in (*((key,) for key in self.edition.envelope.success),
+                     ("deploymentResult", self.edition.deployment.success)):
             old, new = _dig(before, path), _dig(after, path)
-            if isinstance(old, bool) and isinstance(new, bool) and old != new:
+            if old != new and isinstance(old, bool | str) and isinstance(new, bool | str) and type(old) is type(new):
                 change = f"`{'.'.join(path)}` {_json(old)} → {_json(new)}"
-                if old:
+                if old in (True, *self.edition.envelope.success.values()):
                     yield at.breaking("success", change, "what succeeded now fails")
                 else:
                     yield at.compatible("success", change, "what failed now succeeds")
 
     def environments(self, at: At, before: Any, after: Any) -> Iterator[Difference]:
-        old, new = _environment_results(before), _environment_results(after)
+        old, new = _environment_results(before, self.edition), _environment_results(after, self.edition)
         if old is None or new is None:
             return
         for name in sorted(old.keys() - new.keys()):
@@ -321,8 +340,9 @@ class Rules:
 
     def environment(self, at: At, name: str, before: list[Any], after: list[Any]) -> Iterator[Difference]:
         if len(before) != len(after):
-            yield at.breaking("environment count", f"`{name}` reported {len(before)} → {len(after)} times",
-                              "each environment is reported once")
+            yield at.compatible("environment count", f"`{name}` reported {len(before)} → {len(after)} times",
+                                "entries per environment follow its pods (an edition that reports pods): the "
+                                "environment is still reported")
         old, new = before[0], after[0]
         if not isinstance(old, bool) or not isinstance(new, bool) or old == new:
             return  # a success that is not a boolean is a type change: the body's shape says so
@@ -353,15 +373,15 @@ def _dig(body: Any, path: tuple[str, ...]) -> Any:
     return body
 
 
-def _environment_results(body: Any) -> dict[str, list[Any]] | None:
-    """environmentName -> the success of each result naming it, in order; None without results."""
-    results = _dig(body, ("deploymentResult", "environmentResults"))
-    if not isinstance(results, list):
+def _environment_results(body: Any, edition: Edition) -> dict[str, list[Any]] | None:
+    """environment -> the success of each entry naming it, in order (the edition's fields); None without results."""
+    entries = edition.undeployment(body)
+    if entries is None:
         return None
     by_name: dict[str, list[Any]] = {}
-    for result in results:
-        if isinstance(result, dict) and isinstance(result.get("environmentName"), str):
-            by_name.setdefault(result["environmentName"], []).append(result.get("success"))
+    for name, succeeded in entries:
+        if isinstance(name, str):
+            by_name.setdefault(name, []).append(succeeded)
     return by_name
 
 

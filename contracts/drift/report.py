@@ -121,13 +121,16 @@ class DriftReport:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
+PROVENANCE = ("gateway", "gateway_version", "edition", "recorded_on", "target", "project")
+
+
 def _provenance(meta: dict[str, Any]) -> dict[str, Any]:
-    return {key: meta.get(key) for key in ("gateway", "gateway_version", "recorded_on", "target", "project")}
+    return {key: meta.get(key) for key in PROVENANCE}
 
 
 def _provenance_table(report: DriftReport) -> list[str]:
     rows = ["| | baseline | current |", "| --- | --- | --- |"]
-    for key in ("gateway", "gateway_version", "recorded_on", "target", "project"):
+    for key in PROVENANCE:
         before, after = (_cell(str(meta.get(key, "–"))) for meta in (report.before_meta, report.after_meta))
         rows.append(f"| {key.replace('_', ' ')} | {before} | {after} |")
     return rows
