@@ -388,7 +388,9 @@ def _distinct(sources: list[tuple[Edition, Source]]) -> list[tuple[Edition, Sour
 
 def faults_table() -> str:
     by_rule = tests_by_rule()
-    rows = ["| fault | what the gateway does | caught as | by |", "| --- | --- | --- | --- |"]
+    every = editions.all_editions()
+    rows = ["| fault | what the gateway does | caught as | by | " + " | ".join(f"{e.id}" for e in every) + " |",
+            "| --- | --- | --- | --- | " + " | ".join("---" for _ in every) + " |"]
     for name, fault in FAULTS.items():
         if fault.breaks:
             caught = "<br>".join(f"`{rule_id}`" for rule_id in fault.breaks)
@@ -399,7 +401,8 @@ def faults_table() -> str:
         how = {"preflight": "the preflight stops the run in one line (exit 4)",
                "leftovers": "the run fails listing what it left, and the command that removes it"}
         caught = "<br>".join(part for part in (caught, how.get(fault.caught_as, "")) if part)
-        rows.append(f"| `{name}` | {_cell(fault.does)} | {caught} | {by} |")
+        where = " | ".join("caught" if fault.applies(edition) else "no counterpart" for edition in every)
+        rows.append(f"| `{name}` | {_cell(fault.does)} | {caught} | {by} | {where} |")
     return "\n".join(rows)
 
 

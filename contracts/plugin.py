@@ -198,7 +198,9 @@ def _open(config: pytest.Config) -> Target:
         target.close()
         run.target = None
         pytest.exit(f"apiops: {redact(str(exc))}", returncode=EXIT_USAGE)
-    target.client.paths = dict(target.edition.paths)
+    # Where the supporting operations are: the edition's paths, and the gateway's own description where it declares
+    # one (a Manager's description is generated from its code: it knows where its routes are).
+    target.client.paths = {**target.edition.paths, **target.declared_paths}
     kinds = set(run.kinds)
     judge = Judge(contract, target.settings.max_response_time,
                   waived=lambda rule_id: run.deviations.waived(rule_id) or rules.RULES[rule_id].kind not in kinds,

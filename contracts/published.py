@@ -1078,3 +1078,18 @@ def compare_recognised(theirs: Mapping[str, Any], operation_id: str = OPERATION_
         raise PublishedSpecError(f"the published description: its DELETE {alike} "
                                  f"({', '.join(editions.ids())} are known)")
     return edition, compare(spec.load(edition).document, document, operation_id)
+
+
+def supporting_paths(document: Mapping[str, Any], operation_ids: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """Our operation id -> its path as the description declares it under any of its ids, relative to the API root
+    (``/apiops`` dropped)."""
+    found = {}
+    prefix = f"/{API_PREFIX}"
+    for ours, theirs in operation_ids.items():
+        for operation_id in theirs:
+            located = _operation_by_id(dict(document), operation_id)
+            if located is not None:
+                path = located[0]
+                found[ours] = path[len(prefix):] if path.startswith(prefix + "/") else path
+                break
+    return found

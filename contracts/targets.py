@@ -46,6 +46,7 @@ class Target:
     earlier: list[Earlier] = field(default_factory=list)  # live: what earlier runs left in the project
     edition: Edition = field(default_factory=editions.base)  # the edition the run holds the gateway to
     evidence: list[str] = field(default_factory=list)  # what the edition was chosen on
+    declared_paths: dict[str, str] = field(default_factory=dict)  # operation id -> path, as the gateway declares
     _other_project: str | None = field(default=None, repr=False)
 
     @property
@@ -243,6 +244,10 @@ def preflight(target: Target) -> None:
 
 
 WRONG_TOKEN = "apiops-contract-suite-wrong-token"  # deliberately wrong: what a refusal looks like
+# Supporting operations whose path is read from the gateway's own description where it declares them: our operation
+# id -> the ids a description may give it (a Manager's springdoc output names it findForProject, at
+# /apiops/environments/{projectName} in December 2025 and /apiops/projects/{projectName}/environments/ in August 2026).
+SUPPORTING_PATHS = {"getEnvironmentsByProject": ("getEnvironmentsByProject", "findForProject")}
 
 
 def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition, list[str]]:
@@ -264,6 +269,7 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
     if target.settings.published_spec != "off":
         found = fetch_published(target)
         if found.document is not None:
+            target.declared_paths = published.supporting_paths(found.document, SUPPORTING_PATHS)
             described = published.editions_described(found.document)
             seen.append((f"the published description {found.url}", described,
                          ", ".join(str(e) for e in described) or "declares no edition's envelope: not counted"))

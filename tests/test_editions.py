@@ -17,7 +17,7 @@ import requests
 import responses
 from responses import matchers
 
-from contracts import drift, editions, recording, rules
+from contracts import drift, editions, published, recording, rules
 from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer
 from contracts.judge import answer_problems, error_format_problems
@@ -25,7 +25,7 @@ from contracts.naming import Namespace
 from contracts.secrets import Secret
 from contracts.settings import Settings
 from contracts.spec import OPERATION, load
-from contracts.targets import WRONG_TOKEN, PreflightError, Target, preflight
+from contracts.targets import SUPPORTING_PATHS, WRONG_TOKEN, PreflightError, Target, preflight
 from tests.conftest import TOKEN, RunSuite, live
 
 OLDER, NEWER = "2025-12", "2026-08"
@@ -166,3 +166,13 @@ def test_evidence_that_conflicts_ends_the_run_in_one_line_that_names_it_and_says
     assert "decide no edition" in message and "\n" not in message
     assert f"{OLDER} ({{success: True, resultList}})" in message and f"{NEWER} ({{status: 'FAILURE'" in message
     assert "--edition {" in message
+
+
+def test_the_environments_list_is_read_where_the_gateways_own_description_declares_it() -> None:
+    """get-environments-by-project.md moved between editions; a Manager's description (springdoc names the
+    operation findForProject) says where its route is, with /apiops in its path keys."""
+    described = {"openapi": "3.0.1", "paths": {"/apiops/environments/{projectName}": {
+        "get": {"operationId": "findForProject", "responses": {"200": {"description": "ok"}}}}}}
+    assert published.supporting_paths(described, SUPPORTING_PATHS) == {
+        "getEnvironmentsByProject": "/environments/{projectName}"}
+    assert published.supporting_paths({"paths": {}}, SUPPORTING_PATHS) == {}
