@@ -70,6 +70,7 @@ class Run:
                 record = TestRecord.from_json(str(value))
                 self.records[record.nodeid] = record
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: a run with -p no:xdist must not fail on it
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """xdist controller: what a worker left behind."""
         output = getattr(node, "workeroutput", {}).get("apiops", {})

@@ -260,12 +260,18 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
     seen: list[tuple[str, list[Edition], str]] = []
     listed = editions.recognise(credentials, failure=False)
     seen.append((f"GET {path} (the credential list)", listed, _shape(credentials)))
+    probe = f"GET {path} with a wrong token (a refusal)"
     try:
         refused = target.client.request("GET", path, auth=f"Bearer {WRONG_TOKEN}")
         body = refused.json() if refused.content else None
     except (GatewayUnreachable, GatewayMisbehaved, ValueError):
-        body = None
-    seen.append((f"GET {path} with a wrong token (a refusal)", editions.recognise(body, failure=True), _shape(body)))
+        refused, body = None, None
+    if refused is not None and refused.status_code < 400:
+        # A gateway that takes a deliberately wrong token shows no refusal to read: not counted; the token rules
+        # of the run say what is wrong with it.
+        seen.append((probe + f" answered {refused.status_code}: not counted", [], _shape(body)))
+    else:
+        seen.append((probe, editions.recognise(body, failure=True), _shape(body)))
     if target.settings.published_spec != "off":
         found = fetch_published(target)
         if found.document is not None:
@@ -275,7 +281,8 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
                          ", ".join(str(e) for e in described) or "declares no edition's envelope: not counted"))
     evidence = [f"{what}: {', '.join(e.id for e in matched) or 'none'} ({shape})" for what, matched, shape in seen]
     # A description that declares no envelope at all (no 200 body, say) says nothing either way: the answers decide.
-    counted = [matched for what, matched, _ in seen if matched or not what.startswith("the published")]
+    counted = [matched for what, matched, _ in seen
+               if matched or not (what.startswith("the published") or what.endswith("not counted"))]
     agreed = [edition for edition in editions.all_editions() if all(edition in matched for matched in counted)]
     pinned = target.settings.edition
     how = f"pin it with --edition {{{','.join(editions.ids())}}} (APIOPS_EDITION)"

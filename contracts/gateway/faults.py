@@ -296,7 +296,8 @@ _EXPECTED_ERRORS = (rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rule
                     rules.PROJECT_CASE)
 
 
-@_transform("error-description-missing", [rules.DOCUMENTED, rules.ERROR_FORMAT, *_EXPECTED_ERRORS],
+@_transform("error-description-missing",
+            [rules.DOCUMENTED, rules.ERROR_FORMAT, *_EXPECTED_ERRORS, rules.TOKEN_REQUIRED, rules.TOKEN_FIRST],
             "drops the message (error_description, resultMessage) from every error (a null message omitted)")
 def _no_description(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _error_body(status, body):
