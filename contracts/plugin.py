@@ -18,6 +18,7 @@ import os
 import random
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Run:
     results: list[report.RuleResult] = field(default_factory=list)
     published: dict[str, Any] = field(default_factory=dict)  # the published description compared, or why not
     scratch: str | None = None  # the recordings directory of --baseline without --record, removed at the end
+    exit_line: str | None = None  # the plugin's own pytest.exit message, printed alone at the very end
 
     # Hooks without a config argument, on the object registered as a plugin of its own.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -68,6 +70,12 @@ class Run:
             if name == RULES_PROPERTY:
                 record = TestRecord.from_json(str(value))
                 self.records[record.nodeid] = record
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """The plugin stopped the run with ``pytest.exit("apiops: …")``: remember the line to print it alone."""
+        value = excinfo.value
+        if isinstance(value, pytest.exit.Exception) and str(value.msg).startswith("apiops:"):
+            self.exit_line = redact(str(value.msg))
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """xdist controller: what a worker left behind."""
@@ -255,10 +263,27 @@ def _record_for_the_baseline(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The scratch recording of ``--baseline`` served its comparison: no run leaves a directory behind."""
-    scratch = _run(config).scratch if RUN in config.stash else None
-    if scratch:
-        shutil.rmtree(scratch, ignore_errors=True)
+    """The scratch recording of ``--baseline`` served its comparison: no run leaves a directory behind.
+
+    Last, the line of a run the plugin stopped, on its own (see :func:`_keep_the_exit_to_its_line`).
+    """
+    run = _run(config) if RUN in config.stash else None
+    if run is not None and run.scratch:
+        shutil.rmtree(run.scratch, ignore_errors=True)
+    if run is not None and run.exit_line:
+        sys.stderr.write(run.exit_line + "\n")
+        sys.stderr.flush()
+
+
+def _keep_the_exit_to_its_line(config: pytest.Config, run: Run) -> None:
+    """After the session's summary, the terminal reporter has one thing left to do at unconfigure: print the
+    ``pytest.exit`` it was told of as ``! _pytest.outcomes.Exit: apiops: … !``. The plugin prints that line
+    itself, as it is; pytest offers no switch for it, so the reporter is unregistered once the summary is out
+    (its ``pytest_sessionfinish`` call is already under way: pluggy calls a copy of the hook's list).
+    """
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if run.exit_line and reporter is not None and not config.getoption("pastebin", default=None):
+        config.pluginmanager.unregister(reporter)
 
 
 def _with_baseline(resolved: settings_module.Settings) -> settings_module.Settings:
@@ -448,6 +473,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                     run.leftovers = cleanup.clean_up(target.client, run.registry)
         finally:
             target.close()
+    _keep_the_exit_to_its_line(config, run)
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller reports
         workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],

@@ -216,6 +216,7 @@ def test_a_create_answered_already_exists_stops_the_run_and_nothing_of_that_name
         raced_names = [name for name in model.usernames("MyProject") if "no-neighbour" in name]
     assert run.returncode == 4, run.output[-2000:]
     assert sum("already exists" in line for line in run.output.splitlines()) == 1, run.output
+    assert "_pytest.outcomes.Exit" not in run.output  # the one line, without pytest's wrapper
     assert raced_names and not set(raced_names) & set(deleted)
 
 
