@@ -29,6 +29,7 @@ import requests
 
 from contracts import rules
 from contracts.client import (
+    CLEANUP_ALLOWANCE,
     CREATED_AT,
     ApiClient,
     GatewayMisbehaved,
@@ -39,7 +40,7 @@ from contracts.client import (
 )
 from contracts.naming import PREFIX, Namespace, check_run_id
 from contracts.secrets import Secret, register
-from contracts.settings import DEFAULT_CONCURRENCY, SettingsError, api_root, check_name, count, tls_verify
+from contracts.settings import DEFAULT_CONCURRENCY, SettingsError, api_root, check_name, count, rate, tls_verify
 
 _RUN = re.compile(re.escape(PREFIX) + r"([a-z0-9]+)-")
 
@@ -99,8 +100,9 @@ def clean_up(client: ApiClient, registry: Registry, usernames: list[str] | None 
     """Delete what is still registered (of ``usernames``, or all), at once as far as the client sends at
     once; every credential that may remain, with the gateway's answer."""
     alive = [(name, project) for name, project in registry.alive.items() if usernames is None or name in usernames]
-    outcomes = client.concurrently([functools.partial(delete_checked, client, project, name)
-                                    for name, project in alive])
+    with client.session.rate_limit.allowance(CLEANUP_ALLOWANCE):  # a rate limit must not keep what the run made
+        outcomes = client.concurrently([functools.partial(delete_checked, client, project, name)
+                                        for name, project in alive])
     leftovers = []
     for (username, _), leftover in zip(alive, outcomes, strict=True):
         if leftover is None:
@@ -163,6 +165,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--yes", action="store_true", help="delete them (default: only list them)")
     parser.add_argument("--concurrency", default=os.environ.get("APIOPS_CONCURRENCY", str(DEFAULT_CONCURRENCY)),
                         help=f"deletes sent at once (default: APIOPS_CONCURRENCY, else {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--rate-limit", default=os.environ.get("APIOPS_RATE_LIMIT"),
+                        help="requests per second at most, e.g. 10/s (default: APIOPS_RATE_LIMIT); a 429 is "
+                             "waited out either way")
     return parser.parse_args(argv)
 
 
@@ -180,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         namespace = Namespace(run_id)
         concurrency = count("--concurrency", args.concurrency)
         client = ApiClient(api_root(args.base_url), token, namespace, projects={args.project}, verify=tls_verify(),
-                           concurrency=concurrency)
+                           concurrency=concurrency, rate_limit=rate("--rate-limit", args.rate_limit))
         names = sorted(name for name in client.usernames(args.project) if namespace.owns(name))
     except (SettingsError, GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
         print(f"cleanup: {exc}", file=sys.stderr)
@@ -192,7 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cleanup: {len(names)} credential(s) of run {run_id} in {args.project} (dry run; --yes deletes):")
         print("\n".join(f"  {name}" for name in names))
         return 0
-    outcomes = client.concurrently([functools.partial(delete_checked, client, args.project, name) for name in names])
+    with client.session.rate_limit.allowance(CLEANUP_ALLOWANCE):
+        outcomes = client.concurrently([functools.partial(delete_checked, client, args.project, name)
+                                        for name in names])
     leftovers = [leftover for leftover in outcomes if leftover is not None]
     print(f"cleanup: deleted {len(names) - len(leftovers)} of {len(names)} credential(s) of run {run_id}")
     for leftover in leftovers:

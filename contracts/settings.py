@@ -91,6 +91,9 @@ OPTIONS: tuple[Option, ...] = (
            "and are reported, not failed", metavar="FILE"),
     Option("report", "APIOPS_REPORT", "write the conformance report (Markdown) here", metavar="PATH"),
     Option("report-json", "APIOPS_REPORT_JSON", "write the conformance report (JSON) here", metavar="PATH"),
+    Option("rate-limit", "APIOPS_RATE_LIMIT", "requests per second the whole run sends at most (all xdist workers "
+           "and --concurrency share it), e.g. 10/s; without it the run paces itself once a 429 limits it",
+           metavar="N/s"),
     Option("rules", "APIOPS_RULES", "run only the rules of these classes, comma-separated: "
            + ", ".join(rules.KINDS), ",".join(rules.KINDS), metavar="CLASSES"),
 )
@@ -118,6 +121,7 @@ class Settings:
     published_spec: str = "report"
     latency_ms: float = 0.0
     deploy_ms: float = 0.0
+    rate_limit: float | None = None  # requests per second, the whole run
     sources: dict[str, str] | None = None  # where each resolved setting came from (cli, env, ini, default)
 
 
@@ -248,6 +252,7 @@ def resolve(config: pytest.Config) -> Settings:
         published_spec=value("apiops_published_spec") or "report",
         latency_ms=milliseconds("--latency-ms", value("apiops_latency_ms")),
         deploy_ms=milliseconds("--deploy-ms", value("apiops_deploy_ms")),
+        rate_limit=rate("--rate-limit", value("apiops_rate_limit")),
         sources=sources,
     )
 
@@ -284,6 +289,17 @@ def count(flag: str, raw: str | None) -> int:
     if raw is None or not raw.isdigit() or not 1 <= int(raw) <= 64:
         raise SettingsError(f"{flag} must be a whole number from 1 to 64, got {raw!r}")
     return int(raw)
+
+
+def rate(flag: str, raw: str | None) -> float | None:
+    """``N/s`` (or ``N``): requests per second, a positive finite number; None when not given."""
+    if raw is None or raw == "":
+        return None
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*s)?\s*", raw)
+    number = float(found[1]) if found else math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise SettingsError(f"{flag} must be a positive number of requests per second, e.g. 10/s, got {raw!r}")
+    return number
 
 
 def milliseconds(flag: str, raw: str | None) -> float:
