@@ -20,6 +20,7 @@ import datetime
 import functools
 import os
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class Leftover:
     project: str
     username: str
     answer: str  # what the gateway answered to the clean-up's DELETE
+    listed: bool = True  # the gateway still lists it; False: its list could not be read (an upper bound)
 
     def line(self) -> str:
         return f"{self.project}/{self.username}: {self.answer}"
@@ -110,6 +112,34 @@ def clean_up(client: ApiClient, registry: Registry, usernames: list[str] | None 
         else:
             leftovers.append(leftover)
     return leftovers
+
+
+def still_listed(client: ApiClient, namespace: Namespace, registered: dict[str, str],
+                 failed: list[Leftover], projects: Sequence[str] = ()) -> list[Leftover]:
+    """What the run left, as the gateway lists it after the clean-up: its credentials (its namespace, or a
+    name it registered, e.g. a case variant) in every project it worked in. A name registered whose create
+    never made anything is not a leftover. A project whose list cannot be read keeps the names registered
+    for clean-up there, marked ``listed=False``: an upper bound, not a count."""
+    answers = {item.username: item.answer for item in failed}
+    left: list[Leftover] = []
+    for project in sorted({*projects, *registered.values(), *(item.project for item in failed)}):
+        mine = {name for name, where in registered.items() if where == project} | \
+            {item.username for item in failed if item.project == project}
+        try:
+            listed = client.usernames(project)
+        except (GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
+            left += [Leftover(project, name, f"{answers.get(name, 'not deleted')}; the credential list could not "
+                              f"be read ({exc})", listed=False) for name in sorted(mine)]
+            continue
+        left += [Leftover(project, name, answers.get(name, "still listed by the gateway after the clean-up"))
+                 for name in sorted(listed) if name in mine or namespace.owns(name)]
+    return left
+
+
+def command(run_id: str, manager_url: str, project: str) -> str:
+    """The clean-up command of one project, ready to paste; the token stays in APIOPS_TOKEN (never a flag)."""
+    return f"python -m contracts.cleanup --run-id {run_id} --base-url {shlex.quote(manager_url)} " \
+           f"--project {shlex.quote(project)} --yes"
 
 
 @dataclass(frozen=True)

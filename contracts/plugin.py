@@ -63,6 +63,7 @@ class Run:
     published: dict[str, Any] = field(default_factory=dict)  # the published description compared, or why not
     scratch: str | None = None  # the recordings directory of --baseline without --record, removed at the end
     exit_line: str | None = None  # the plugin's own pytest.exit message, printed alone at the very end
+    cleanup_at: dict[str, str] = field(default_factory=dict)  # run id and Manager URL, for the clean-up command
 
     # Hooks without a config argument, on the object registered as a plugin of its own.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -83,6 +84,7 @@ class Run:
         output = getattr(node, "workeroutput", {}).get("apiops", {})
         self.leftovers += [cleanup.Leftover(**item) for item in output.get("leftovers", [])]
         self.published = self.published or output.get("published", {})
+        self.cleanup_at = self.cleanup_at or output.get("cleanup_at", {})
 
 
 RUN = pytest.StashKey[Run]()
@@ -292,6 +294,11 @@ def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
     return {"url": found.url, "headline": f"the gateway's published description ({found.url}): "
             f"{comparison.headline()}", "lines": comparison.to_lines(), "json": comparison.to_json(),
             "breaking": comparison.has_breaking, "strict": mode == "strict"}
+
+
+def _manager_url(api_url: str) -> str:
+    """The Manager URL the run was given (base-url.md): the API root without its ``/apiops``."""
+    return api_url[: -len("/apiops")] if api_url.endswith("/apiops") else api_url
 
 
 def _api_path(api_url: str) -> str:
@@ -526,14 +533,21 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             if target.kind != "stub":  # a replay created nothing real
                 assert run.judge is not None
                 with run.judge.aside():
-                    run.leftovers = cleanup.clean_up(target.client, run.registry)
+                    registered = dict(run.registry.alive)
+                    failed = cleanup.clean_up(target.client, run.registry)
+                    # Counted from the gateway's list, not from the register (a create that never succeeded
+                    # made nothing); the register is the upper bound when the list cannot be read.
+                    with target.client.session.rate_limit.allowance(cleanup.CLEANUP_ALLOWANCE):
+                        run.leftovers = cleanup.still_listed(target.client, target.namespace, registered, failed,
+                                                             sorted(target.client.projects))
+                run.cleanup_at = {"run_id": target.namespace.run_id, "manager_url": _manager_url(target.api_url)}
         finally:
             target.close()
     _keep_the_exit_to_its_line(config, run)
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller reports
         workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
-                                  "published": run.published}
+                                  "published": run.published, "cleanup_at": run.cleanup_at}
         return
     _compare_with_the_baseline(config, run)
     if run.leftovers:
@@ -604,11 +618,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(redact(line))
     if run.leftovers:
         terminalreporter.section("credentials left behind")
+        unread = sorted({item.project for item in run.leftovers if not item.listed})
+        if unread:
+            terminalreporter.write_line(f"the credential list of {', '.join(unread)} could not be read: the names "
+                                        "registered for clean-up there are an upper bound, not a count")
         for leftover in run.leftovers:
             terminalreporter.write_line(redact(f"{leftover.line()}"))
-        run_id = run.target.namespace.run_id if run.target is not None else "<run id>"
-        terminalreporter.write_line(f"remove them with: python -m contracts.cleanup --run-id {run_id} "
-                                    "--base-url <manager url> --project <project> --yes")
+        run_id = run.cleanup_at.get("run_id", "<run id>")
+        terminalreporter.write_line("remove them with (the token from APIOPS_TOKEN):")
+        for project in sorted({item.project for item in run.leftovers}):
+            terminalreporter.write_line("  " + cleanup.command(run_id, run.cleanup_at.get("manager_url",
+                                                                                        "<manager url>"), project))
     for path in run.written:
         terminalreporter.write_line(f"apiops: conformance report written to {path}")
     for problem in run.problems:  # what fails the run though every test passed
