@@ -31,6 +31,7 @@ import pytest
 import requests
 
 from contracts import cleanup, deviations, drift, profiles, published, recording, report, rules
+from contracts import client as client_module
 from contracts import settings as settings_module
 from contracts import targets as target_module
 from contracts.client import ApiClient, GatewayUnreachable, UnexpectedResponse, UnsafeRequest, describe
@@ -54,6 +55,7 @@ class Run:
     registry: cleanup.Registry = field(default_factory=cleanup.Registry)
     deviations: deviations.Deviations = deviations.NONE
     kinds: tuple[str, ...] = rules.KINDS
+    fail_on: tuple[str, ...] = rules.KINDS  # the rule classes whose failures fail the run (--fail-on)
     records: dict[str, report.TestRecord] = field(default_factory=dict)
     leftovers: list[cleanup.Leftover] = field(default_factory=list)
     drift_text: str = ""
@@ -64,6 +66,9 @@ class Run:
     scratch: str | None = None  # the recordings directory of --baseline without --record, removed at the end
     exit_line: str | None = None  # the plugin's own pytest.exit message, printed alone at the very end
     cleanup_at: dict[str, str] = field(default_factory=dict)  # run id and Manager URL, for the clean-up command
+    infrastructure: dict[str, str] = field(default_factory=dict)  # the proxy's answers: cause -> first example
+    down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
+    finishing: bool = False  # the session's clean-up is under way
 
     # Hooks without a config argument, on the object registered as a plugin of its own.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -85,6 +90,8 @@ class Run:
         self.leftovers += [cleanup.Leftover(**item) for item in output.get("leftovers", [])]
         self.published = self.published or output.get("published", {})
         self.cleanup_at = self.cleanup_at or output.get("cleanup_at", {})
+        for cause, example in output.get("infrastructure", {}).items():
+            self.infrastructure.setdefault(cause, example)
 
 
 RUN = pytest.StashKey[Run]()
@@ -244,6 +251,7 @@ def _open(config: pytest.Config) -> Target:
         resolved = _with_baseline(settings_module.resolve(config))
         run.deviations = deviations.load(resolved.deviations)
         run.kinds = resolved.kinds
+        run.fail_on = resolved.fail_on
         target = open_target(resolved)
     except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError,
             deviations.DeviationsError) as exc:
@@ -263,7 +271,7 @@ def _open(config: pytest.Config) -> Target:
     session = target.client.session
     if target.kind == "stub":
         session.observers.append(recording.restore_elapsed)  # first: the recorded time is the answer's time
-    session.observers += [run.registry.observe, judge]
+    session.observers += [run.registry.observe, InfrastructureWatch(run, judge)]
     session.on_failure = judge.translate
     if target.settings.record:
         recording.write_meta(target.recordings, recording_meta(target))
@@ -275,6 +283,31 @@ def _open(config: pytest.Config) -> Target:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
     _stop_cleanly_on_sigterm()
     return target
+
+
+class InfrastructureWatch:
+    """The judge's place among the session's observers: an answer visibly the infrastructure's (a proxy in front
+    of the Manager: a 502/503/504, a rate limit not waited out, TRACE answered by the proxy itself) is not the
+    Manager's, so no rule of the Manager judges it; it is reported once per cause. One that says the Manager
+    cannot be reached stops the run with one verdict (:func:`_stop_when_down`), not a failure per test."""
+
+    judges = True  # the judge's own redirect handling stays the judge's (see ContractSession.send)
+
+    def __init__(self, run: Run, judge: Judge) -> None:
+        self.run, self.judge = run, judge
+
+    def __call__(self, response: requests.Response) -> None:
+        found = client_module.infrastructure(response)
+        if found is None:
+            self.judge(response)
+            return
+        self.run.infrastructure.setdefault(found.cause, found.example)
+        if found.stops:
+            self.run.down = self.run.down or f"{found.cause} ({found.example})"
+            if self.run.finishing:  # the session's clean-up: it reads its answers, and says what it could not check
+                return
+            raise client_module.ManagerDown(f"{found.example}: {found.cause}", str(response.request.method),
+                                            str(response.url))
 
 
 def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
@@ -398,9 +431,38 @@ def pytest_runtest_makereport(
     report_: pytest.TestReport = yield
     ledger = item.stash.get(LEDGER, None)
     if ledger is not None:
+        _stop_when_down(item, call)
         _attribute(item, call, report_, ledger)
     _scrub(report_)
     return report_
+
+
+def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """The Manager went down (its proxy says so, or it refuses connections): one verdict naming it, exit 4,
+    instead of one failure per test; the session's clean-up still runs and says what it could not check."""
+    run = _run(item.config)
+    target = run.target
+    if run.down is None and call.excinfo is not None and target is not None and target.kind != "stub":
+        unreachable = _found(call.excinfo.value, GatewayUnreachable)
+        if unreachable is not None:
+            run.down = f"the Manager ({_manager_url(target.api_url)}) stopped answering: {unreachable}"
+    if run.down is not None:
+        pytest.exit(redact(f"apiops: {run.down}; the run stops here, during {item.nodeid} (the tests after it "
+                           "were not run)"), returncode=EXIT_USAGE)
+
+
+def _found(exc: BaseException | None, kind: type[BaseException], depth: int = 0) -> BaseException | None:
+    """``exc`` or what it wraps (cause, context, an exception group's members) that is a ``kind``."""
+    if exc is None or depth > 8:
+        return None
+    if isinstance(exc, kind):
+        return exc
+    inner = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else []
+    for candidate in [*inner, exc.__cause__, exc.__context__]:
+        hit = _found(candidate, kind, depth + 1)
+        if hit is not None:
+            return hit
+    return None
 
 
 def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger) -> None:
@@ -415,6 +477,12 @@ def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestR
                 ledger.deviate(rule, detail)
                 rep.outcome = "skipped"
                 rep.wasxfail = f"deviation {rule.id}: {detail}"  # reported like an xfail
+            elif rule.kind not in run.fail_on and rule.id not in settings_module.ALWAYS_FAIL:
+                # Its class is only warned about (--fail-on): seen, reported, not failing the run.
+                ledger.failed.pop(rule.id, None)  # the judge's verdict, turned into the warning
+                ledger.deviate(rule, detail)
+                rep.outcome = "skipped"
+                rep.wasxfail = f"warning {rule.id} ({rule.kind}, not in --fail-on): {detail}"
             else:
                 ledger.failed.setdefault(rule.id, detail)
                 _headline(rep, rule, detail)
@@ -532,6 +600,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         try:
             if target.kind != "stub":  # a replay created nothing real
                 assert run.judge is not None
+                run.finishing = True
                 with run.judge.aside():
                     registered = dict(run.registry.alive)
                     failed = cleanup.clean_up(target.client, run.registry)
@@ -547,7 +616,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller reports
         workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
-                                  "published": run.published, "cleanup_at": run.cleanup_at}
+                                  "published": run.published, "cleanup_at": run.cleanup_at,
+                                  "infrastructure": run.infrastructure}
         return
     _compare_with_the_baseline(config, run)
     if run.leftovers:
@@ -604,6 +674,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run.drift_text:
         terminalreporter.section("drift against the baseline")
         terminalreporter.write_line(redact(run.drift_text))
+    warned = [result for result in run.results if result.outcome == "warned"]
+    if warned:  # what --fail-on let through: seen, and not failing the run
+        terminalreporter.section("warned, not failed (--fail-on)")
+        for result in warned:
+            terminalreporter.write_line(redact(f"warned: {result.rule.id} ({result.rule.kind}): {result.message}"))
     noteworthy = [result for result in run.results if result.outcome in ("deviation", "fixed-deviation")]
     if noteworthy or run.deviations.expired():
         terminalreporter.section("known deviations")
@@ -616,6 +691,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(redact(run.published.get("url", "")))
         for line in run.published.get("lines") or [f"not compared: {run.published.get('note', '')}"]:
             terminalreporter.write_line(redact(line))
+    if run.infrastructure:  # not the Manager's answers: reported, one line per cause, judged by no rule
+        terminalreporter.section("answered by the infrastructure, not the Manager")
+        for cause, example in run.infrastructure.items():
+            terminalreporter.write_line(redact(f"{cause} (e.g. {example})"))
     if run.leftovers:
         terminalreporter.section("credentials left behind")
         unread = sorted({item.project for item in run.leftovers if not item.listed})

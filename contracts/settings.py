@@ -57,6 +57,8 @@ class Option:
 
 
 DEFAULT_CONCURRENCY = 4  # independent requests at once per worker: see --concurrency
+# Security rules fail the run whatever --fail-on says: a leaked token is never only a warning.
+ALWAYS_FAIL = frozenset({"no-answer-carries-the-token"})
 
 OPTIONS: tuple[Option, ...] = (
     Option("target", "APIOPS_TARGET", "which gateway to test: stub (the recordings, offline), live (your gateway, "
@@ -94,6 +96,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("rate-limit", "APIOPS_RATE_LIMIT", "requests per second the whole run sends at most (all xdist workers "
            "and --concurrency share it), e.g. 10/s; without it the run paces itself once a 429 limits it",
            metavar="N/s"),
+    Option("fail-on", "APIOPS_FAIL_ON", "rule classes whose failures fail the run, comma-separated: "
+           + ", ".join(rules.KINDS) + "; a failure of another class is reported as a warning (security rules, "
+           "e.g. no-answer-carries-the-token, fail whatever this says)", ",".join(rules.KINDS), metavar="CLASSES"),
     Option("rules", "APIOPS_RULES", "run only the rules of these classes, comma-separated: "
            + ", ".join(rules.KINDS), ",".join(rules.KINDS), metavar="CLASSES"),
 )
@@ -117,6 +122,7 @@ class Settings:
     report: str | None = None
     report_json: str | None = None
     kinds: tuple[str, ...] = rules.KINDS
+    fail_on: tuple[str, ...] = rules.KINDS
     concurrency: int = DEFAULT_CONCURRENCY
     published_spec: str = "report"
     latency_ms: float = 0.0
@@ -248,6 +254,7 @@ def resolve(config: pytest.Config) -> Settings:
         report=writable("--report", value("apiops_report")),
         report_json=writable("--report-json", value("apiops_report_json")),
         kinds=kinds(value("apiops_rules") or ""),
+        fail_on=kinds(value("apiops_fail_on") or "", "--fail-on"),
         concurrency=count("--concurrency", value("apiops_concurrency")),
         published_spec=value("apiops_published_spec") or "report",
         latency_ms=milliseconds("--latency-ms", value("apiops_latency_ms")),
@@ -335,11 +342,11 @@ def writable(flag: str, raw: str | None) -> str | None:
     return str(path)
 
 
-def kinds(raw: str) -> tuple[str, ...]:
+def kinds(raw: str, flag: str = "--rules") -> tuple[str, ...]:
     chosen = tuple(part.strip() for part in raw.split(",") if part.strip())
     unknown = [part for part in chosen if part not in rules.KINDS]
     if unknown or not chosen:
-        raise SettingsError(f"--rules takes classes out of {', '.join(rules.KINDS)}, comma-separated; "
+        raise SettingsError(f"{flag} takes classes out of {', '.join(rules.KINDS)}, comma-separated; "
                             f"got {raw!r}")
     return chosen
 

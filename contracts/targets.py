@@ -272,6 +272,12 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
     if status == 404 and isinstance(body, dict) and body.get("error") in ("not_found", "resource_not_found"):
         raise PreflightError(f"preflight: GET {url} answered 404: {what} is unknown or not visible to this "
                              f"token{detail}")
+    if status in (502, 503, 504):  # a proxy's: the Manager behind it did not answer it
+        server = response.headers.get("Server")
+        html = " with an HTML page" if "html" in content_type.lower() or response.text.lstrip().startswith("<") else ""
+        raise PreflightError(f"preflight: GET {url} answered {status}{html}{f' from {server}' if server else ''}: the "
+                             "proxy in front of the Manager answered, so the Manager behind it is down or "
+                             "unreachable")
     if status == 404:
         raise PreflightError(f"preflight: GET {url} answered 404 without the API's error format: no Management API "
                              "there; is --base-url the Manager URL (without a path beyond it)?")

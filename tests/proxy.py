@@ -8,10 +8,12 @@ broken machine, not a reason to leave the proxy untested.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,3 +109,44 @@ http {{
             time.sleep(0.05)
     proxy.stop()
     raise RuntimeError(f"nginx did not listen within 10 s: {proxy.log()[-2000:]}")
+
+
+class Switch:
+    """A TCP forwarder between nginx and the gateway that can be switched off at an exact moment (``down``): a
+    Manager that goes away mid-run, while nginx stays. nginx opens one upstream connection per request, so
+    every request after ``down.set()`` finds nothing listening behind the proxy, and nginx answers 502."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.down = threading.Event()
+        self._upstream = upstream_port
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            if self.down.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self._upstream), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self._server.close()
