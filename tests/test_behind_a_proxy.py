@@ -65,6 +65,13 @@ def test_nginx_is_there_for_these_self_tests() -> None:
     assert os.access(proxy.nginx(), os.X_OK)
 
 
+def test_without_nginx_a_self_test_that_needs_it_fails_rather_than_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(proxy.shutil, "which", lambda name: None)
+    monkeypatch.setattr(proxy.os, "access", lambda path, mode: False)
+    with pytest.raises(pytest.fail.Exception, match="nginx is not installed: .ci/run installs it"):
+        proxy.nginx()
+
+
 def test_a_clean_gateway_behind_nginx_is_green_through_its_rate_limit_and_leaves_nothing(
     run_suite: RunSuite, clean: Staging
 ) -> None:
