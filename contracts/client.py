@@ -446,6 +446,27 @@ class ManagerDown(GatewayMisbehaved):
     """The infrastructure in front of the Manager says the Manager cannot be reached: the run cannot go on."""
 
 
+class InfrastructureWatch:
+    """The judge's place among the session's observers: an answer visibly the infrastructure's is not the Manager's,
+    so no rule of the Manager judges it; ``seen`` keeps one example per cause. One that says the Manager cannot be
+    reached is :class:`ManagerDown`, raised when ``went_down(why)`` says so (the run's one verdict)."""
+
+    judges = True  # the judge's own redirect handling stays the judge's (see ContractSession.send)
+
+    def __init__(self, judge: Callable[[requests.Response], None], seen: dict[str, str],
+                 went_down: Callable[[str], bool]) -> None:
+        self.judge, self.seen, self.went_down = judge, seen, went_down
+
+    def __call__(self, response: requests.Response) -> None:
+        found = infrastructure(response)
+        if found is None:
+            self.judge(response)
+            return
+        self.seen.setdefault(found.cause, found.example)
+        if found.stops and self.went_down(f"{found.cause} ({found.example})"):
+            raise ManagerDown(f"{found.example}: {found.cause}", str(response.request.method), str(response.url))
+
+
 # -- the session -------------------------------------------------------------------------------------------
 Observer = Callable[[requests.Response], None]
 
@@ -534,6 +555,11 @@ class ContractSession(requests.Session):
             finally:
                 _mask_token_of(request)  # no frame holds the token while a rate limit is waited out
         return response, body, time.monotonic() - started
+
+    def watch_infrastructure(self, judge: Observer, seen: dict[str, str],
+                             went_down: Callable[[str], bool]) -> InfrastructureWatch:
+        """``judge`` as an observer that never sees the infrastructure's answers (see :class:`InfrastructureWatch`)."""
+        return InfrastructureWatch(judge, seen, went_down)
 
     def _no_answer(self, request: requests.PreparedRequest, failure: GatewayMisbehaved) -> BaseException:
         """Tell the failure observers (the recorder), then what to raise (the judge names the rule)."""

@@ -31,7 +31,6 @@ import pytest
 import requests
 
 from contracts import cleanup, deviations, drift, profiles, published, recording, report, rules
-from contracts import client as client_module
 from contracts import settings as settings_module
 from contracts import targets as target_module
 from contracts.client import ApiClient, GatewayUnreachable, UnexpectedResponse, UnsafeRequest, describe
@@ -69,6 +68,13 @@ class Run:
     infrastructure: dict[str, str] = field(default_factory=dict)  # the proxy's answers: cause -> first example
     down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
     finishing: bool = False  # the session's clean-up is under way
+
+    def went_down(self, why: str) -> bool:
+        """The infrastructure says the Manager cannot be reached: the run's one verdict (see _stop_when_down).
+        Whether to raise it: not during the session's clean-up, which reads its answers and says what it could
+        not check."""
+        self.down = self.down or why
+        return not self.finishing
 
     # Hooks without a config argument, on the object registered as a plugin of its own.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -253,6 +259,7 @@ def _open(config: pytest.Config) -> Target:
         run.kinds = resolved.kinds
         run.fail_on = resolved.fail_on
         target = open_target(resolved)
+        target.client.session.rate_limit.rate = target_module.rate_share(resolved)  # --rate-limit, this worker's share
     except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError,
             deviations.DeviationsError) as exc:
         pytest.exit(f"apiops: {redact(str(exc))}", returncode=EXIT_USAGE)
@@ -271,7 +278,8 @@ def _open(config: pytest.Config) -> Target:
     session = target.client.session
     if target.kind == "stub":
         session.observers.append(recording.restore_elapsed)  # first: the recorded time is the answer's time
-    session.observers += [run.registry.observe, InfrastructureWatch(run, judge)]
+    # The judge behind a watch that keeps the infrastructure's answers (a proxy's) from it (README: Behind a proxy).
+    session.observers += [run.registry.observe, session.watch_infrastructure(judge, run.infrastructure, run.went_down)]
     session.on_failure = judge.translate
     if target.settings.record:
         recording.write_meta(target.recordings, recording_meta(target))
@@ -283,31 +291,6 @@ def _open(config: pytest.Config) -> Target:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
     _stop_cleanly_on_sigterm()
     return target
-
-
-class InfrastructureWatch:
-    """The judge's place among the session's observers: an answer visibly the infrastructure's (a proxy in front
-    of the Manager: a 502/503/504, a rate limit not waited out, TRACE answered by the proxy itself) is not the
-    Manager's, so no rule of the Manager judges it; it is reported once per cause. One that says the Manager
-    cannot be reached stops the run with one verdict (:func:`_stop_when_down`), not a failure per test."""
-
-    judges = True  # the judge's own redirect handling stays the judge's (see ContractSession.send)
-
-    def __init__(self, run: Run, judge: Judge) -> None:
-        self.run, self.judge = run, judge
-
-    def __call__(self, response: requests.Response) -> None:
-        found = client_module.infrastructure(response)
-        if found is None:
-            self.judge(response)
-            return
-        self.run.infrastructure.setdefault(found.cause, found.example)
-        if found.stops:
-            self.run.down = self.run.down or f"{found.cause} ({found.example})"
-            if self.run.finishing:  # the session's clean-up: it reads its answers, and says what it could not check
-                return
-            raise client_module.ManagerDown(f"{found.example}: {found.cause}", str(response.request.method),
-                                            str(response.url))
 
 
 def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:

@@ -127,12 +127,8 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
     projects = {settings.project} | ({settings.other_project} if settings.other_project else set())
     namespace = Namespace(run_id or new_run_id(), worker)
     # A replay answers in the recorded order, one request at a time.
-    # --rate-limit is the whole run's: each xdist worker takes its share (a replay is never paced).
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
-    rate_limit = settings.rate_limit / workers if settings.rate_limit and settings.target != "stub" else None
     client = ApiClient(api_url, token, namespace, projects=projects, timeout=settings.timeout,
-                       verify=tls_verify(), concurrency=1 if settings.target == "stub" else settings.concurrency,
-                       rate_limit=rate_limit)
+                       verify=tls_verify(), concurrency=1 if settings.target == "stub" else settings.concurrency)
     return Target(settings=settings, api_url=api_url, client=client, namespace=namespace, token=token,
                   server=server, recordings=recordings, meta=meta)
 
@@ -298,3 +294,10 @@ def _json(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def rate_share(settings: Settings) -> float | None:
+    """This process's share of ``--rate-limit``: the rate is the whole run's, split evenly between xdist workers
+    (each paces its own threads); a replay is never paced."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    return settings.rate_limit / workers if settings.rate_limit and settings.target != "stub" else None
