@@ -20,6 +20,7 @@ import datetime
 import functools
 import os
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ import requests
 
 from contracts import editions, rules
 from contracts.client import (
+    CLEANUP_ALLOWANCE,
     CREATED_AT,
     ApiClient,
     GatewayMisbehaved,
@@ -39,7 +41,7 @@ from contracts.client import (
 )
 from contracts.naming import PREFIX, Namespace, check_run_id
 from contracts.secrets import Secret, register
-from contracts.settings import DEFAULT_CONCURRENCY, SettingsError, api_root, check_name, count, tls_verify
+from contracts.settings import DEFAULT_CONCURRENCY, SettingsError, api_root, check_name, count, rate, tls_verify
 
 _RUN = re.compile(re.escape(PREFIX) + r"([a-z0-9]+)-")
 
@@ -49,6 +51,7 @@ class Leftover:
     project: str
     username: str
     answer: str  # what the gateway answered to the clean-up's DELETE
+    listed: bool = True  # the gateway still lists it; False: its list could not be read (an upper bound)
 
     def line(self) -> str:
         return f"{self.project}/{self.username}: {self.answer}"
@@ -106,8 +109,9 @@ def clean_up(client: ApiClient, registry: Registry, usernames: list[str] | None 
     """Delete what is still registered (of ``usernames``, or all), at once as far as the client sends at
     once; every credential that may remain, with the gateway's answer."""
     alive = [(name, project) for name, project in registry.alive.items() if usernames is None or name in usernames]
-    outcomes = client.concurrently([functools.partial(delete_checked, client, project, name)
-                                    for name, project in alive])
+    with client.session.rate_limit.allowance(CLEANUP_ALLOWANCE):  # a rate limit must not keep what the run made
+        outcomes = client.concurrently([functools.partial(delete_checked, client, project, name)
+                                        for name, project in alive])
     leftovers = []
     for (username, _), leftover in zip(alive, outcomes, strict=True):
         if leftover is None:
@@ -115,6 +119,34 @@ def clean_up(client: ApiClient, registry: Registry, usernames: list[str] | None 
         else:
             leftovers.append(leftover)
     return leftovers
+
+
+def still_listed(client: ApiClient, namespace: Namespace, registered: dict[str, str],
+                 failed: list[Leftover], projects: Sequence[str] = ()) -> list[Leftover]:
+    """What the run left, as the gateway lists it after the clean-up: its credentials (its namespace, or a
+    name it registered, e.g. a case variant) in every project it worked in. A name registered whose create
+    never made anything is not a leftover. A project whose list cannot be read keeps the names registered
+    for clean-up there, marked ``listed=False``: an upper bound, not a count."""
+    answers = {item.username: item.answer for item in failed}
+    left: list[Leftover] = []
+    for project in sorted({*projects, *registered.values(), *(item.project for item in failed)}):
+        mine = {name for name, where in registered.items() if where == project} | \
+            {item.username for item in failed if item.project == project}
+        try:
+            listed = client.usernames(project)
+        except (GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
+            left += [Leftover(project, name, f"{answers.get(name, 'not deleted')}; the credential list could not "
+                              f"be read ({exc})", listed=False) for name in sorted(mine)]
+            continue
+        left += [Leftover(project, name, answers.get(name, "still listed by the gateway after the clean-up"))
+                 for name in sorted(listed) if name in mine or namespace.owns(name)]
+    return left
+
+
+def command(run_id: str, manager_url: str, project: str) -> str:
+    """The clean-up command of one project, ready to paste; the token stays in APIOPS_TOKEN (never a flag)."""
+    return f"python -m contracts.cleanup --run-id {run_id} --base-url {shlex.quote(manager_url)} " \
+           f"--project {shlex.quote(project)} --yes"
 
 
 @dataclass(frozen=True)
@@ -170,6 +202,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--yes", action="store_true", help="delete them (default: only list them)")
     parser.add_argument("--concurrency", default=os.environ.get("APIOPS_CONCURRENCY", str(DEFAULT_CONCURRENCY)),
                         help=f"deletes sent at once (default: APIOPS_CONCURRENCY, else {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--rate-limit", default=os.environ.get("APIOPS_RATE_LIMIT"),
+                        help="requests per second at most, e.g. 10/s (default: APIOPS_RATE_LIMIT); a 429 is "
+                             "waited out either way")
     return parser.parse_args(argv)
 
 
@@ -187,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         namespace = Namespace(run_id)
         concurrency = count("--concurrency", args.concurrency)
         client = ApiClient(api_root(args.base_url), token, namespace, projects={args.project}, verify=tls_verify(),
-                           concurrency=concurrency)
+                           concurrency=concurrency, rate_limit=rate("--rate-limit", args.rate_limit))
         names = sorted(name for name in client.usernames(args.project) if namespace.owns(name))
     except (SettingsError, GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
         print(f"cleanup: {exc}", file=sys.stderr)
@@ -199,7 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cleanup: {len(names)} credential(s) of run {run_id} in {args.project} (dry run; --yes deletes):")
         print("\n".join(f"  {name}" for name in names))
         return 0
-    outcomes = client.concurrently([functools.partial(delete_checked, client, args.project, name) for name in names])
+    with client.session.rate_limit.allowance(CLEANUP_ALLOWANCE):
+        outcomes = client.concurrently([functools.partial(delete_checked, client, args.project, name)
+                                        for name in names])
     leftovers = [leftover for leftover in outcomes if leftover is not None]
     print(f"cleanup: deleted {len(names) - len(leftovers)} of {len(names)} credential(s) of run {run_id}")
     for leftover in leftovers:

@@ -21,6 +21,12 @@ in the property tests), the session holds it to the same rules before and after 
   marked (:func:`leaks`) and its body and headers are scrubbed before anything reads them.
 - **Only reads retried**: a connection failure of a GET is retried; anything that may have reached
   the gateway never is.
+- **Rate limits waited out** (:class:`RateLimit`): a 429, or a 503 with ``Retry-After``, is waited out
+  (``Retry-After`` seconds, else exponential backoff) within the request's deadline and a run-wide budget.
+  A 429 is re-sent after the wait, whatever the method: a rate limiter answers it without passing the
+  request on (RFC 6585). A 503 is re-sent only to a read: it may come from the Manager itself. Nothing
+  else is retried. Requests are paced up front (``--rate-limit``), and once limited the session paces
+  itself, all its threads sharing one budget.
 
 Observers (the judge, the recorder, replay's time restoration) see each answer once it is whole.
 """
@@ -36,7 +42,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -302,6 +308,165 @@ class Guard:
             raise UnsafeRequest(f"refusing {method} in project {project!r}: not a project of this run")
 
 
+# -- rate limits -------------------------------------------------------------------------------------------
+LIMITED = frozenset({429, 503})  # 503 only with Retry-After: a proxy's or the Manager's "come back later"
+RATE_LIMIT_BUDGET = 300.0  # seconds a run may spend waiting out rate limits, clean-up aside
+CLEANUP_ALLOWANCE = 120.0  # more seconds, for the clean-up alone: it must get through a rate limit
+MAX_BACKOFF = 8.0  # seconds: the longest wait without Retry-After
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP-date, RFC 9110 10.2.3); None when absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        import email.utils
+
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def rate_limited(response: requests.Response) -> bool:
+    """A 429, or a 503 that says when to come back: an answer to wait out, not to judge."""
+    return response.status_code == 429 or (response.status_code == 503 and retry_after(response) is not None)
+
+
+class RateLimit:
+    """One pace and one waiting budget for every request of a session (all its threads, --concurrency).
+
+    ``rate`` (requests per second) paces requests up front; ``None`` sends them as they come until a
+    limiter answers, and then the session paces itself at half the rate it was sending at (halved again
+    on each later limit), never under :data:`MIN_RATE`.
+    """
+
+    MIN_RATE = 0.5
+
+    def __init__(self, rate: float | None = None, budget: float = RATE_LIMIT_BUDGET) -> None:
+        self.rate = rate
+        self.budget = budget
+        self.waited = 0.0  # seconds spent waiting out limits
+        self.limited = 0  # answers that were waited out
+        self._next = 0.0  # monotonic time of the next free slot
+        self._sent: list[float] = []  # recent send times, to learn the pace a limiter allowed
+        self._lock = threading.Lock()
+
+    def slot(self, until: float) -> None:
+        """Wait for this request's slot (no longer than ``until``, the request's deadline)."""
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            if self.rate:
+                self._next = start + 1.0 / self.rate
+            self._sent = [*self._sent[-19:], start]
+        delay = min(start, until) - now
+        if delay > 0:
+            time.sleep(delay)
+
+    def wait(self, response: requests.Response, attempt: int, until: float) -> bool:
+        """Wait out a limited answer; False when the wait does not fit the deadline or the budget."""
+        told = retry_after(response)
+        delay = told if told is not None else min(MAX_BACKOFF, 0.25 * 2 ** attempt)
+        with self._lock:
+            now = time.monotonic()
+            if now + delay > until or self.waited + delay > self.budget:
+                return False
+            self.waited += delay
+            self.limited += 1
+            self._slow_down(now)
+            self._next = max(self._next, now + delay)  # every thread waits: the limiter counts them all
+        time.sleep(delay)
+        return True
+
+    def _slow_down(self, now: float) -> None:
+        if self.rate is None:
+            recent = [at for at in self._sent if at > now - 2.0]
+            sending = len(recent) / max(now - recent[0], 0.1) if len(recent) > 1 else 2.0
+            self.rate = sending
+        self.rate = max(self.MIN_RATE, self.rate / 2)
+
+    @contextlib.contextmanager
+    def allowance(self, seconds: float) -> Iterator[None]:
+        """More waiting budget for a while (the clean-up: it must get through a rate limit)."""
+        with self._lock:
+            self.budget += seconds
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.budget -= seconds
+
+
+# -- the infrastructure's answers -------------------------------------------------------------------------
+# What a proxy in front of the Manager owns: a gateway error (the Manager behind it is down or unreachable),
+# a rate limit not waited out, and the methods a proxy answers itself.
+DOWN_STATUSES = frozenset({502, 503, 504})
+PROXY_METHODS = frozenset({"TRACE", "CONNECT"})
+PROXY_SERVERS = ("nginx", "apache", "envoy", "haproxy", "awselb", "cloudflare", "traefik", "squid", "varnish")
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    """An answer that is visibly the infrastructure's, not the Management API's: why, and whether the run can go on."""
+
+    cause: str  # one line, the same for every answer of the same cause (one verdict per cause)
+    example: str  # METHOD URL answered STATUS …, the first one seen
+    stops: bool  # the Manager is not reachable through it: the run cannot go on
+
+
+def infrastructure(response: requests.Response) -> Infrastructure | None:
+    """Why this answer is the infrastructure's (a proxy in front of the Manager), or None: then it is the Manager's,
+    and judged as such. An HTML page alone is not enough (a Manager's servlet container answers with one too)."""
+    status, method = response.status_code, str(response.request.method).upper()
+    server = response.headers.get("Server", "")
+    html = "html" in response.headers.get("Content-Type", "").lower() or response.text.lstrip().startswith("<")
+    proxy = next((name for name in PROXY_SERVERS if name in server.lower()), None)
+    by = f"the proxy in front of the Manager ({server})" if proxy else "the infrastructure in front of the Manager"
+    page = " with an HTML page" if html else ""
+    example = f"{method} {_shown(str(response.url))} answered {status}{page}"
+    if status in DOWN_STATUSES:
+        return Infrastructure(f"{by} answered {status}{page}: the Manager behind it is down or unreachable",
+                              example, stops=True)
+    if status == 429:
+        return Infrastructure(f"{by} kept answering 429 (rate limited) beyond the run's waiting budget "
+                              "(set --rate-limit below its limit)", example, stops=True)
+    if method in PROXY_METHODS and status in (405, 501) and (html or proxy or "Allow" not in response.headers):
+        return Infrastructure(f"{by} answers {method} itself ({status}{page}, no Allow): the Manager never sees it",
+                              example, stops=False)
+    if proxy and html and status >= 400:
+        return Infrastructure(f"{by} answered {status}{page} itself", example, stops=False)
+    return None
+
+
+class ManagerDown(GatewayMisbehaved):
+    """The infrastructure in front of the Manager says the Manager cannot be reached: the run cannot go on."""
+
+
+class InfrastructureWatch:
+    """The judge's place among the session's observers: an answer visibly the infrastructure's is not the Manager's,
+    so no rule of the Manager judges it; ``seen`` keeps one example per cause. One that says the Manager cannot be
+    reached is :class:`ManagerDown`, raised when ``went_down(why)`` says so (the run's one verdict)."""
+
+    judges = True  # the judge's own redirect handling stays the judge's (see ContractSession.send)
+
+    def __init__(self, judge: Callable[[requests.Response], None], seen: dict[str, str],
+                 went_down: Callable[[str], bool]) -> None:
+        self.judge, self.seen, self.went_down = judge, seen, went_down
+
+    def __call__(self, response: requests.Response) -> None:
+        found = infrastructure(response)
+        if found is None:
+            self.judge(response)
+            return
+        self.seen.setdefault(found.cause, found.example)
+        if found.stops and self.went_down(f"{found.cause} ({found.example})"):
+            raise ManagerDown(f"{found.example}: {found.cause}", str(response.request.method), str(response.url))
+
+
 # -- the session -------------------------------------------------------------------------------------------
 Observer = Callable[[requests.Response], None]
 
@@ -310,10 +475,11 @@ class ContractSession(requests.Session):
     """A ``requests.Session`` that holds every request to the rules in the module docstring."""
 
     def __init__(self, token: Secret, guard: Guard, *, deadline: float = 30.0, max_body: int = MAX_BODY,
-                 verify: bool | str = True) -> None:
+                 verify: bool | str = True, rate_limit: RateLimit | None = None) -> None:
         super().__init__()
+        self.rate_limit = rate_limit or RateLimit()
         self.trust_env = False  # no .netrc, no user info from the URL, no surprise proxies
-        self.auth = TokenAtSendTime(token)
+        self.auth = self.token_auth = TokenAtSendTime(token)
         self.verify = verify
         self.guard = guard
         self.deadline = deadline
@@ -323,8 +489,10 @@ class ContractSession(requests.Session):
         # What a request that got no usable answer raises instead (the judge names the rule it breaks).
         self.on_failure: Callable[[requests.PreparedRequest, GatewayMisbehaved], BaseException] = \
             lambda request, failure: failure
+        # respect_retry_after_header off: urllib3 would retry a GET's 429 with no status retries left, and
+        # raise RetryError; the session waits limits out itself (RateLimit), every method alike.
         reads_only = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0,
-                           allowed_methods=frozenset({"GET"}), backoff_factor=0.1)
+                           allowed_methods=frozenset({"GET"}), backoff_factor=0.1, respect_retry_after_header=False)
         for prefix in ("http://", "https://"):
             self.mount(prefix, _WatchedAdapter(max_retries=reads_only))
 
@@ -337,11 +505,40 @@ class ContractSession(requests.Session):
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True
         # Per read, no longer than the whole: a silent gateway is given up on as soon as possible.
-        kwargs["timeout"] = (min(10.0, self.deadline), self.deadline)
         if not kwargs.get("proxies"):  # trust_env is off: take the proxy settings, not .netrc, from the environment
             kwargs["proxies"] = requests.utils.get_environ_proxies(url)
+        until = time.monotonic() + self.deadline  # the request's deadline, waits for a rate limit included
+        for attempt in range(64):
+            response, body, elapsed = self._attempt(request, method, url, until, kwargs)
+            if not rate_limited(response):
+                break
+            # RFC 6585: a limiter answers 429 without passing the request on, so it may go again; a 503
+            # may be the Manager's own, so only a read goes again (a change might have been made).
+            again = response.status_code == 429 or method.upper() in READ_METHODS
+            if not self.rate_limit.wait(response, attempt, until) or not again:
+                break
+            self.token_auth(request)  # the token back in: the attempt masked it
+        _settle(response, body, elapsed)
+        if response.is_redirect or 300 <= response.status_code < 400:
+            for observe in list(self.observers):
+                if not getattr(observe, "judges", False):  # recorded, but no answer to judge
+                    _observe(functools.partial(observe, response))
+            location = response.headers.get("Location", "(no Location)")
+            raise self.on_failure(request, Redirected(
+                f"{method} {_shown(url)} answered {response.status_code} redirecting to {excerpt(location, 200)}: "
+                "the suite never follows a redirect, and re-sent nothing", method, url))
+        for observe in list(self.observers):
+            _observe(functools.partial(observe, response))
+        return response
+
+    def _attempt(self, request: requests.PreparedRequest, method: str, url: str, until: float,
+                 kwargs: dict[str, Any]) -> tuple[requests.Response, bytes, float]:
+        """One send within what is left of the deadline, after the request's slot: answer, body, its time."""
+        self.rate_limit.slot(until)
         started = time.monotonic()
-        with _Watchdog(self.deadline) as watch:
+        left = max(0.001, until - started)
+        kwargs["timeout"] = (min(10.0, left), left)
+        with _Watchdog(left) as watch:
             try:
                 response = super().send(request, **kwargs)
                 body = self._read(response, method, url, watch)
@@ -355,19 +552,14 @@ class ContractSession(requests.Session):
                 raise
             except AnswerTooLarge as failure:
                 raise self._no_answer(request, failure) from None
-        elapsed = time.monotonic() - started
-        _settle(response, body, elapsed)
-        if response.is_redirect or 300 <= response.status_code < 400:
-            for observe in list(self.observers):
-                if not getattr(observe, "judges", False):  # recorded, but no answer to judge
-                    _observe(functools.partial(observe, response))
-            location = response.headers.get("Location", "(no Location)")
-            raise self.on_failure(request, Redirected(
-                f"{method} {_shown(url)} answered {response.status_code} redirecting to {excerpt(location, 200)}: "
-                "the suite never follows a redirect, and re-sent nothing", method, url))
-        for observe in list(self.observers):
-            _observe(functools.partial(observe, response))
-        return response
+            finally:
+                _mask_token_of(request)  # no frame holds the token while a rate limit is waited out
+        return response, body, time.monotonic() - started
+
+    def watch_infrastructure(self, judge: Observer, seen: dict[str, str],
+                             went_down: Callable[[str], bool]) -> InfrastructureWatch:
+        """``judge`` as an observer that never sees the infrastructure's answers (see :class:`InfrastructureWatch`)."""
+        return InfrastructureWatch(judge, seen, went_down)
 
     def _no_answer(self, request: requests.PreparedRequest, failure: GatewayMisbehaved) -> BaseException:
         """Tell the failure observers (the recorder), then what to raise (the judge names the rule)."""
@@ -481,6 +673,7 @@ class ApiClient:
         verify: bool | str = True,
         max_body: int = MAX_BODY,
         concurrency: int = 1,
+        rate_limit: float | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.namespace = namespace
@@ -488,7 +681,8 @@ class ApiClient:
         # operation id -> path template, where the edition in force moves a supporting operation (contracts/editions)
         self.paths: dict[str, str] = {}
         guard = Guard(urlsplit(self.api_url).path, namespace, set(projects))
-        self.session = ContractSession(token, guard, deadline=timeout, max_body=max_body, verify=verify)
+        self.session = ContractSession(token, guard, deadline=timeout, max_body=max_body, verify=verify,
+                                       rate_limit=RateLimit(rate_limit))
 
     @property
     def projects(self) -> set[str]:

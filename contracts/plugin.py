@@ -16,8 +16,10 @@ import functools
 import logging
 import os
 import random
+import shlex
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +55,7 @@ class Run:
     registry: cleanup.Registry = field(default_factory=cleanup.Registry)
     deviations: deviations.Deviations = deviations.NONE
     kinds: tuple[str, ...] = rules.KINDS
+    fail_on: tuple[str, ...] = rules.KINDS  # the rule classes whose failures fail the run (--fail-on)
     records: dict[str, report.TestRecord] = field(default_factory=dict)
     leftovers: list[cleanup.Leftover] = field(default_factory=list)
     drift_text: str = ""
@@ -61,6 +64,18 @@ class Run:
     results: list[report.RuleResult] = field(default_factory=list)
     published: dict[str, Any] = field(default_factory=dict)  # the published description compared, or why not
     scratch: str | None = None  # the recordings directory of --baseline without --record, removed at the end
+    exit_line: str | None = None  # the plugin's own pytest.exit message, printed alone at the very end
+    cleanup_at: dict[str, str] = field(default_factory=dict)  # run id and Manager URL, for the clean-up command
+    infrastructure: dict[str, str] = field(default_factory=dict)  # the proxy's answers: cause -> first example
+    down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
+    finishing: bool = False  # the session's clean-up is under way
+
+    def went_down(self, why: str) -> bool:
+        """The infrastructure says the Manager cannot be reached: the run's one verdict (see _stop_when_down).
+        Whether to raise it: not during the session's clean-up, which reads its answers and says what it could
+        not check."""
+        self.down = self.down or why
+        return not self.finishing
 
     # Hooks without a config argument, on the object registered as a plugin of its own.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -70,12 +85,21 @@ class Run:
                 record = TestRecord.from_json(str(value))
                 self.records[record.nodeid] = record
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """The plugin stopped the run with ``pytest.exit("apiops: …")``: remember the line to print it alone."""
+        value = excinfo.value
+        if isinstance(value, pytest.exit.Exception) and str(value.msg).startswith("apiops:"):
+            self.exit_line = redact(str(value.msg))
+
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: a run with -p no:xdist must not fail on it
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """xdist controller: what a worker left behind."""
         output = getattr(node, "workeroutput", {}).get("apiops", {})
         self.leftovers += [cleanup.Leftover(**item) for item in output.get("leftovers", [])]
         self.published = self.published or output.get("published", {})
+        self.cleanup_at = self.cleanup_at or output.get("cleanup_at", {})
+        for cause, example in output.get("infrastructure", {}).items():
+            self.infrastructure.setdefault(cause, example)
 
 
 RUN = pytest.StashKey[Run]()
@@ -94,6 +118,61 @@ def running_target(config: pytest.Config) -> Target | None:
 # -- configuration -----------------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     settings_module.add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """A path option in the space form that changed pytest's rootdir or ini file: one line, exit 4.
+
+    Before pytest runs anything (nothing is configured yet, so nothing else is printed).
+    """
+    problem = _space_form_problem(config)
+    if problem is None:
+        return None
+    sys.stderr.write(f"apiops: {problem}\n")
+    return int(EXIT_USAGE)
+
+
+PATH_METAVARS = ("DIR", "FILE", "PATH")
+PYTEST_SECTIONS = {"pytest.ini": "", ".pytest.ini": "", "pyproject.toml": "[tool.pytest", "tox.ini": "[pytest]",
+                   "setup.cfg": "[tool:pytest]"}
+
+
+def _space_form_problem(config: pytest.Config) -> str | None:
+    """pytest decides its rootdir and ini file before it knows this plugin's options, so ``--recordings DIR``
+    hands it DIR as a test path, and it decides from DIR too. When that decision differs from the one the
+    ``=`` form gets (decided from the real test paths alone), the project's configuration would be lost
+    (``testpaths``, ``addopts``…) or another one read: say so, with the ``=`` form to use instead."""
+    if config.getoption("inifilename", default=None):  # -c FILE: nothing was decided from the arguments
+        return None
+    args = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.invocation_params.args]
+    invoked = config.invocation_params.dir
+    paths = {f"--{option.flag}" for option in settings_module.OPTIONS if option.metavar in PATH_METAVARS}
+    spaced = [(flag, value) for flag, value in zip(args, args[1:], strict=False)
+              if flag in paths and not value.startswith("-") and (invoked / value).exists()]
+    if not spaced:
+        return None
+    given = [invoked / str(arg) for arg in (config.getoption("file_or_dir", default=None) or [])]
+    dirs = [path if path.is_dir() else path.parent for path in given if path.exists()]
+    start = Path(os.path.commonpath([str(path.resolve()) for path in dirs])) if dirs else invoked
+    inifile = next((path for directory in (start, *start.parents) for path in _pytest_config_files(directory)), None)
+    if inifile == config.inipath and (inifile is None or inifile.parent == config.rootpath):
+        return None
+    flag, value = spaced[0]
+    decided = f"{config.rootpath} and {config.inipath or 'no configuration file'}"
+    return (f"{flag} {value}: in the space form pytest took the path for a test path, before it knew the option, "
+            f"and decided its rootdir and configuration from it ({decided}, not {inifile or start}); write "
+            f"{flag}={value}")
+
+
+def _pytest_config_files(directory: Path) -> list[Path]:
+    """The files of ``directory`` that pytest would read its configuration from, in pytest's order."""
+    found = []
+    for name, section in PYTEST_SECTIONS.items():
+        path = directory / name
+        if path.is_file() and (not section or section in path.read_text(encoding="utf-8", errors="replace")):
+            found.append(path)
+    return found
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -187,7 +266,9 @@ def _open(config: pytest.Config) -> Target:
         resolved = _with_baseline(settings_module.resolve(config))
         run.deviations = deviations.load(resolved.deviations)
         run.kinds = resolved.kinds
+        run.fail_on = resolved.fail_on
         target = open_target(resolved)
+        target.client.session.rate_limit.rate = target_module.rate_share(resolved)  # --rate-limit, this worker's share
     except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError,
             deviations.DeviationsError) as exc:
         pytest.exit(f"apiops: {redact(str(exc))}", returncode=EXIT_USAGE)
@@ -210,7 +291,8 @@ def _open(config: pytest.Config) -> Target:
     session = target.client.session
     if target.kind == "stub":
         session.observers.append(recording.restore_elapsed)  # first: the recorded time is the answer's time
-    session.observers += [run.registry.observe, judge]
+    # The judge behind a watch that keeps the infrastructure's answers (a proxy's) from it (README: Behind a proxy).
+    session.observers += [run.registry.observe, session.watch_infrastructure(judge, run.infrastructure, run.went_down)]
     session.on_failure = judge.translate
     if target.settings.record:
         recording.write_meta(target.recordings, recording_meta(target))
@@ -244,6 +326,11 @@ def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
             "breaking": comparison.has_breaking, "strict": mode == "strict"}
 
 
+def _manager_url(api_url: str) -> str:
+    """The Manager URL the run was given (base-url.md): the API root without its ``/apiops``."""
+    return api_url[: -len("/apiops")] if api_url.endswith("/apiops") else api_url
+
+
 def _api_path(api_url: str) -> str:
     from urllib.parse import urlsplit
 
@@ -269,10 +356,27 @@ def _record_for_the_baseline(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The scratch recording of ``--baseline`` served its comparison: no run leaves a directory behind."""
-    scratch = _run(config).scratch if RUN in config.stash else None
-    if scratch:
-        shutil.rmtree(scratch, ignore_errors=True)
+    """The scratch recording of ``--baseline`` served its comparison: no run leaves a directory behind.
+
+    Last, the line of a run the plugin stopped, on its own (see :func:`_keep_the_exit_to_its_line`).
+    """
+    run = _run(config) if RUN in config.stash else None
+    if run is not None and run.scratch:
+        shutil.rmtree(run.scratch, ignore_errors=True)
+    if run is not None and run.exit_line:
+        sys.stderr.write(run.exit_line + "\n")
+        sys.stderr.flush()
+
+
+def _keep_the_exit_to_its_line(config: pytest.Config, run: Run) -> None:
+    """After the session's summary, the terminal reporter has one thing left to do at unconfigure: print the
+    ``pytest.exit`` it was told of as ``! _pytest.outcomes.Exit: apiops: … !``. The plugin prints that line
+    itself, as it is; pytest offers no switch for it, so the reporter is unregistered once the summary is out
+    (its ``pytest_sessionfinish`` call is already under way: pluggy calls a copy of the hook's list).
+    """
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if run.exit_line and reporter is not None and not config.getoption("pastebin", default=None):
+        config.pluginmanager.unregister(reporter)
 
 
 def _with_baseline(resolved: settings_module.Settings) -> settings_module.Settings:
@@ -324,9 +428,38 @@ def pytest_runtest_makereport(
     report_: pytest.TestReport = yield
     ledger = item.stash.get(LEDGER, None)
     if ledger is not None:
+        _stop_when_down(item, call)
         _attribute(item, call, report_, ledger)
     _scrub(report_)
     return report_
+
+
+def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """The Manager went down (its proxy says so, or it refuses connections): one verdict naming it, exit 4,
+    instead of one failure per test; the session's clean-up still runs and says what it could not check."""
+    run = _run(item.config)
+    target = run.target
+    if run.down is None and call.excinfo is not None and target is not None and target.kind != "stub":
+        unreachable = _found(call.excinfo.value, GatewayUnreachable)
+        if unreachable is not None:
+            run.down = f"the Manager ({_manager_url(target.api_url)}) stopped answering: {unreachable}"
+    if run.down is not None:
+        pytest.exit(redact(f"apiops: {run.down}; the run stops here, during {item.nodeid} (the tests after it "
+                           "were not run)"), returncode=EXIT_USAGE)
+
+
+def _found(exc: BaseException | None, kind: type[BaseException], depth: int = 0) -> BaseException | None:
+    """``exc`` or what it wraps (cause, context, an exception group's members) that is a ``kind``."""
+    if exc is None or depth > 8:
+        return None
+    if isinstance(exc, kind):
+        return exc
+    inner = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else []
+    for candidate in [*inner, exc.__cause__, exc.__context__]:
+        hit = _found(candidate, kind, depth + 1)
+        if hit is not None:
+            return hit
+    return None
 
 
 def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger) -> None:
@@ -341,6 +474,12 @@ def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestR
                 ledger.deviate(rule, detail)
                 rep.outcome = "skipped"
                 rep.wasxfail = f"deviation {rule.id}: {detail}"  # reported like an xfail
+            elif rule.kind not in run.fail_on and rule.id not in settings_module.ALWAYS_FAIL:
+                # Its class is only warned about (--fail-on): seen, reported, not failing the run.
+                ledger.failed.pop(rule.id, None)  # the judge's verdict, turned into the warning
+                ledger.deviate(rule, detail)
+                rep.outcome = "skipped"
+                rep.wasxfail = f"warning {rule.id} ({rule.kind}, not in --fail-on): {detail}"
             else:
                 ledger.failed.setdefault(rule.id, detail)
                 _headline(rep, rule, detail, _edition_of(item.config))
@@ -464,14 +603,24 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         try:
             if target.kind != "stub":  # a replay created nothing real
                 assert run.judge is not None
+                run.finishing = True
                 with run.judge.aside():
-                    run.leftovers = cleanup.clean_up(target.client, run.registry)
+                    registered = dict(run.registry.alive)
+                    failed = cleanup.clean_up(target.client, run.registry)
+                    # Counted from the gateway's list, not from the register (a create that never succeeded
+                    # made nothing); the register is the upper bound when the list cannot be read.
+                    with target.client.session.rate_limit.allowance(cleanup.CLEANUP_ALLOWANCE):
+                        run.leftovers = cleanup.still_listed(target.client, target.namespace, registered, failed,
+                                                             sorted(target.client.projects))
+                run.cleanup_at = {"run_id": target.namespace.run_id, "manager_url": _manager_url(target.api_url)}
         finally:
             target.close()
+    _keep_the_exit_to_its_line(config, run)
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller reports
         workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
-                                  "published": run.published}
+                                  "published": run.published, "cleanup_at": run.cleanup_at,
+                                  "infrastructure": run.infrastructure}
         return
     _compare_with_the_baseline(config, run)
     if run.leftovers:
@@ -531,6 +680,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run.drift_text:
         terminalreporter.section("drift against the baseline")
         terminalreporter.write_line(redact(run.drift_text))
+    warned = [result for result in run.results if result.outcome == "warned"]
+    if warned:  # what --fail-on let through: seen, and not failing the run
+        terminalreporter.section("warned, not failed (--fail-on)")
+        for result in warned:
+            terminalreporter.write_line(redact(f"warned: {result.rule.id} ({result.rule.kind}): {result.message}"))
     noteworthy = [result for result in run.results if result.outcome in ("deviation", "fixed-deviation")]
     if noteworthy or run.deviations.expired():
         terminalreporter.section("known deviations")
@@ -543,13 +697,23 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(redact(run.published.get("url", "")))
         for line in run.published.get("lines") or [f"not compared: {run.published.get('note', '')}"]:
             terminalreporter.write_line(redact(line))
+    if run.infrastructure:  # not the Manager's answers: reported, one line per cause, judged by no rule
+        terminalreporter.section("answered by the infrastructure, not the Manager")
+        for cause, example in run.infrastructure.items():
+            terminalreporter.write_line(redact(f"{cause} (e.g. {example})"))
     if run.leftovers:
         terminalreporter.section("credentials left behind")
+        unread = sorted({item.project for item in run.leftovers if not item.listed})
+        if unread:
+            terminalreporter.write_line(f"the credential list of {', '.join(unread)} could not be read: the names "
+                                        "registered for clean-up there are an upper bound, not a count")
         for leftover in run.leftovers:
             terminalreporter.write_line(redact(f"{leftover.line()}"))
-        run_id = run.target.namespace.run_id if run.target is not None else "<run id>"
-        terminalreporter.write_line(f"remove them with: python -m contracts.cleanup --run-id {run_id} "
-                                    "--base-url <manager url> --project <project> --yes")
+        run_id = run.cleanup_at.get("run_id", "<run id>")
+        terminalreporter.write_line("remove them with (the token from APIOPS_TOKEN):")
+        for project in sorted({item.project for item in run.leftovers}):
+            terminalreporter.write_line("  " + cleanup.command(run_id, run.cleanup_at.get("manager_url",
+                                                                                        "<manager url>"), project))
     for path in run.written:
         terminalreporter.write_line(f"apiops: conformance report written to {path}")
     for problem in run.problems:  # what fails the run though every test passed

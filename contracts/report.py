@@ -22,9 +22,9 @@ from contracts.deviations import Deviations
 from contracts.editions import Edition
 from contracts.secrets import redact
 
-OUTCOMES = ("passed", "failed", "deviation", "fixed-deviation", "skipped")
+OUTCOMES = ("passed", "failed", "deviation", "fixed-deviation", "warned", "skipped")
 _MARK = {"passed": "✅ passed", "failed": "❌ failed", "deviation": "⚠️ deviation",
-         "fixed-deviation": "❗ fixed-deviation", "skipped": "➖ skipped"}
+         "fixed-deviation": "❗ fixed-deviation", "warned": "⚠️ warned (--fail-on)", "skipped": "➖ skipped"}
 
 
 @dataclass
@@ -92,6 +92,8 @@ def build(records: Iterable[TestRecord], deviations: Deviations, kinds: Iterable
                                           f"{deviations.path}"))
             else:
                 results.append(RuleResult(rule, "skipped", tests, f"waived ({waiver.reason}), and not verified"))
+        elif seen and waiver is None:  # not waived, yet deviated: its class is not in --fail-on
+            results.append(RuleResult(rule, "warned", tests, seen[0]))
         elif held:
             note = f"its waiver expired on {waiver.until}: remove it from {deviations.path}" if expired and waiver \
                 else ""

@@ -57,6 +57,8 @@ class Option:
 
 
 DEFAULT_CONCURRENCY = 4  # independent requests at once per worker: see --concurrency
+# Security rules fail the run whatever --fail-on says: a leaked token is never only a warning.
+ALWAYS_FAIL = frozenset({"no-answer-carries-the-token"})
 
 OPTIONS: tuple[Option, ...] = (
     Option("target", "APIOPS_TARGET", "which gateway to test: stub (the recordings, offline), live (your gateway, "
@@ -98,6 +100,12 @@ OPTIONS: tuple[Option, ...] = (
            "and are reported, not failed", metavar="FILE"),
     Option("report", "APIOPS_REPORT", "write the conformance report (Markdown) here", metavar="PATH"),
     Option("report-json", "APIOPS_REPORT_JSON", "write the conformance report (JSON) here", metavar="PATH"),
+    Option("rate-limit", "APIOPS_RATE_LIMIT", "requests per second the whole run sends at most (all xdist workers "
+           "and --concurrency share it), e.g. 10/s; without it the run paces itself once a 429 limits it",
+           metavar="N/s"),
+    Option("fail-on", "APIOPS_FAIL_ON", "rule classes whose failures fail the run, comma-separated: "
+           + ", ".join(rules.KINDS) + "; a failure of another class is reported as a warning (security rules, "
+           "e.g. no-answer-carries-the-token, fail whatever this says)", ",".join(rules.KINDS), metavar="CLASSES"),
     Option("rules", "APIOPS_RULES", "run only the rules of these classes, comma-separated: "
            + ", ".join(rules.KINDS), ",".join(rules.KINDS), metavar="CLASSES"),
 )
@@ -123,10 +131,12 @@ class Settings:
     report: str | None = None
     report_json: str | None = None
     kinds: tuple[str, ...] = rules.KINDS
+    fail_on: tuple[str, ...] = rules.KINDS
     concurrency: int = DEFAULT_CONCURRENCY
     published_spec: str = "report"
     latency_ms: float = 0.0
     deploy_ms: float = 0.0
+    rate_limit: float | None = None  # requests per second, the whole run
     sources: dict[str, str] | None = None  # where each resolved setting came from (cli, env, ini, default)
 
 
@@ -259,10 +269,12 @@ def resolve(config: pytest.Config) -> Settings:
         report=writable("--report", value("apiops_report")),
         report_json=writable("--report-json", value("apiops_report_json")),
         kinds=kinds(value("apiops_rules") or ""),
+        fail_on=kinds(value("apiops_fail_on") or "", "--fail-on"),
         concurrency=count("--concurrency", value("apiops_concurrency")),
         published_spec=value("apiops_published_spec") or "report",
         latency_ms=milliseconds("--latency-ms", value("apiops_latency_ms")),
         deploy_ms=milliseconds("--deploy-ms", value("apiops_deploy_ms")),
+        rate_limit=rate("--rate-limit", value("apiops_rate_limit")),
         sources=sources,
     )
 
@@ -301,6 +313,17 @@ def count(flag: str, raw: str | None) -> int:
     return int(raw)
 
 
+def rate(flag: str, raw: str | None) -> float | None:
+    """``N/s`` (or ``N``): requests per second, a positive finite number; None when not given."""
+    if raw is None or raw == "":
+        return None
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*s)?\s*", raw)
+    number = float(found[1]) if found else math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise SettingsError(f"{flag} must be a positive number of requests per second, e.g. 10/s, got {raw!r}")
+    return number
+
+
 def milliseconds(flag: str, raw: str | None) -> float:
     try:
         number = float(raw or "0")
@@ -334,11 +357,11 @@ def writable(flag: str, raw: str | None) -> str | None:
     return str(path)
 
 
-def kinds(raw: str) -> tuple[str, ...]:
+def kinds(raw: str, flag: str = "--rules") -> tuple[str, ...]:
     chosen = tuple(part.strip() for part in raw.split(",") if part.strip())
     unknown = [part for part in chosen if part not in rules.KINDS]
     if unknown or not chosen:
-        raise SettingsError(f"--rules takes classes out of {', '.join(rules.KINDS)}, comma-separated; "
+        raise SettingsError(f"{flag} takes classes out of {', '.join(rules.KINDS)}, comma-separated; "
                             f"got {raw!r}")
     return chosen
 

@@ -362,6 +362,12 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
     if any(_unknown_project(edition, status, body) for edition in spoken):
         raise PreflightError(f"preflight: GET {url} answered {status}: {what} is unknown or not visible to this "
                              f"token{detail}")
+    if status in (502, 503, 504):  # a proxy's: the Manager behind it did not answer it
+        server = response.headers.get("Server")
+        html = " with an HTML page" if "html" in content_type.lower() or response.text.lstrip().startswith("<") else ""
+        raise PreflightError(f"preflight: GET {url} answered {status}{html}{f' from {server}' if server else ''}: the "
+                             "proxy in front of the Manager answered, so the Manager behind it is down or "
+                             "unreachable")
     if status == 404:
         raise PreflightError(f"preflight: GET {url} answered 404 without the API's error format: no Management API "
                              "there; is --base-url the Manager URL (without a path beyond it)?")
@@ -393,3 +399,10 @@ def _json(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def rate_share(settings: Settings) -> float | None:
+    """This process's share of ``--rate-limit``: the rate is the whole run's, split evenly between xdist workers
+    (each paces its own threads); a replay is never paced."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    return settings.rate_limit / workers if settings.rate_limit and settings.target != "stub" else None

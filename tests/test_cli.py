@@ -1,4 +1,4 @@
-"""The suite fits a CI's pytest: an installed plugin (options in either form, directories anywhere), beside
+"""The suite fits a CI's pytest: an installed plugin (options in either form, see tests/test_path_options.py), beside
 the common CI plugins, with a --help and a header that say what a newcomer needs to know."""
 
 from __future__ import annotations

@@ -1,0 +1,47 @@
+"""Leftovers are counted from the gateway, not from the register (README: No silent leftovers): the summary
+lists the run's credentials the gateway still lists after the clean-up; when the list cannot be read, the
+names registered for clean-up are shown as an upper bound, and said to be one."""
+
+from __future__ import annotations
+
+from contracts.cleanup import Leftover, command, still_listed
+from contracts.client import ApiClient
+from contracts.gateway.server import GatewayServer
+from contracts.naming import Namespace
+from contracts.secrets import Secret
+from tests.conftest import TOKEN
+
+NAMESPACE = Namespace("left42")
+MADE, NEVER_MADE = NAMESPACE.name("made"), NAMESPACE.name("create-never-succeeded")
+
+
+def test_only_what_the_gateway_still_lists_is_left_behind_not_what_was_registered() -> None:
+    with GatewayServer(token=TOKEN) as server:
+        server.gateway.add_credential("MyProject", MADE)
+        client = ApiClient(server.api_url, Secret(TOKEN), NAMESPACE, projects={"MyProject"})
+        left = still_listed(client, NAMESPACE, {MADE: "MyProject", NEVER_MADE: "MyProject"},
+                            [Leftover("MyProject", MADE, "DELETE … answered 500")], ["MyProject"])
+    assert left == [Leftover("MyProject", MADE, "DELETE … answered 500")]
+
+
+def test_a_credential_a_delete_claimed_to_remove_but_the_gateway_still_lists_is_left_behind() -> None:
+    """The register forgot it (its DELETE answered 200); the list still has it: it is named."""
+    with GatewayServer(token=TOKEN) as server:
+        server.gateway.add_credential("MyProject", MADE)
+        client = ApiClient(server.api_url, Secret(TOKEN), NAMESPACE, projects={"MyProject"})
+        left = still_listed(client, NAMESPACE, {}, [], ["MyProject"])
+    assert [(item.username, item.listed) for item in left] == [(MADE, True)]
+
+
+def test_when_the_list_cannot_be_read_the_registered_names_are_an_upper_bound_and_say_so() -> None:
+    client = ApiClient("http://127.0.0.1:9/apiops", Secret(TOKEN), NAMESPACE, projects={"MyProject"}, timeout=2)
+    left = still_listed(client, NAMESPACE, {MADE: "MyProject", NEVER_MADE: "MyProject"}, [], ["MyProject"])
+    assert sorted(item.username for item in left) == sorted([MADE, NEVER_MADE])
+    assert not any(item.listed for item in left)
+    assert all("the credential list could not be read" in item.answer for item in left)
+
+
+def test_the_clean_up_command_is_complete_and_leaves_the_token_to_the_environment() -> None:
+    line = command("left42", "https://apinizer-staging.example.com", "Contract Tests")
+    assert line == ("python -m contracts.cleanup --run-id left42 --base-url https://apinizer-staging.example.com "
+                    "--project 'Contract Tests' --yes")
