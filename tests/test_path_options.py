@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts import recording
 from tests.conftest import ROOT, Run
 
 SUITE = ROOT / "contracts" / "scenarios"
@@ -35,7 +36,7 @@ def run_from(cwd: Path, *args: str) -> Run:
 def outside(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A recordings directory, a baseline and a deviations file outside the checkout, and a directory to run from."""
     where = tmp_path_factory.mktemp("runner-temp")  # like $RUNNER_TEMP, or /tmp
-    shutil.copytree(ROOT / "contracts" / "recordings", where / "recordings")
+    shutil.copytree(recording.DEFAULT_DIR, where / "recordings")  # the default edition's shipped recordings
     (where / "deviations.yaml").write_text(json.dumps({"deviations": []}), encoding="utf-8")
     (where / "elsewhere").mkdir()
     return {"recordings": where / "recordings", "baseline": where / "recordings",
