@@ -351,7 +351,7 @@ def test_two_recordings_of_the_same_gateway_show_no_breaking_drift(clean_recordi
     assert done.returncode == 0, done.stdout + done.stderr
     report = drift.compare(first, second)
     # Every scenario the bundled recording has (one file per test) was compared, not a subset.
-    assert report.tests_compared == len(list((ROOT / "contracts" / "recordings" / "scenarios").rglob("*.yaml")))
+    assert report.tests_compared == len(list((recording.DEFAULT_DIR / "scenarios").rglob("*.yaml")))
     # Timing jitter may show; nothing else may.
     assert {d.aspect for d in report.differences} <= {"response time"}, report.to_text()
 
