@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from contracts import editions, published, recording, rules
+from contracts import editions, published, recording, rules, spec
 from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
 from contracts.editions import Edition
@@ -258,6 +258,7 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
     conflicts, or that matches no edition, is one line (:class:`PreflightError`) naming what was seen."""
     path = f"/projects/{_seg(target.project)}/credentials/"
     seen: list[tuple[str, list[Edition], str]] = []
+    uncounted: set[str] = set()  # evidence that says nothing either way: shown, not weighed
     listed = editions.recognise(credentials, failure=False)
     seen.append((f"GET {path} (the credential list)", listed, _shape(credentials)))
     probe = f"GET {path} with a wrong token (a refusal)"
@@ -270,6 +271,7 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
         # A gateway that takes a deliberately wrong token shows no refusal to read: not counted; the token rules
         # of the run say what is wrong with it.
         seen.append((probe + f" answered {refused.status_code}: not counted", [], _shape(body)))
+        uncounted.add(seen[-1][0])
     else:
         seen.append((probe, editions.recognise(body, failure=True), _shape(body)))
     if target.settings.published_spec != "off":
@@ -279,10 +281,11 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
             described = published.editions_described(found.document)
             seen.append((f"the published description {found.url}", described,
                          ", ".join(str(e) for e in described) or "declares no edition's envelope: not counted"))
+            if not described:
+                uncounted.add(seen[-1][0])
     evidence = [f"{what}: {', '.join(e.id for e in matched) or 'none'} ({shape})" for what, matched, shape in seen]
     # A description that declares no envelope at all (no 200 body, say) says nothing either way: the answers decide.
-    counted = [matched for what, matched, _ in seen
-               if matched or not (what.startswith("the published") or what.endswith("not counted"))]
+    counted = [matched for what, matched, _ in seen if what not in uncounted]
     agreed = [edition for edition in editions.all_editions() if all(edition in matched for matched in counted)]
     pinned = target.settings.edition
     how = f"pin it with --edition {{{','.join(editions.ids())}}} (APIOPS_EDITION)"
@@ -385,13 +388,15 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
 
 def _unknown_project(edition: Edition, status: int, body: Any) -> bool:
     """An answer of the edition's unknown project to a read of the project: its status, and where the edition
-    has codes, a code of that status (error-handling.md lists more than one), whatever the wording."""
+    has codes, a code its contract document allows for that answer (error-handling.md lists more than one),
+    whatever the wording."""
     if edition.answered(status, body, (rules.UNKNOWN_PROJECT, rules.UNKNOWN_PROJECT_ENVIRONMENTS)):
         return True
     expected = edition.answer(rules.UNKNOWN_PROJECT)
     if status != expected.status or not edition.envelope.code:
         return False
-    return edition.code(body) in {expected.code, *edition.envelope.codes.get(status, [])}
+    allowed = spec.load(edition).error_codes("listCredentials", status, edition.envelope.code)
+    return edition.code(body) in {expected.code, *allowed}
 
 
 def _json(response: requests.Response) -> Any:

@@ -6,7 +6,7 @@ reads every one of them and names none. An :class:`Edition` holds
 - its sources: the site, each page's public address, its date, and where on its pages each rule
   of the rulebook (contracts/rules.py) is written;
 - its envelope: the fields a success and a failure carry, the message field, the error-code field
-  (if it has one) and the codes each status may carry;
+  (if it has one; the codes each status may carry are its contract document's);
 - its deployment result: the list, the environment field, entries per environment (per pod);
 - its expected answers, by name (``missing-credential``, ``unknown-project`` ...), which rules name;
 - the paths of supporting operations it moves, and the methods of the credential path;
@@ -112,7 +112,6 @@ class Envelope:
     failure: dict[str, Any]
     message: str
     code: str | None
-    codes: dict[int, list[str]]
     success_of: dict[str, dict[str, Any]]
 
 
@@ -254,9 +253,7 @@ def _edition(path: Path) -> Edition:
             summary=" ".join(str(data.get("summary", "")).split()), site=site, pages=pages,
             document=ROOT / data["document"],
             envelope=Envelope(dict(envelope["success"]), dict(envelope.get("failure") or {}), envelope["message"],
-                              envelope.get("code"),
-                              {int(status): list(codes) for status, codes in (envelope.get("codes") or {}).items()},
-                              dict(envelope.get("success_of") or {})),
+                              envelope.get("code"), dict(envelope.get("success_of") or {})),
             deployment=Deployment(**deployment),
             nullable=bool(data.get("nullable", False)),
             answers={name: Answer(int(answer["status"]), answer.get("code"),
