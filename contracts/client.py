@@ -59,6 +59,7 @@ from urllib3.util.retry import Retry
 from contracts import secrets
 from contracts.naming import Namespace
 from contracts.secrets import PLACEHOLDER, Secret, excerpt
+from contracts.stack import Routing
 
 # Written into every credential the suite creates, so that a later run can tell how old a leftover is.
 CREATED_BY = "created by the delete-credential contract suite at "
@@ -680,6 +681,9 @@ class ApiClient:
         self.concurrency = concurrency  # independent requests at once (1 on a replay: the recorded order)
         # operation id -> path template, where the edition in force moves a supporting operation (contracts/editions)
         self.paths: dict[str, str] = {}
+        # The characters the Manager's HTTP stack refuses in a path, as the run learned them (contracts/stack.py):
+        # a credential named with one could never be deleted, so it is never created.
+        self.routing: Routing = Routing()
         guard = Guard(urlsplit(self.api_url).path, namespace, set(projects))
         self.session = ContractSession(token, guard, deadline=timeout, max_body=max_body, verify=verify,
                                        rate_limit=RateLimit(rate_limit))
@@ -747,6 +751,10 @@ class ApiClient:
         return self.request("GET", f"/projects/{segment(project)}/apiProxyGroups/")  # list-api-proxy-groups.md
 
     def create_credential(self, project: str, username: str, **fields: Any) -> requests.Response:
+        refused = self.routing.undeletable(username)
+        if refused:
+            raise UnsafeRequest(f"not creating {username!r}: the Manager's HTTP stack refuses "
+                                f"{' '.join(refused)} in a path, so it could never be deleted through its path")
         body = {
             "email": "contract-suite@example.com",
             "fullName": "Contract Suite",
@@ -760,6 +768,10 @@ class ApiClient:
             **fields,
         }
         return self.request("POST", f"/projects/{segment(project)}/credentials/", json=body)
+
+    def change_password(self, project: str, username: str, password: str) -> requests.Response:
+        """change-credential-password.md: ``PATCH`` on the credential path, the path's other method."""
+        return self.request("PATCH", credential_path(project, username), json={"password": password})
 
     def granted_access(self, project: str, username: str) -> requests.Response:
         return self.request("GET", credential_path(project, username) + "access/")

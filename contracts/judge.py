@@ -34,12 +34,13 @@ from typing import Any
 import pytest
 import requests
 
-from contracts import editions, rules
+from contracts import editions, rules, stack
 from contracts.client import GatewayMisbehaved, NoAnswerInTime, describe, leaks
 from contracts.editions import Answer, Edition
 from contracts.rules import Rule
 from contracts.secrets import PLACEHOLDER, redact
 from contracts.spec import OPERATION, Contract
+from contracts.stack import Routing, StackAnswer
 
 
 class RuleViolation(AssertionError):
@@ -213,11 +214,15 @@ class Judge:
     judges = True  # the session does not hand it redirects: :meth:`translate` judges those
 
     def __init__(self, contract: Contract, budget: float, waived: Callable[[str], bool] = lambda _: False,
-                 api_path: str = "", operation_id: str = OPERATION, edition: Edition | None = None) -> None:
+                 api_path: str = "", operation_id: str = OPERATION, edition: Edition | None = None,
+                 stack_seen: dict[str, str] | None = None, routing: Routing | None = None) -> None:
         self.contract, self.budget, self.waived, self.api_path = contract, budget, waived, api_path
         self.edition = edition or editions.base()  # the edition the run holds the gateway to
         self.operation_id = operation_id  # the operation under contract
         self.template = contract.operations[operation_id].path
+        # The answers of the Manager's HTTP stack (contracts/stack.py): cause -> first example, for the summary.
+        self.stack_seen = stack_seen if stack_seen is not None else {}
+        self.routing = routing  # what the run learned its Manager's stack refuses in a path
 
     # -- watching the session ---------------------------------------------------------------------------
     def __call__(self, response: requests.Response) -> None:
@@ -238,12 +243,27 @@ class Judge:
         finally:
             _aside.reset(token)
 
+    def stack_answer(self, response: requests.Response) -> StackAnswer | None:
+        """The Manager's HTTP stack's own answer this is (contracts/stack.py), or None: the Manager's code's."""
+        return stack.recognise(str(response.request.method), str(response.request.url), response.status_code,
+                               response.headers, response.text, self.contract.methods(self.template), self.routing)
+
     def verdicts(self, response: requests.Response) -> list[tuple[Rule, list[str]]]:
-        """Every rule an answer of the credential path is held to, with how ``response`` breaks it (empty: holds)."""
+        """Every rule an answer of the credential path is held to, with how ``response`` breaks it (empty: holds).
+
+        An answer of the Manager's HTTP stack (its firewall, its container, its framework) is held to HTTP's own
+        rules, not to the edition's: a 405 or an OPTIONS carries an ``Allow`` that lists the declared methods.
+        """
         where = leaks(response)
         status, method = response.status_code, str(response.request.method)
         verdicts = [(rules.TOKEN_NEVER_ECHOED, [f"the answer carries the presented token in: {', '.join(where)}"]
                      if where else [])]
+        found = self.stack_answer(response)
+        if found is not None:
+            self.stack_seen.setdefault(found.cause, f"{method} {redact(str(response.url))} answered {status}")
+            if found.kind != stack.FIREWALL:
+                verdicts.append((rules.METHODS, list(found.problems)))
+            return [*verdicts, (rules.TIMELY, time_problems(response.elapsed.total_seconds(), self.budget))]
         verdicts += self.request_verdicts(response)
         if method == "DELETE":
             problems = self.contract.violations(self.operation_id, response)
@@ -267,16 +287,14 @@ class Judge:
         ours = presents_the_token(request.headers.get("Authorization"))
         malformed = self.contract.parameter_problems(self.operation_id, found[1].parameters)
         if method not in declared:
-            allow = {part.strip().upper() for part in response.headers.get("Allow", "").split(",") if part.strip()}
             if not ours or malformed:  # refused or rejected first: any 4xx will do
                 return [(rules.METHODS, [] if 400 <= status < 500 else
                          [f"{method} (an undeclared method) answered {status}, not a 4xx"])]
             not_allowed = self.edition.answer(rules.METHOD_NOT_ALLOWED).status
             problems = [] if status == not_allowed else \
                 [f"{method} (an undeclared method) answered {status}, not {not_allowed}"]
-            if status == not_allowed and allow != declared:
-                problems.append(f"Allow is {response.headers.get('Allow')!r}, not the declared "
-                                f"{', '.join(sorted(declared))}")
+            if status == not_allowed:
+                problems += stack.allow_problems(response.headers.get("Allow"), declared)
             return [(rules.METHODS, problems)]
         refused = self.edition.answer(rules.REFUSED_TOKEN).status
         if not ours:

@@ -67,6 +67,7 @@ class Run:
     exit_line: str | None = None  # the plugin's own pytest.exit message, printed alone at the very end
     cleanup_at: dict[str, str] = field(default_factory=dict)  # run id and Manager URL, for the clean-up command
     infrastructure: dict[str, str] = field(default_factory=dict)  # the proxy's answers: cause -> first example
+    stack: dict[str, str] = field(default_factory=dict)  # the Manager's HTTP stack's answers: cause -> first example
     down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
     finishing: bool = False  # the session's clean-up is under way
 
@@ -100,6 +101,8 @@ class Run:
         self.cleanup_at = self.cleanup_at or output.get("cleanup_at", {})
         for cause, example in output.get("infrastructure", {}).items():
             self.infrastructure.setdefault(cause, example)
+        for cause, example in output.get("stack", {}).items():
+            self.stack.setdefault(cause, example)
 
 
 RUN = pytest.StashKey[Run]()
@@ -283,10 +286,13 @@ def _open(config: pytest.Config) -> Target:
     # Where the supporting operations are: the edition's paths, and the gateway's own description where it declares
     # one (a Manager's description is generated from its code: it knows where its routes are).
     target.client.paths = {**target.edition.paths, **target.declared_paths}
+    # Before anything is created: which characters of a username the Manager's stack refuses in a path.
+    target.routing = target.client.routing = target_module.learn_routing(target)
     kinds = set(run.kinds)
     judge = Judge(contract, target.settings.max_response_time,
                   waived=lambda rule_id: run.deviations.waived(rule_id) or rules.RULES[rule_id].kind not in kinds,
-                  api_path=_api_path(target.api_url), edition=target.edition)
+                  api_path=_api_path(target.api_url), edition=target.edition, stack_seen=run.stack,
+                  routing=target.routing)
     run.judge = judge
     session = target.client.session
     if target.kind == "stub":
@@ -482,7 +488,8 @@ def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestR
                 rep.wasxfail = f"warning {rule.id} ({rule.kind}, not in --fail-on): {detail}"
             else:
                 ledger.failed.setdefault(rule.id, detail)
-                _headline(rep, rule, detail, _edition_of(item.config))
+                _headline(rep, rule, detail, _edition_of(item.config), [other for other in ledger.failed
+                                                                        if other != rule.id])
     outcomes = item.stash.setdefault(OUTCOMES, [])
     outcomes.append(rep)
     if rep.when == "teardown":  # the test's record, once all its phases are known
@@ -521,12 +528,15 @@ def _edition_of(config: pytest.Config) -> Edition | None:
     return target.edition if target is not None else None
 
 
-def _headline(rep: pytest.TestReport, rule: rules.Rule, detail: str, edition: Edition | None) -> None:
-    """The failure's one-line form (``--tb=line``, ``-rf``, JUnit ``message``) begins with the rule."""
+def _headline(rep: pytest.TestReport, rule: rules.Rule, detail: str, edition: Edition | None,
+              others: list[str]) -> None:
+    """The failure's one-line form (``--tb=line``, ``-rf``, JUnit ``message``) begins with the rule; the other rules
+    the judge saw fail in the same test follow it, so that the terminal names every rule the report counts."""
+    also = f" (also failed: {', '.join(others)})" if others else ""
     crash = getattr(rep.longrepr, "reprcrash", None)
     if crash is not None and hasattr(crash, "message"):
-        crash.message = f"{rule.headline(edition)}: {detail}"
-    rep.sections.append(("rule", f"{rule.headline(edition)}\n{detail}"))
+        crash.message = f"{rule.headline(edition)}: {detail}{also}"
+    rep.sections.append(("rule", f"{rule.headline(edition)}\n{detail}{also}"))
 
 
 def _record(item: pytest.Item, phases: list[pytest.TestReport], ledger: Ledger) -> report.TestRecord:
@@ -620,7 +630,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if workeroutput is not None:  # an xdist worker: the controller reports
         workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
                                   "published": run.published, "cleanup_at": run.cleanup_at,
-                                  "infrastructure": run.infrastructure}
+                                  "infrastructure": run.infrastructure, "stack": run.stack}
         return
     _compare_with_the_baseline(config, run)
     if run.leftovers:
@@ -666,9 +676,12 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
         "edition": str(target.edition) if target is not None else resolved.edition,
         "edition_evidence": list(target.evidence) if target is not None else [],
     }
-    extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
+    extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers], "stack": run.stack,
+             "infrastructure": run.infrastructure,
              "published_spec": run.published.get("json") or {"note": run.published.get("note", "not compared")}}
-    notes = [*run.problems, *([run.published["headline"]] if run.published.get("headline") else [])]
+    notes = [*run.problems, *([run.published["headline"]] if run.published.get("headline") else []),
+             *(f"answered by the Manager's HTTP stack, not its code: {cause} (e.g. {example})"
+               for cause, example in run.stack.items())]
     if resolved.report or resolved.report_json or os.environ.get("GITHUB_STEP_SUMMARY"):
         run.written = report.write(results, run_info, markdown=resolved.report, json_path=resolved.report_json,
                                    notes=notes, extra=extra)
@@ -700,6 +713,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run.infrastructure:  # not the Manager's answers: reported, one line per cause, judged by no rule
         terminalreporter.section("answered by the infrastructure, not the Manager")
         for cause, example in run.infrastructure.items():
+            terminalreporter.write_line(redact(f"{cause} (e.g. {example})"))
+    if run.stack:  # the Manager's HTTP stack's own answers: held to HTTP's rules, one line per cause
+        terminalreporter.section("answered by the Manager's HTTP stack, not its code")
+        for cause, example in run.stack.items():
             terminalreporter.write_line(redact(f"{cause} (e.g. {example})"))
     if run.leftovers:
         terminalreporter.section("credentials left behind")

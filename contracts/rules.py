@@ -78,8 +78,8 @@ DELETED = Rule(
     "documented", SUCCESS)
 PERMANENT = Rule(
     "deletion-is-permanent",
-    "A deleted credential is gone: no longer listed, and deleting it again answers as for a credential that "
-    "does not exist.",
+    "A deleted credential is gone: no longer listed, and deleting it again, or changing its password (PATCH, the "
+    "path's other method), answers as for a credential that does not exist.",
     "documented", MISSING_CREDENTIAL)
 UNDEPLOYED = Rule(
     "it-is-undeployed-from-every-environment",
@@ -132,6 +132,14 @@ DOCUMENTED = Rule(
     "Every answer has a status the page documents, is `application/json` and has the documented body: never a "
     "redirect, a server error or an undocumented shape.",
     "documented")
+ONE_OF_TWO = Rule(
+    "of-two-simultaneous-deletes-exactly-one-succeeds",
+    "Two deletes of one credential sent at the same moment: exactly one succeeds and undeploys it; the other "
+    "answers as for a credential that does not exist, and the credential is gone.",
+    "reading", MISSING_CREDENTIAL,
+    why="The pages do not speak of concurrency; delete-credential.md says deleting a credential that does not exist "
+        "fails, so two deletes cannot both find it: one of them comes second. A Manager that looks the credential up "
+        "and removes it with no lock between the two steps answers both as successes.")
 SCOPED = Rule(
     "a-credential-is-reached-only-through-its-project",
     "A credential of another project is not found through this one, and stays (usernames are unique across "
@@ -176,7 +184,7 @@ TIMELY = Rule(
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in (
     DELETED, PERMANENT, UNDEPLOYED, GRANTS_REVOKED, MUST_EXIST, PROJECT_MUST_EXIST, TOKEN_REQUIRED, EXACTLY_ONE,
-    USERNAME_CASE, PROJECT_CASE, ENCODED, ERROR_FORMAT, DOCUMENTED, SCOPED, TOKEN_FIRST, TOKEN_NEVER_ECHOED,
+    USERNAME_CASE, PROJECT_CASE, ENCODED, ERROR_FORMAT, DOCUMENTED, ONE_OF_TWO, SCOPED, TOKEN_FIRST, TOKEN_NEVER_ECHOED,
     MALFORMED_REJECTED, METHODS, TIMELY,
 )}
 

@@ -12,6 +12,7 @@ failure is one line (:class:`PreflightError`). It also reads what earlier runs l
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,13 +21,14 @@ from typing import Any
 
 import requests
 
-from contracts import editions, published, recording, rules, spec
+from contracts import editions, published, recording, rules, spec, stack
 from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
 from contracts.editions import Edition
 from contracts.naming import Namespace, new_run_id
 from contracts.secrets import PLACEHOLDER, Secret, excerpt, register
 from contracts.settings import Settings, api_root, tls_verify
+from contracts.stack import Routing
 
 
 class PreflightError(Exception):
@@ -47,6 +49,8 @@ class Target:
     edition: Edition = field(default_factory=editions.base)  # the edition the run holds the gateway to
     evidence: list[str] = field(default_factory=list)  # what the edition was chosen on
     declared_paths: dict[str, str] = field(default_factory=dict)  # operation id -> path, as the gateway declares
+    # The characters of a username the Manager's HTTP stack refuses in a path (learn_routing): never created.
+    routing: Routing = field(default_factory=Routing)
     _other_project: str | None = field(default=None, repr=False)
 
     @property
@@ -175,7 +179,39 @@ def recording_meta(target: Target) -> dict[str, Any]:
         "project": target.project,
         "api_proxy": target.settings.api_proxy,
         "other_project": target.other_project,
+        # What the run learned before creating anything: a replay creates, and judges, as the recorded run did.
+        "refused_characters": target.routing.to_json(),
     }
+
+
+def learn_routing(target: Target) -> Routing:
+    """Which characters of a username the Manager's HTTP stack refuses in a path, before anything is created.
+
+    For each character a username of the suite may carry (contracts/stack.py, ``PROBED``), a DELETE of a name of the
+    run's namespace that was never created: the Manager's code answers it (whatever it answers: its rules judge
+    that later, on names it routes), or the stack refuses it (its firewall's status, Spring Boot's error body or
+    none, not the Manager's envelope). Nothing exists under these names, so nothing is deleted. A replay reads
+    what the recorded run learned (recording.yaml).
+    """
+    if target.kind == "stub":
+        return Routing(dict(target.meta.get("refused_characters") or {}))
+    client, data = target.client, stack.load()
+    root = target.namespace.name("route")
+    names = {char: f"{root}-{index}{char}" for index, char in enumerate(stack.PROBED)}
+
+    def probe(name: str) -> requests.Response | None:
+        try:
+            return client.delete_credential(target.project, name)
+        except (GatewayMisbehaved, GatewayUnreachable):
+            return None  # no usable answer: nothing learned (the tests meet the same gateway)
+
+    answers = client.concurrently([functools.partial(probe, name) for name in names.values()])
+    refused = {}
+    for char, answer in zip(names, answers, strict=True):
+        if answer is not None and data.is_refusal(answer.status_code, answer.headers, answer.text):
+            body = "Spring Boot's error body" if answer.text.strip() else "no body"
+            refused[char] = f"answered {answer.status_code} with {body}, not the Manager's envelope"
+    return Routing(refused)
 
 
 # -- the gateway's own description ---------------------------------------------------------------------------

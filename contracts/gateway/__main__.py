@@ -1,7 +1,7 @@
 """``python -m contracts.gateway``: run the reference gateway until Ctrl-C.
 
     python -m contracts.gateway --port 8080 [--host 127.0.0.1] [--token T] [--fault NAME ...]
-        [--latency-ms N] [--deploy-ms N]
+        [--latency-ms N] [--deploy-ms N] [--no-stack] [--firewall]
     python -m contracts.gateway --list-faults
 
 The token is ``--token``, else ``APIOPS_TOKEN``, else a fresh random one, which is then printed
@@ -44,6 +44,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                              f"default {editions.base().id})")
     parser.add_argument("--no-permission", action="store_true",
                         help="the token's user lacks the permission to manage and deploy credentials")
+    parser.add_argument("--no-stack", action="store_true",
+                        help="answer TRACE, OPTIONS and unmapped methods and paths itself, not as the Spring and "
+                             "Tomcat stack under a real Manager does (contracts/stack.yaml)")
+    parser.add_argument("--firewall", action="store_true",
+                        help="refuse the paths Spring Security's StrictHttpFirewall refuses (;, %%25, %%2F, \\ ...), "
+                             "as a real Manager's stack does by default")
     parser.add_argument("--latency-ms", type=float, default=0.0, metavar="N",
                         help="milliseconds added to every answer, as of a remote gateway (default 0)")
     parser.add_argument("--deploy-ms", type=float, default=0.0, metavar="N",
@@ -96,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        app = create_app(gateway, args.fault, timing)
+        app = create_app(gateway, args.fault, timing, stack=not args.no_stack, firewall=args.firewall)
     except fault_registry.UnknownFault as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

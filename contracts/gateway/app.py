@@ -46,6 +46,7 @@ from contracts import editions
 from contracts.editions import Edition
 from contracts.gateway.faults import Headers, RequestInfo, ResponseHook, apply_faults, no_fault
 from contracts.gateway.model import ApiError, Gateway, bad_request
+from contracts.gateway.stack import SpringStack
 from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
 
 API_PREFIX = "/apiops/"
@@ -272,18 +273,21 @@ def _internal_error(edition: Edition) -> Callable[[Request, Exception], Awaitabl
     return handler
 
 
-def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | None = None) -> Starlette:
+def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | None = None, *,
+               stack: bool = True, firewall: bool = False) -> Starlette:
     """The reference gateway as an ASGI app.
 
     ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults.py).
     ``timing``: latency, deployment time and request counts (timing.py); none by default.
+    ``stack``: on the HTTP stack a real Manager runs on (stack.py: TRACE, OPTIONS, unmapped methods and
+    paths answered as Spring and Tomcat answer them); ``firewall``: with Spring Security's request firewall too.
     """
     dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults), faults, gateway.edition),
                             timing or Timing())
     app = Starlette(exception_handlers={Exception: _internal_error(gateway.edition)})
     # Every request goes to the dispatcher, as the router's default: a Mount's path regex would not
     # match a decoded newline (%0A) and Starlette would answer a plain-text 404 outside the contract.
-    app.router.default = dispatcher
+    app.router.default = SpringStack(dispatcher, firewall=firewall) if stack or firewall else dispatcher
     app.state.gateway = gateway
     app.state.timing = dispatcher.timing
     return app

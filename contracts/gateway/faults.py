@@ -543,6 +543,46 @@ def _soft_delete(gateway: Gateway) -> None:
     _replace(gateway, "reset", reset_marks)
 
 
+@_transform("password-change-after-delete", [rules.PERMANENT],
+            "accepts Change Password (PATCH, the credential path's other method) for a credential that does not "
+            "exist, a deleted one included: answers 200 and redeploys nothing", operation="changeCredentialPassword")
+def _password_change_after_delete(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    if _is_missing_credential(info, status, body):
+        return 200, headers, _edition(info).success_body({}, "changeCredentialPassword")
+    return status, headers, body
+
+
+_IN_FLIGHT = "delete-without-lock"
+
+
+def _delete_without_lock(gateway: Gateway) -> None:
+    """Look up, wait (the undeployment), remove, with no lock: a delete that arrives while another of the same
+    credential is still undeploying finds it too, and answers as that one will."""
+    delete, in_flight = gateway.delete_credential, gateway.fault_state.setdefault(_IN_FLIGHT, {})
+
+    def unlocked(project: str, username: str) -> dict[str, Any]:
+        result = delete(project, username)
+        in_flight[(project, username)] = result  # until its answer is sent (_answer_in_flight)
+        return result
+
+    _replace(gateway, "delete_credential", unlocked)
+
+
+def _answer_in_flight(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
+    in_flight = info.gateway.fault_state.get(_IN_FLIGHT, {})
+    key = (info.params["projectName"], info.params["username"])
+    if status == 200:  # the first delete's answer, once its undeployment is over: the credential is gone now
+        in_flight.pop(key, None)
+    elif key in in_flight and _is_missing_credential(info, status, body):
+        return 200, headers, in_flight[key]  # it looked the credential up before the first removed it
+    return status, headers, body
+
+
+_register(Fault(_IN_FLIGHT, "deletes with no lock between looking the credential up and removing it, and takes "
+                "0.4 s to undeploy: of two deletes of one credential at the same moment, both succeed and undeploy",
+                _ids(rules.ONE_OF_TWO), patch=_delete_without_lock, transform=_answer_in_flight, delay=0.4))
+
+
 # -- undeployment --------------------------------------------------------------------------------------
 @_transform("incomplete-undeployment", [rules.UNDEPLOYED],
             "leaves the last environment (every entry of it, every pod) out of the deployment result (an off-by-one)")

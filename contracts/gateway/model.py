@@ -214,6 +214,8 @@ class Gateway:
         self.projects: dict[str, Project] = {}
         self.credentials: dict[str, Credential] = {}
         self.grants: dict[str, list[Access]] = {}
+        # What a fault (faults.py) keeps between requests, by the fault's name: the model's, not a module's.
+        self.fault_state: dict[str, Any] = {}
         self.reset()
 
     def reset(self) -> None:

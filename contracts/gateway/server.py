@@ -108,13 +108,15 @@ class GatewayServer:
     faults.py. ``latency_ms``: added to every answer; ``deploy_ms``: added to every successful
     create, delete, grant and revoke (timing.py). ``edition``: the wire format it answers in
     (contracts/editions; default the base edition); ``permitted=False``: the token's user lacks the
-    permission to manage credentials. ``options`` go to uvicorn (e.g. ``http="h11"``).
+    permission to manage credentials. ``stack``: on the HTTP stack a real Manager runs on (Spring and
+    Tomcat's own answers, contracts/gateway/stack.py; on by default); ``firewall``: with Spring Security's
+    request firewall too (off by default: it refuses usernames the docs promise). ``options`` go to uvicorn.
     """
 
     def __init__(self, token: str | None = None, faults: Sequence[str] = (), *, host: str = "127.0.0.1",
                  port: int = 0, gateway: Gateway | None = None, startup_timeout: float = 10.0,
                  latency_ms: float = 0, deploy_ms: float = 0, edition: Edition | None = None,
-                 permitted: bool = True, **options: Any) -> None:
+                 permitted: bool = True, stack: bool = True, firewall: bool = False, **options: Any) -> None:
         if gateway is None:
             gateway = Gateway(token or secrets.token_urlsafe(24), edition=edition, permitted=permitted)
         elif token is not None and token != gateway.token:
@@ -123,7 +125,9 @@ class GatewayServer:
         self.token = gateway.token
         self.faults = tuple(faults)
         self.timing = Timing(latency_ms, deploy_ms)  # raises ValueError before binding anything
-        self.app = create_app(self.gateway, self.faults, self.timing)  # raises UnknownFault before binding anything
+        self.stack, self.firewall = stack, firewall
+        # raises UnknownFault before binding anything
+        self.app = create_app(self.gateway, self.faults, self.timing, stack=stack, firewall=firewall)
         self._thread = ServerThread(self.app, host=host, port=port, startup_timeout=startup_timeout,
                                     **options)
 
