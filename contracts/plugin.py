@@ -68,6 +68,8 @@ class Run:
     cleanup_at: dict[str, str] = field(default_factory=dict)  # run id and Manager URL, for the clean-up command
     infrastructure: dict[str, str] = field(default_factory=dict)  # the proxy's answers: cause -> first example
     stack: dict[str, str] = field(default_factory=dict)  # the Manager's HTTP stack's answers: cause -> first example
+    target_info: dict[str, Any] = field(default_factory=dict)  # what the report says of the target (xdist: a worker's)
+    verdicts_loaded: bool = False  # deviations, --rules and --fail-on read (every process that judges or reports)
     down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
     finishing: bool = False  # the session's clean-up is under way
 
@@ -103,6 +105,7 @@ class Run:
             self.infrastructure.setdefault(cause, example)
         for cause, example in output.get("stack", {}).items():
             self.stack.setdefault(cause, example)
+        self.target_info = self.target_info or output.get("target_info", {})
 
 
 RUN = pytest.StashKey[Run]()
@@ -267,9 +270,7 @@ def _open(config: pytest.Config) -> Target:
     try:
         contract = load()  # an invalid contract is one clear error, before anything is sent
         resolved = _with_baseline(settings_module.resolve(config))
-        run.deviations = deviations.load(resolved.deviations)
-        run.kinds = resolved.kinds
-        run.fail_on = resolved.fail_on
+        _load_verdict_settings(run, resolved)
         target = open_target(resolved)
         target.client.session.rate_limit.rate = target_module.rate_share(resolved)  # --rate-limit, this worker's share
     except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError,
@@ -311,6 +312,20 @@ def _open(config: pytest.Config) -> Target:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
     _stop_cleanly_on_sigterm()
     return target
+
+
+def _load_verdict_settings(run: Run, resolved: settings_module.Settings) -> None:
+    """The known deviations, ``--rules`` and ``--fail-on``: read by every process that judges or reports, so that
+    the xdist controller's report and exit code are those of a sequential run."""
+    run.deviations = deviations.load(resolved.deviations)
+    run.kinds, run.fail_on, run.verdicts_loaded = resolved.kinds, resolved.fail_on, True
+
+
+def _target_info(target: Target) -> dict[str, Any]:
+    """What the report says of the target; an xdist worker hands it to the controller, which opens none."""
+    return {"base_url": target.api_url, "project": target.project, "run_id": target.namespace.run_id,
+            "edition": str(target.edition), "edition_evidence": list(target.evidence),
+            "gateway": target.meta.get("gateway"), "gateway_version": target.meta.get("gateway_version")}
 
 
 def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
@@ -628,7 +643,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     _keep_the_exit_to_its_line(config, run)
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller reports
-        workeroutput["apiops"] = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers],
+        workeroutput["apiops"] = {"target_info": _target_info(target) if target is not None else {},
+                                  "leftovers": [dataclasses.asdict(item) for item in run.leftovers],
                                   "published": run.published, "cleanup_at": run.cleanup_at,
                                   "infrastructure": run.infrastructure, "stack": run.stack}
         return
@@ -658,23 +674,24 @@ def _compare_with_the_baseline(config: pytest.Config, run: Run) -> None:
 def _write_reports(config: pytest.Config, run: Run) -> None:
     try:
         resolved = settings_module.resolve(config)
-    except settings_module.SettingsError:
+        if not run.verdicts_loaded:  # the xdist controller, which opened no target
+            _load_verdict_settings(run, _with_baseline(resolved))
+    except (settings_module.SettingsError, deviations.DeviationsError):
         return
     results = report.build(run.records.values(), run.deviations, run.kinds)
     run.problems += report.run_problems(results, run.deviations)
-    target = run.target
-    meta = target.meta if target is not None else {}
+    info = _target_info(run.target) if run.target is not None else run.target_info
     run_info = {
         "target": resolved.target,
-        "gateway": meta.get("gateway") or ("reference gateway" if resolved.target == "local" else
+        "gateway": info.get("gateway") or ("reference gateway" if resolved.target == "local" else
                                            os.environ.get("APIOPS_GATEWAY_NAME", "live gateway")),
-        "gateway_version": meta.get("gateway_version") or os.environ.get("APIOPS_GATEWAY_VERSION"),
-        "base_url": target.api_url if target is not None else None,
-        "project": target.project if target is not None else resolved.project,
+        "gateway_version": info.get("gateway_version") or os.environ.get("APIOPS_GATEWAY_VERSION"),
+        "base_url": info.get("base_url"),
+        "project": info.get("project") or resolved.project,
         "date": date.today().isoformat(),
-        "run_id": target.namespace.run_id if target is not None else None,
-        "edition": str(target.edition) if target is not None else resolved.edition,
-        "edition_evidence": list(target.evidence) if target is not None else [],
+        "run_id": info.get("run_id"),
+        "edition": info.get("edition") or resolved.edition,
+        "edition_evidence": info.get("edition_evidence") or [],
     }
     extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers], "stack": run.stack,
              "infrastructure": run.infrastructure,

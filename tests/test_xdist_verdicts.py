@@ -1,0 +1,51 @@
+"""One verdict whatever the worker count: a CI job's exit code, its known deviations (one still happening, one no
+longer observed), and its report's header are the same under ``-n 2`` as in sequence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from contracts import rules
+from contracts.gateway.faults import FAULTS
+from tests.conftest import TOKEN, RunSuite, live
+
+FAULT = FAULTS["missing-credential-answered-otherwise"]
+STALE = rules.TOKEN_FIRST  # holds on that gateway: its entry is no longer observed
+
+
+def verdict(run_suite: RunSuite, url: str, deviations: Path, report: Path, run_id: str,
+            *workers: str) -> tuple[int, dict[str, Any], str]:
+    run = run_suite("contracts/scenarios", *workers, *live(url, "--edition", "auto"), f"--deviations={deviations}",
+                    f"--report-json={report}", env={"APIOPS_TOKEN": TOKEN, "APIOPS_RUN_ID": run_id})
+    assert report.exists(), run.output[-3000:]
+    return run.returncode, json.loads(report.read_text(encoding="utf-8")), run.output
+
+
+def test_sequential_and_two_workers_give_the_same_exit_code_deviations_and_report_header(
+    run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    """Deviations, stale deviations, the exit code and the report's target, run id and edition evidence do not
+    depend on how many xdist workers run the suite (the controller opens no target: it must still judge)."""
+    deviations = tmp_path / "deviations.yaml"
+    entries = [{"rule": rule_id, "reason": "staging answers otherwise, APIOPS-7"} for rule_id in FAULT.breaks]
+    deviations.write_text(json.dumps({"deviations": [*entries, {"rule": STALE.id, "reason": "was wrong once"}]}),
+                          encoding="utf-8")
+    url = gateway_factory(FAULT.name)
+    seen = {}
+    for label, workers in (("seq", ()), ("xd", ("-n", "2"))):
+        code, document, output = verdict(run_suite, url, deviations, tmp_path / f"{label}.json", f"verdict{label}", *workers)
+        outcomes = {rule["id"]: rule["outcome"] for rule in document["rules"]}
+        header = {key: value for key, value in document["run"].items() if key not in ("run_id", "date")}
+        seen[label] = (code, outcomes, header)
+        assert document["run"]["run_id"] == f"verdict{label}", document["run"]
+        assert document["run"]["base_url"] == url + "/apiops" and document["run"]["edition_evidence"], document["run"]
+        assert f"deviation {STALE.id} is no longer observed" in output, output[-3000:]
+        assert "warned, not failed" not in output, output[-3000:]
+    assert seen["seq"] == seen["xd"]
+    code, outcomes, _ = seen["seq"]
+    assert code == 1
+    assert {rule_id for rule_id, outcome in outcomes.items() if outcome == "deviation"} == set(FAULT.breaks)
+    assert outcomes[STALE.id] == "fixed-deviation", outcomes
