@@ -36,7 +36,8 @@ def test_sequential_and_two_workers_give_the_same_exit_code_deviations_and_repor
     url = gateway_factory(FAULT.name)
     seen = {}
     for label, workers in (("seq", ()), ("xd", ("-n", "2"))):
-        code, document, output = verdict(run_suite, url, deviations, tmp_path / f"{label}.json", f"verdict{label}", *workers)
+        code, document, output = verdict(run_suite, url, deviations, tmp_path / f"{label}.json", f"verdict{label}",
+                                         *workers)
         outcomes = {rule["id"]: rule["outcome"] for rule in document["rules"]}
         header = {key: value for key, value in document["run"].items() if key not in ("run_id", "date")}
         seen[label] = (code, outcomes, header)
