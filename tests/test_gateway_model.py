@@ -158,7 +158,7 @@ def test_the_bearer_scheme_is_case_insensitive(gateway: Gateway) -> None:
 def test_delete_over_http(http: Http, gateway: Gateway) -> None:
     response = http.delete(delete_path("MyProject", "api-user"), headers=AUTH)
     assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/json;charset=UTF-8"  # overview.md, Response Headers
     assert response.json()["deploymentResult"]["success"] is True
     again = http.delete(delete_path("MyProject", "api-user"), headers=AUTH)
     assert (again.status_code, again.json()["error"]) == (MISSING.status, MISSING.code)
@@ -170,18 +170,30 @@ def test_the_token_is_checked_before_the_project_and_the_credential(http: Http) 
         assert (response.status_code, response.json()["error"]) == (401, "unauthorized_client")
 
 
-def test_a_method_the_path_does_not_have_is_405_with_allow(http: Http) -> None:
-    response = http.get(delete_path("MyProject", "api-user"), headers=AUTH)
-    assert response.status_code == 405
-    assert response.headers["allow"] == "DELETE, PATCH"  # PATCH: Change Password (change-credential-password.md)
-    assert response.json()["error"] == "method_not_allowed"
-    access = http.post(delete_path("MyProject", "api-user") + "access/", headers=AUTH)
-    assert access.headers["allow"] == "DELETE, GET, PUT"
+@pytest.fixture(scope="module")
+def plain() -> Iterator[Http]:
+    """The gateway without the Spring stack in front (``--no-stack``): its own answers, in the edition's envelope."""
+    with GatewayServer(token=TOKEN, stack=False) as running:
+        yield Http(running)
 
 
-def test_unknown_paths_are_json_404_and_a_missing_slash_redirects(http: Http) -> None:
-    unknown = http.get("/apiops/nothing/here/", headers=AUTH)
+def test_a_method_the_path_does_not_have_is_405_with_allow(http: Http, plain: Http) -> None:
+    for served in (http, plain):
+        response = served.get(delete_path("MyProject", "api-user"), headers=AUTH)
+        assert response.status_code == 405
+        assert response.headers["allow"] == "DELETE, PATCH"  # PATCH: Change Password (change-credential-password.md)
+        access = served.post(delete_path("MyProject", "api-user") + "access/", headers=AUTH)
+        assert access.headers["allow"] == "DELETE, GET, PUT"
+    assert plain.get(delete_path("MyProject", "api-user"), headers=AUTH).json()["error"] == "method_not_allowed"
+    spring = http.get(delete_path("MyProject", "api-user"), headers=AUTH).json()  # Spring Boot's error body
+    assert (spring["status"], spring["error"]) == (405, "Method Not Allowed")
+
+
+def test_unknown_paths_are_json_404_and_a_missing_slash_redirects(http: Http, plain: Http) -> None:
+    unknown = plain.get("/apiops/nothing/here/", headers=AUTH)
     assert (unknown.status_code, unknown.json()["error"]) == (404, "not_found")
+    spring = http.get("/apiops/nothing/here/", headers=AUTH)
+    assert (spring.status_code, spring.json()["path"]) == (404, "/apiops/nothing/here/")
     redirected = http.delete("/apiops/projects/MyProject/credentials/a%2Bb?x=1", headers=AUTH)
     assert redirected.status_code == 308
     assert redirected.headers["location"] == "/apiops/projects/MyProject/credentials/a%2Bb/?x=1"

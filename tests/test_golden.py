@@ -350,11 +350,6 @@ def test_answers_are_json(api: Api) -> None:
         json_body(response, api.facts)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "overview.md (https://apinizer.github.io/management-api-docs/01-getting-started/overview/#response-headers) and "
-    "overview-details.md (https://docs.apinizer.com/api-reference/getting-started/overview-details#response-headers) "
-    "give the response header as Content-Type: application/json;charset=UTF-8; the reference gateway sends "
-    "application/json without the charset parameter (contracts/gateway/app.py)"))
 def test_answers_carry_the_documented_content_type_header_with_its_charset(api: Api) -> None:
     """The Content-Type header is exactly the pages' `application/json;charset=UTF-8`.
 

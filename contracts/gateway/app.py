@@ -50,7 +50,7 @@ from contracts.gateway.stack import SpringStack
 from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
 
 API_PREFIX = "/apiops/"
-JSON = "application/json"
+JSON = "application/json;charset=UTF-8"  # overview.md and overview-details.md, Response Headers
 YAML = "application/yaml"
 SERVER_ERROR = "server-error"  # the edition's answer to a bug (error-handling.md, 500)
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class Operation:
     call: Call
     reads_body: bool = False
     hook: ResponseHook = no_fault
-    media: str = "application/json"  # how a 200 body is written
+    media: str = JSON  # how a 200 body is written
 
 
 @dataclass(frozen=True)
