@@ -60,6 +60,7 @@ from contracts import secrets
 from contracts.naming import Namespace
 from contracts.secrets import PLACEHOLDER, Secret, excerpt
 from contracts.stack import Routing
+from contracts.tokens import Personal, TokenSource
 
 # Written into every credential the suite creates, so that a later run can tell how old a leftover is.
 CREATED_BY = "created by the delete-credential contract suite at "
@@ -123,14 +124,15 @@ class TokenAtSendTime(AuthBase):
     another scheme (a scenario sends that on purpose). Any other value goes as it is.
     """
 
-    def __init__(self, token: Secret) -> None:
-        self._token = token
+    def __init__(self, token: Secret | TokenSource) -> None:
+        # A personal token, or a service account's, fetched and kept fresh (contracts/tokens.py).
+        self.source = token if isinstance(token, TokenSource) else Personal(token)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if PLACEHOLDER in request.headers.get("Authorization", ""):
             # No local variable: a traceback's locals must never hold the header.
             request.headers["Authorization"] = request.headers["Authorization"].replace(
-                PLACEHOLDER, self._token.reveal())
+                PLACEHOLDER, self.source.current())
         return request
 
     def __repr__(self) -> str:
@@ -146,6 +148,12 @@ def _mask_token_of(request: requests.PreparedRequest) -> None:
     value = request.headers.get("Authorization")
     if value is not None:
         request.headers["Authorization"] = secrets.redact(value, PLACEHOLDER)
+
+
+def _presents_ours(request: requests.PreparedRequest) -> bool:
+    """Whether a (masked) request presented the suite's own token as a Bearer token."""
+    scheme, _, credential = str(request.headers.get("Authorization", "")).partition(" ")
+    return scheme.lower() == "bearer" and credential == PLACEHOLDER
 
 
 # -- the total deadline --------------------------------------------------------------------------------
@@ -447,6 +455,10 @@ class ManagerDown(GatewayMisbehaved):
     """The infrastructure in front of the Manager says the Manager cannot be reached: the run cannot go on."""
 
 
+class TokenNoLongerAccepted(GatewayMisbehaved):
+    """The suite's own token, accepted until now, is refused: expired or revoked. The run cannot go on."""
+
+
 class InfrastructureWatch:
     """The judge's place among the session's observers: an answer visibly the infrastructure's is not the Manager's,
     so no rule of the Manager judges it; ``seen`` keeps one example per cause. One that says the Manager cannot be
@@ -475,7 +487,7 @@ Observer = Callable[[requests.Response], None]
 class ContractSession(requests.Session):
     """A ``requests.Session`` that holds every request to the rules in the module docstring."""
 
-    def __init__(self, token: Secret, guard: Guard, *, deadline: float = 30.0, max_body: int = MAX_BODY,
+    def __init__(self, token: Secret | TokenSource, guard: Guard, *, deadline: float = 30.0, max_body: int = MAX_BODY,
                  verify: bool | str = True, rate_limit: RateLimit | None = None) -> None:
         super().__init__()
         self.rate_limit = rate_limit or RateLimit()
@@ -519,6 +531,13 @@ class ContractSession(requests.Session):
             if not self.rate_limit.wait(response, attempt, until) or not again:
                 break
             self.token_auth(request)  # the token back in: the attempt masked it
+        if response.status_code == 401 and self.token_auth.source.refreshable and _presents_ours(request):
+            # A service account's token refused: fetched again, and the request sent again, once (a second 401
+            # is the run's verdict: the credentials no longer get an accepted token).
+            _settle(response, body, elapsed)
+            self.token_auth.source.refresh()
+            self.token_auth(request)
+            response, body, elapsed = self._attempt(request, method, url, until, kwargs)
         _settle(response, body, elapsed)
         if response.is_redirect or 300 <= response.status_code < 400:
             for observe in list(self.observers):
@@ -666,7 +685,7 @@ class ApiClient:
     def __init__(
         self,
         api_url: str,
-        token: Secret,
+        token: Secret | TokenSource,
         namespace: Namespace,
         *,
         projects: Iterable[str] = (),

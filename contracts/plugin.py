@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import logging
 import os
 import random
@@ -21,9 +22,9 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,19 @@ import requests
 from contracts import cleanup, deviations, drift, editions, profiles, published, recording, report, rules
 from contracts import settings as settings_module
 from contracts import targets as target_module
-from contracts.client import ApiClient, GatewayUnreachable, UnexpectedResponse, UnsafeRequest, describe
+from contracts.client import (
+    ApiClient,
+    GatewayUnreachable,
+    TokenNoLongerAccepted,
+    UnexpectedResponse,
+    UnsafeRequest,
+    describe,
+)
 from contracts.editions import Edition
-from contracts.judge import Judge, Ledger, RuleViolation, recording_into
+from contracts.judge import Judge, Ledger, RuleViolation, presents_the_token, recording_into
 from contracts.naming import Namespace
 from contracts.report import TestRecord
-from contracts.secrets import redact
+from contracts.secrets import excerpt, redact
 from contracts.spec import Contract, SpecError, load, spec_path
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 
@@ -71,6 +79,7 @@ class Run:
     target_info: dict[str, Any] = field(default_factory=dict)  # what the report says of the target (xdist: a worker's)
     verdicts_loaded: bool = False  # deviations, --rules and --fail-on read (every process that judges or reports)
     down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
+    token_refused: bool = False  # the token stopped being accepted mid-run: nothing more can be sent
     finishing: bool = False  # the session's clean-up is under way
 
     def went_down(self, why: str) -> bool:
@@ -299,7 +308,8 @@ def _open(config: pytest.Config) -> Target:
     if target.kind == "stub":
         session.observers.append(recording.restore_elapsed)  # first: the recorded time is the answer's time
     # The judge behind a watch that keeps the infrastructure's answers (a proxy's) from it (README: Behind a proxy).
-    session.observers += [run.registry.observe, session.watch_infrastructure(judge, run.infrastructure, run.went_down)]
+    session.observers += [run.registry.observe, _token_watch(run, target),
+                          session.watch_infrastructure(judge, run.infrastructure, run.went_down)]
     session.on_failure = judge.translate
     if target.settings.record:
         recording.write_meta(target.recordings, recording_meta(target))
@@ -312,6 +322,31 @@ def _open(config: pytest.Config) -> Target:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
     _stop_cleanly_on_sigterm()
     return target
+
+
+def _token_watch(run: Run, target: Target) -> Callable[[requests.Response], None]:
+    """Session observer, before the judge: a 401 to the suite's own token, which preflight saw accepted, means the
+    token stopped being accepted (it expired, or was revoked: authentication.md, Token Expiration). The run's one
+    verdict (exit 4), blaming no rule; a service account's token was already fetched again once (the client)."""
+    source = target.client.session.token_auth.source
+
+    def observe(response: requests.Response) -> None:
+        if response.status_code != 401 or not presents_the_token(response.request.headers.get("Authorization")):
+            return
+        at = datetime.now(UTC).strftime("%H:%M:%S UTC")
+        again = " (a new token fetched for it was refused too)" if source.refreshable else ""
+        why = (f"the {source.kind} stopped being accepted at {at}: {response.request.method} "
+               f"{redact(str(response.url))} answered 401 {excerpt(response.text, 120)}{again}, after preflight and "
+               "the run's earlier requests got through with it; it expired or was revoked (authentication.md, Token "
+               "Expiration). No rule is blamed")
+        run.token_refused = True
+        if response.request.method == "POST":  # a refused create made nothing: not the run's to report
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                run.registry.forget(json.loads(response.request.body or b"{}")["username"])
+        if run.went_down(why):
+            raise TokenNoLongerAccepted(why, str(response.request.method), str(response.url))
+
+    return observe
 
 
 def _load_verdict_settings(run: Run, resolved: settings_module.Settings) -> None:
@@ -629,6 +664,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             if target.kind != "stub":  # a replay created nothing real
                 assert run.judge is not None
                 run.finishing = True
+                if run.token_refused:  # nothing more can be sent: what its creates made, as far as the run knows
+                    run.leftovers = [cleanup.Leftover(project, name, "its create succeeded; not checked, not deleted: "
+                                                      "the token is no longer accepted", listed=False)
+                                     for name, project in sorted(run.registry.alive.items())]
+            if target.kind != "stub" and not run.token_refused:
+                assert run.judge is not None
                 with run.judge.aside():
                     registered = dict(run.registry.alive)
                     failed = cleanup.clean_up(target.client, run.registry)
@@ -637,6 +678,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                     with target.client.session.rate_limit.allowance(cleanup.CLEANUP_ALLOWANCE):
                         run.leftovers = cleanup.still_listed(target.client, target.namespace, registered, failed,
                                                              sorted(target.client.projects))
+            if target.kind != "stub":
                 run.cleanup_at = {"run_id": target.namespace.run_id, "manager_url": _manager_url(target.api_url)}
         finally:
             target.close()
@@ -899,8 +941,16 @@ class Credentials:
         self._sending(usernames)
         responses = client.concurrently([functools.partial(client.create_credential, project, name)
                                          for name in usernames])
+        # Every answer is settled before the first failure is raised: the register then holds exactly the
+        # creates that succeeded (a failed create made nothing of ours to delete or report).
+        failures = []
         for name, response in zip(usernames, responses, strict=True):
-            self._created(name, response)
+            try:
+                self._created(name, response)
+            except BaseException as failure:  # noqa: B036 - pytest.fail and pytest.exit are BaseExceptions
+                failures.append(failure)
+        if failures:
+            raise failures[0]
         return usernames
 
     def _sending(self, usernames: list[str]) -> None:

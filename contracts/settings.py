@@ -137,6 +137,9 @@ class Settings:
     latency_ms: float = 0.0
     deploy_ms: float = 0.0
     rate_limit: float | None = None  # requests per second, the whole run
+    # A service account (authentication.md, Method 2): APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET, environment only.
+    client_id: str | None = None
+    client_secret: Secret | None = None
     sources: dict[str, str] | None = None  # where each resolved setting came from (cli, env, ini, default)
 
 
@@ -223,6 +226,7 @@ def resolve(config: pytest.Config) -> Settings:
     token = Secret(os.environ.get("APIOPS_TOKEN", ""))
     if token and (problem := header_problem(token.reveal())):
         raise SettingsError(f"APIOPS_TOKEN cannot be sent in an Authorization header: {problem}")
+    client_id, client_secret = service_account()
     project = value("apiops_project")
     api_proxy = value("apiops_api_proxy")
     manager_url = None
@@ -231,8 +235,9 @@ def resolve(config: pytest.Config) -> Settings:
         if not manager_url:
             raise SettingsError("--target live needs --base-url (or APIOPS_BASE_URL): the Manager URL")
         api_root(manager_url)  # fail early on a malformed URL
-        if not token:
-            raise SettingsError("--target live needs the token in APIOPS_TOKEN (never on the command line)")
+        if not token and not client_id:
+            raise SettingsError("--target live needs the token in APIOPS_TOKEN, or a service account's "
+                                "APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET (never on the command line)")
         if not project:
             raise SettingsError("--target live needs --project (or APIOPS_PROJECT)")
     else:
@@ -255,6 +260,8 @@ def resolve(config: pytest.Config) -> Settings:
         target=target,
         project=project,
         token=token,
+        client_id=client_id,
+        client_secret=client_secret,
         edition=edition,
         local_edition=value("apiops_local_edition"),
         manager_url=manager_url,
@@ -364,6 +371,18 @@ def kinds(raw: str, flag: str = "--rules") -> tuple[str, ...]:
         raise SettingsError(f"{flag} takes classes out of {', '.join(rules.KINDS)}, comma-separated; "
                             f"got {raw!r}")
     return chosen
+
+
+def service_account() -> tuple[str | None, Secret | None]:
+    """A service account's client credentials (authentication.md, Method 2), from the environment only."""
+    client_id, secret = os.environ.get("APIOPS_CLIENT_ID"), os.environ.get("APIOPS_CLIENT_SECRET")
+    if not client_id and not secret:
+        return None, None
+    if not client_id or not secret:
+        raise SettingsError("a service account needs both APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET")
+    if os.environ.get("APIOPS_TOKEN"):
+        raise SettingsError("APIOPS_TOKEN and a service account (APIOPS_CLIENT_ID) are both set: keep one")
+    return client_id, Secret(secret)
 
 
 def tls_verify() -> bool | str:

@@ -26,9 +26,10 @@ from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
 from contracts.editions import Edition
 from contracts.naming import Namespace, new_run_id
-from contracts.secrets import PLACEHOLDER, Secret, excerpt, register
+from contracts.secrets import PLACEHOLDER, Secret, excerpt
 from contracts.settings import Settings, api_root, tls_verify
 from contracts.stack import Routing
+from contracts.tokens import ClientCredentials, Personal, TokenError, TokenSource
 
 
 class PreflightError(Exception):
@@ -136,18 +137,26 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
         manager_url = server.url
         if not settings.recordings:  # --record: into the shipped recordings of the edition it speaks
             recordings = recording.default_dir(server.gateway.edition.id)
-    register(token)
     api_url = api_root(manager_url)
+    source = token_source(settings, token, manager_url)
     projects = {settings.project} | ({settings.other_project} if settings.other_project else set())
     namespace = Namespace(run_id or new_run_id(), worker)
     # A replay answers in the recorded order, one request at a time.
-    client = ApiClient(api_url, token, namespace, projects=projects, timeout=settings.timeout,
+    client = ApiClient(api_url, source, namespace, projects=projects, timeout=settings.timeout,
                        verify=tls_verify(), concurrency=1 if settings.target == "stub" else settings.concurrency)
     target = Target(settings=settings, api_url=api_url, client=client, namespace=namespace, token=token,
                     server=server, recordings=recordings, meta=meta)
     if settings.target == "stub":
         target.edition, target.evidence = _recorded_edition(settings, meta, recordings)
     return target
+
+
+def token_source(settings: Settings, token: Secret, manager_url: str) -> TokenSource:
+    """The personal token, or the service account's tokens (a replay sends the placeholder it recorded)."""
+    if settings.target == "live" and settings.client_id and settings.client_secret is not None:
+        return ClientCredentials(manager_url, settings.client_id, settings.client_secret, verify=tls_verify(),
+                                 timeout=settings.timeout)
+    return Personal(token)
 
 
 def _recorded_edition(settings: Settings, meta: dict[str, Any], recordings: Path) -> tuple[Edition, list[str]]:
@@ -252,6 +261,10 @@ def preflight(target: Target) -> None:
     """
     if target.kind == "stub":
         return
+    try:  # a service account's first token, before anything else is sent
+        target.client.session.token_auth.source.current()
+    except TokenError as exc:
+        raise PreflightError(f"preflight: {exc}") from None
     project = target.project
     credentials = _call(target, f"/projects/{_seg(project)}/credentials/", f"project {project!r}")
     target.edition, target.evidence = choose_edition(target, credentials)

@@ -55,6 +55,12 @@ def judge(request: pytest.FixtureRequest) -> Judge:
     return Judge(load(edition), 5.0, api_path="/apiops", edition=edition)
 
 
+def kind(judge: Judge, response: requests.Response) -> str | None:
+    """Which of the stack's answers this is, or None: the Manager's."""
+    found = judge.stack_answer(response)
+    return found.kind if found is not None else None
+
+
 def failed(judge: Judge, response: requests.Response) -> dict[str, list[str]]:
     return {rule.id: problems for rule, problems in judge.verdicts(response) if problems}
 
@@ -64,7 +70,7 @@ def test_options_answered_by_the_framework_with_every_declared_method_passes(jud
     """RFC 9110 section 9.3.7: a 200 to OPTIONS is correct; Spring MVC answers it with the mapped methods."""
     response = answer("OPTIONS", 200, allow="DELETE,PATCH,OPTIONS", body=None)
     assert failed(judge, response) == {}
-    assert judge.stack_answer(response) is not None and judge.stack_answer(response).kind == stack.OPTIONS
+    assert kind(judge, response) == stack.OPTIONS
 
 
 @pytest.mark.parametrize("allow", ["DELETE, OPTIONS", "PATCH", "DELETE, PATCH, PUT"])
@@ -94,15 +100,15 @@ def test_tomcats_trace_refusal_with_the_servlets_allow_is_the_containers_and_pas
     """Tomcat refuses TRACE itself (allowTrace=false) with the servlet's methods: not the path's, not the Manager's."""
     response = answer("TRACE", 405, allow=", ".join(stack.load().servlet_methods))
     assert failed(judge, response) == {}
-    assert judge.stack_answer(response).kind == stack.TRACE
+    assert kind(judge, response) == stack.TRACE
 
 
 # -- the firewall, and the Manager's own answers -------------------------------------------------------------
 def test_the_firewalls_refusal_of_a_path_it_does_not_route_is_the_stacks(judge: Judge) -> None:
     """StrictHttpFirewall refuses ``%3B`` in a raw path with 400 and Spring Boot's body (or none, closing)."""
     url = PATH.replace("cred-1", "cred-1%3Bx")
-    assert judge.stack_answer(answer("DELETE", 400, url=url)).kind == stack.FIREWALL
-    assert judge.stack_answer(answer("DELETE", 400, url=url, body=None, close=True)).kind == stack.FIREWALL
+    assert kind(judge, answer("DELETE", 400, url=url)) == stack.FIREWALL
+    assert kind(judge, answer("DELETE", 400, url=url, body=None, close=True)) == stack.FIREWALL
     assert failed(judge, answer("DELETE", 400, url=url)) == {}
 
 

@@ -34,7 +34,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qs, unquote_to_bytes
 
 import yaml
 from starlette.applications import Starlette
@@ -68,6 +68,7 @@ class Operation:
     reads_body: bool = False
     hook: ResponseHook = no_fault
     media: str = JSON  # how a 200 body is written
+    public: bool = False  # answered without a token (the token endpoint)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ def json_body(raw: bytes) -> object:
         raise bad_request("Malformed JSON request body!") from None
 
 
+def form_body(raw: bytes) -> dict[str, str]:
+    """A form-encoded request body (``application/x-www-form-urlencoded``), the last value of each field."""
+    return {key: values[-1] for key, values in parse_qs(raw.decode("utf-8", "replace")).items()}
+
+
 def _who(params: Params) -> tuple[str, str]:
     return params["projectName"], params["username"]
 
@@ -121,6 +127,10 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
         Endpoint(("projects",), {
             "GET": Operation("listProjects", lambda g, p, b: g.list_projects()),  # list-projects.md
         }),
+        Endpoint(("auth", "token"), {  # authentication.md, Method 2: a service account's token
+            "POST": Operation("issueToken", lambda g, p, b: g.issue_token(form_body(b)), reads_body=True,
+                              public=True),
+        }, slash=None),
         Endpoint(environments_path, {  # get-environments-by-project.md, where the edition has it
             "GET": Operation("getEnvironmentsByProject", lambda g, p, b: g.environments(p["projectName"])),
         }, slash=None if environments_path[0] == "environments" else True),
@@ -255,7 +265,8 @@ class Dispatcher:
     def call(self, operation: Operation, info: RequestInfo, raw_body: bytes) -> tuple[int, Headers, Any]:
         headers = {"content-type": JSON}
         try:
-            self.gateway.authenticate(info.authorization)
+            if not operation.public:
+                self.gateway.authenticate(info.authorization)
             return 200, headers, operation.call(self.gateway, info.params, raw_body)
         except ApiError as exc:
             return exc.status, headers, exc.body(self.edition)

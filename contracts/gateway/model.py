@@ -16,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import secrets
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +47,14 @@ class ApiError(Exception):
 
     def body(self, edition: Edition) -> dict[str, Any]:
         return edition.failure_body(self.error, self.description)
+
+
+class OAuthError(ApiError):
+    """An answer of the token endpoint (authentication.md, Method 2): OAuth's ``{error, error_description}`` in
+    every edition, not the edition's envelope."""
+
+    def body(self, edition: Edition) -> dict[str, Any]:
+        return {"error": self.error, "error_description": self.description}
 
 
 def bad_request(description: str) -> ApiError:
@@ -202,10 +212,20 @@ class Gateway:
     """
 
     def __init__(self, token: str, seed: Callable[[], State] = default_seed, edition: Edition | None = None,
-                 permitted: bool = True) -> None:
+                 permitted: bool = True, service_accounts: dict[str, str] | None = None, token_ttl: int = 3600,
+                 token_uses: int | None = None) -> None:
         if not token:
             raise ValueError("the gateway needs a non-empty token")
         self.token = token
+        # authentication.md, Method 2: service accounts (client id -> secret) exchange their client credentials
+        # for tokens that expire after ``token_ttl`` seconds (``expires_in``).
+        self.service_accounts = dict(service_accounts or {})
+        self.token_ttl = token_ttl
+        self.minted: dict[str, float] = {}  # token -> when it expires (time.monotonic)
+        self.issued = 0  # tokens issued since start
+        # authentication.md, Token Expiration: the personal token expires after this many accepted requests.
+        self.token_uses = token_uses
+        self.accepted = 0
         self.edition = edition or editions.base()  # the wire format it answers in
         # Whether the token's user may manage and deploy credentials (delete-credential.md, Permissions).
         self.permitted = permitted
@@ -237,8 +257,30 @@ class Gateway:
         presented = presented.lstrip(" ")
         if scheme.lower() != "bearer" or not presented:
             raise answer(self.edition, rules.REFUSED_TOKEN)
-        if not hmac.compare_digest(presented.encode(), self.token.encode()):
-            raise answer(self.edition, rules.REFUSED_TOKEN)
+        with self._lock:
+            expires = self.minted.get(presented)
+            if expires is not None:  # a service account's token: refused once it expired
+                if time.monotonic() > expires:
+                    raise answer(self.edition, rules.REFUSED_TOKEN)
+                return
+            if not hmac.compare_digest(presented.encode(), self.token.encode()):
+                raise answer(self.edition, rules.REFUSED_TOKEN)
+            self.accepted += 1
+            if self.token_uses is not None and self.accepted > self.token_uses:
+                raise answer(self.edition, rules.REFUSED_TOKEN)  # expired (or revoked) mid-run
+
+    def issue_token(self, form: dict[str, str]) -> dict[str, Any]:
+        """authentication.md, Method 2: ``POST /apiops/auth/token``, form-encoded client credentials."""
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        known = self.service_accounts.get(client_id)
+        if form.get("grant_type") != "client_credentials" or known is None or not secret or \
+                not hmac.compare_digest(secret.encode(), known.encode()):
+            raise OAuthError(401, "unauthorized_client", "Bad credentials")
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self.minted[token] = time.monotonic() + self.token_ttl
+            self.issued += 1
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl}
 
     def _may_manage(self) -> None:
         """A change needs the permission to manage credentials and to deploy them."""

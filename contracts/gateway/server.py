@@ -110,15 +110,20 @@ class GatewayServer:
     (contracts/editions; default the base edition); ``permitted=False``: the token's user lacks the
     permission to manage credentials. ``stack``: on the HTTP stack a real Manager runs on (Spring and
     Tomcat's own answers, contracts/gateway/stack.py; on by default); ``firewall``: with Spring Security's
-    request firewall too (off by default: it refuses usernames the docs promise). ``options`` go to uvicorn.
+    request firewall too (off by default: it refuses usernames the docs promise). ``service_accounts``: client id ->
+    secret, exchanged at ``POST /apiops/auth/token`` for tokens of ``token_ttl`` seconds; ``token_uses``: the
+    personal token is refused (expired) after that many accepted requests. ``options`` go to uvicorn.
     """
 
     def __init__(self, token: str | None = None, faults: Sequence[str] = (), *, host: str = "127.0.0.1",
                  port: int = 0, gateway: Gateway | None = None, startup_timeout: float = 10.0,
                  latency_ms: float = 0, deploy_ms: float = 0, edition: Edition | None = None,
-                 permitted: bool = True, stack: bool = True, firewall: bool = False, **options: Any) -> None:
+                 permitted: bool = True, stack: bool = True, firewall: bool = False,
+                 service_accounts: dict[str, str] | None = None, token_ttl: int = 3600, token_uses: int | None = None,
+                 **options: Any) -> None:
         if gateway is None:
-            gateway = Gateway(token or secrets.token_urlsafe(24), edition=edition, permitted=permitted)
+            gateway = Gateway(token or secrets.token_urlsafe(24), edition=edition, permitted=permitted,
+                              service_accounts=service_accounts, token_ttl=token_ttl, token_uses=token_uses)
         elif token is not None and token != gateway.token:
             raise ValueError("token and gateway.token differ: pass one of them")
         self.gateway = gateway
