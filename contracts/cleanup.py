@@ -3,13 +3,16 @@
 Only what this run created is ever deleted: a credential joins the :class:`Registry` once its
 create answered 200 (usernames are unique across all credentials, create-credential.md, so a
 create that succeeds made a credential nobody else had), and leaves it when a DELETE of it
-answered 200. At the end of a session, :func:`clean_up` deletes what is still registered and
-reports every credential it could not delete (:class:`Leftover`), with what the gateway answered.
+answered 200 (or the missing-credential answer): a deletion claimed, not yet checked. A DELETE's
+answer is never taken for the deletion: at the end of a session, :func:`clean_up` deletes what is
+still registered, then reads each project's credential list once, and every credential of the run
+the gateway still lists is left behind (:class:`Leftover`), whatever its DELETE answered.
 
     python -m contracts.cleanup --run-id ID [--base-url URL] [--project NAME] [--yes]
 
 lists the credentials of run ``ID`` still in the project (a dry run), and with ``--yes`` deletes
-them, each deletion checked. It touches nothing outside ``apiops-ct-<ID>-``. Settings come from
+them, then reads the list again: every credential of the run it still lists is named, and the
+command exits 1. It touches nothing outside ``apiops-ct-<ID>-``. Settings come from
 the same ``APIOPS_*`` variables as the suite (the token from ``APIOPS_TOKEN`` only).
 """
 
@@ -59,23 +62,33 @@ class Leftover:
 
 @dataclass
 class Registry:
-    """The credentials this run created and has not seen deleted: username -> project."""
+    """The credentials this run created and has not seen deleted (``alive``: username -> project), and
+    those a DELETE answered were gone (``claimed``: username -> (project, that answer)), which only the
+    gateway's credential list can confirm (:func:`still_listed`)."""
 
     alive: dict[str, str] = field(default_factory=dict)
+    claimed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def created(self, project: str, username: str) -> None:
         self.alive[username] = project
+        self.claimed.pop(username, None)
 
     def forget(self, username: str) -> None:
         """Its create answered that it made nothing: not the run's to delete."""
         self.alive.pop(username, None)
 
+    def deleted(self, username: str, answer: str) -> None:
+        """A DELETE answered it is gone: not deleted again, checked against the list at the end."""
+        project = self.alive.pop(username, None)
+        if project is not None:
+            self.claimed[username] = (project, answer)
+
     def observe(self, response: requests.Response) -> None:
-        """Session observer: a DELETE of a registered credential that answered 200 removed it."""
+        """Session observer: a DELETE of a registered credential that answered 200 claims it removed it."""
         if response.request.method != "DELETE" or response.status_code != 200:
             return
         for username in [name for name in self.alive if _deletes(response, self.alive[name], name)]:
-            del self.alive[username]
+            self.deleted(username, "a test's DELETE answered 200")
 
 
 def _deletes(response: requests.Response, project: str, username: str) -> bool:
@@ -94,48 +107,77 @@ def gone(response: requests.Response) -> bool:
                editions.all_editions())
 
 
-def delete_checked(client: ApiClient, project: str, username: str) -> Leftover | None:
-    """Delete one credential; a :class:`Leftover` saying why, when it may still be there."""
+def delete_checked(client: ApiClient, project: str, username: str) -> tuple[str, Leftover | None]:
+    """Delete one credential: what the DELETE answered, in short, and a :class:`Leftover` saying why when that
+    answer says it may still be there. None is only the DELETE's word for it, which :func:`still_listed`
+    checks against the gateway's list."""
     try:
         response = client.delete_credential(project, username)
     except (GatewayUnreachable, GatewayMisbehaved) as exc:
-        return Leftover(project, username, str(exc))
+        return str(exc), Leftover(project, username, str(exc))
     if gone(response):
-        return None
-    return Leftover(project, username, describe(response))
+        return f"its DELETE answered {response.status_code}", None
+    return describe(response), Leftover(project, username, describe(response))
 
 
-def clean_up(client: ApiClient, registry: Registry, usernames: list[str] | None = None) -> list[Leftover]:
+def delete_registered(client: ApiClient, registry: Registry, usernames: list[str] | None = None) -> list[Leftover]:
     """Delete what is still registered (of ``usernames``, or all), at once as far as the client sends at
-    once; every credential that may remain, with the gateway's answer."""
-    alive = [(name, project) for name, project in registry.alive.items() if usernames is None or name in usernames]
+    once; the credentials whose DELETE did not answer they are gone (they stay registered), with the answer.
+    One whose DELETE answered it is gone leaves the register as ``claimed``: the DELETE's word only, which
+    :func:`clean_up` checks against the gateway's list (a test's clean-up reads no list: its requests are
+    part of its recording, and one list read per project at the end checks every test's deletions)."""
     with client.session.rate_limit.allowance(CLEANUP_ALLOWANCE):  # a rate limit must not keep what the run made
-        outcomes = client.concurrently([functools.partial(delete_checked, client, project, name)
-                                        for name, project in alive])
+        return _delete_registered(client, registry, usernames)
+
+
+def _delete_registered(client: ApiClient, registry: Registry, usernames: list[str] | None = None) -> list[Leftover]:
+    alive = [(name, project) for name, project in registry.alive.items() if usernames is None or name in usernames]
+    outcomes = client.concurrently([functools.partial(delete_checked, client, project, name)
+                                    for name, project in alive])
     leftovers = []
-    for (username, _), leftover in zip(alive, outcomes, strict=True):
+    for (username, _), (answer, leftover) in zip(alive, outcomes, strict=True):
         if leftover is None:
-            registry.alive.pop(username, None)
+            registry.deleted(username, answer)
         else:
             leftovers.append(leftover)
     return leftovers
 
 
+def clean_up(client: ApiClient, registry: Registry, namespace: Namespace,
+             projects: Sequence[str] = ()) -> list[Leftover]:
+    """Delete what is still registered, then read each project's credential list once (not once per name: a
+    project may hold thousands): every credential of the run the gateway still lists is left, named as the
+    gateway lists it, whatever its DELETE answered (a 200 that deleted nothing included). Where the list
+    cannot be read, the names whose deletion could not be checked, as an upper bound (:func:`still_listed`)."""
+    with client.session.rate_limit.allowance(CLEANUP_ALLOWANCE):  # a rate limit must not keep what the run made
+        registered = dict(registry.alive)
+        failed = _delete_registered(client, registry)
+        return still_listed(client, namespace, registered, failed, projects, claimed=registry.claimed)
+
+
 def still_listed(client: ApiClient, namespace: Namespace, registered: dict[str, str],
-                 failed: list[Leftover], projects: Sequence[str] = ()) -> list[Leftover]:
+                 failed: list[Leftover], projects: Sequence[str] = (),
+                 claimed: dict[str, tuple[str, str]] | None = None) -> list[Leftover]:
     """What the run left, as the gateway lists it after the clean-up: its credentials (its namespace, or a
     name it registered, e.g. a case variant) in every project it worked in. A name registered whose create
-    never made anything is not a leftover. A project whose list cannot be read keeps the names registered
-    for clean-up there, marked ``listed=False``: an upper bound, not a count."""
-    answers = {item.username: item.answer for item in failed}
+    never made anything is not a leftover. ``claimed``: deletions a DELETE's answer claimed (username ->
+    (project, that answer)); one the list still holds is left, saying so. A project whose list cannot be read
+    keeps the names registered or claimed there, marked ``listed=False``: an upper bound, not a count."""
+    claimed = claimed or {}
+    answers = {name: f"{answer}, yet the gateway still lists it" for name, (_, answer) in claimed.items()}
+    unchecked = {name: f"{answer}, unchecked" for name, (_, answer) in claimed.items()}
+    answers |= {item.username: item.answer for item in failed}
+    unchecked |= {item.username: item.answer for item in failed}
     left: list[Leftover] = []
-    for project in sorted({*projects, *registered.values(), *(item.project for item in failed)}):
+    for project in sorted({*projects, *registered.values(), *(item.project for item in failed),
+                           *(where for where, _ in claimed.values())}):
         mine = {name for name, where in registered.items() if where == project} | \
-            {item.username for item in failed if item.project == project}
+            {item.username for item in failed if item.project == project} | \
+            {name for name, (where, _) in claimed.items() if where == project}
         try:
             listed = client.usernames(project)
         except (GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
-            left += [Leftover(project, name, f"{answers.get(name, 'not deleted')}; the credential list could not "
+            left += [Leftover(project, name, f"{unchecked.get(name, 'not deleted')}; the credential list could not "
                               f"be read ({exc})", listed=False) for name in sorted(mine)]
             continue
         left += [Leftover(project, name, answers.get(name, "still listed by the gateway after the clean-up"))
@@ -234,14 +276,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cleanup: {len(names)} credential(s) of run {run_id} in {args.project} (dry run; --yes deletes):")
         print("\n".join(f"  {name}" for name in names))
         return 0
-    with client.session.rate_limit.allowance(CLEANUP_ALLOWANCE):
-        outcomes = client.concurrently([functools.partial(delete_checked, client, args.project, name)
-                                        for name in names])
-    leftovers = [leftover for leftover in outcomes if leftover is not None]
-    print(f"cleanup: deleted {len(names) - len(leftovers)} of {len(names)} credential(s) of run {run_id}")
-    for leftover in leftovers:
+    # Each deletion checked: the list is read again once after the deletes; what it still holds is left.
+    left = clean_up(client, Registry({name: args.project for name in names}), namespace, [args.project])
+    if not left:
+        print(f"cleanup: deleted {len(names)} of {len(names)} credential(s) of run {run_id}; the gateway lists "
+              "none of them now")
+        return 0
+    if all(item.listed for item in left):
+        print(f"cleanup: the gateway still lists {len(left)} credential(s) of run {run_id} in {args.project} "
+              f"after the deletes ({len(names)} DELETEs sent):")
+    else:
+        print(f"cleanup: {len(names)} credential(s) of run {run_id}: the deletes could not be checked, the "
+              f"credential list of {args.project} could not be read; these may remain (an upper bound):")
+    for leftover in left:
         print(f"  left: {leftover.line()}")
-    return 1 if leftovers else 0
+    return 1
 
 
 if __name__ == "__main__":

@@ -671,13 +671,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             if target.kind != "stub" and not run.token_refused:
                 assert run.judge is not None
                 with run.judge.aside():
-                    registered = dict(run.registry.alive)
-                    failed = cleanup.clean_up(target.client, run.registry)
-                    # Counted from the gateway's list, not from the register (a create that never succeeded
-                    # made nothing); the register is the upper bound when the list cannot be read.
-                    with target.client.session.rate_limit.allowance(cleanup.CLEANUP_ALLOWANCE):
-                        run.leftovers = cleanup.still_listed(target.client, target.namespace, registered, failed,
-                                                             sorted(target.client.projects))
+                    # Counted from the gateway's list, read once per project after the deletes, not from the
+                    # register (a create that never succeeded made nothing; a DELETE's 200 is checked, every
+                    # test's included); the register is the upper bound when the list cannot be read.
+                    run.leftovers = cleanup.clean_up(target.client, run.registry, target.namespace,
+                                                     sorted(target.client.projects))
             if target.kind != "stub":
                 run.cleanup_at = {"run_id": target.namespace.run_id, "manager_url": _manager_url(target.api_url)}
         finally:
@@ -979,9 +977,10 @@ class Credentials:
 
     def clean_up(self, judge: Judge) -> None:
         """What is still registered: one a test saw deleted is not deleted again; one that fails stays
-        registered, for the session's clean-up to try again and report."""
+        registered, for the session's clean-up to try again and report. The deletions are checked by the
+        session's clean-up, against one read of the list (cleanup.delete_registered)."""
         with judge.aside():
-            cleanup.clean_up(self.target.client, self.registry, self.mine)
+            cleanup.delete_registered(self.target.client, self.registry, self.mine)
 
 
 def _body(response: requests.Response) -> Any:

@@ -4,7 +4,9 @@ names registered for clean-up are shown as an upper bound, and said to be one.""
 
 from __future__ import annotations
 
-from contracts.cleanup import Leftover, command, still_listed
+from typing import Any
+
+from contracts.cleanup import Leftover, Registry, clean_up, command, delete_registered, still_listed
 from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer
 from contracts.naming import Namespace
@@ -31,6 +33,30 @@ def test_a_credential_a_delete_claimed_to_remove_but_the_gateway_still_lists_is_
         client = ApiClient(server.api_url, Secret(TOKEN), NAMESPACE, projects={"MyProject"})
         left = still_listed(client, NAMESPACE, {}, [], ["MyProject"])
     assert [(item.username, item.listed) for item in left] == [(MADE, True)]
+
+
+def test_the_runs_clean_up_checks_every_deletion_that_answered_200_against_one_read_of_the_list() -> None:
+    """delete-not-done answers 200 and deletes nothing: a test's clean-up takes the DELETE's word for now, the
+    session's clean-up reads the list once and names every credential still in it, saying what its DELETE said."""
+    with GatewayServer(token=TOKEN, faults=["delete-not-done"]) as server:
+        model, reads = server.gateway, []
+        list_now = model.list_credentials
+
+        def counted(project: str) -> dict[str, Any]:
+            reads.append(project)
+            return list_now(project)
+
+        names = [NAMESPACE.name("claimed") for _ in range(3)]
+        for name in names:
+            model.add_credential("MyProject", name)
+        model.list_credentials = counted  # type: ignore[method-assign]
+        client = ApiClient(server.api_url, Secret(TOKEN), NAMESPACE, projects={"MyProject"})
+        registry = Registry({name: "MyProject" for name in names})
+        assert delete_registered(client, registry, names[:1]) == [] and reads == []  # a test's clean-up
+        left = clean_up(client, registry, NAMESPACE, ["MyProject"])
+    assert [(item.username, item.answer, item.listed) for item in left] == \
+        [(name, "its DELETE answered 200, yet the gateway still lists it", True) for name in sorted(names)]
+    assert reads == ["MyProject"]  # once after the deletes, not once per name
 
 
 def test_when_the_list_cannot_be_read_the_registered_names_are_an_upper_bound_and_say_so() -> None:

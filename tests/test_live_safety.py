@@ -166,6 +166,67 @@ def test_a_killed_runs_leftovers_are_named_by_the_next_run_and_removed_by_the_cl
         assert TOKEN not in dry.stdout + dry.stderr + done.stdout + done.stderr
 
 
+def cleanup_command(url: str, run_id: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "contracts.cleanup", "--run-id", run_id, "--base-url", url,
+                           "--project", "MyProject", *extra], cwd=ROOT, env=environment(), capture_output=True,
+                          text=True, timeout=60)
+
+
+def seed_a_run(server: GatewayServer, run_id: str, count: int) -> list[str]:
+    made = [f"{PREFIX}{run_id}-left-{n}" for n in range(count)]
+    for name in made:
+        server.gateway.add_credential("MyProject", name)
+    return made
+
+
+def test_the_cleanup_command_fails_naming_every_credential_the_gateway_still_lists_after_a_delete_answered_200(
+) -> None:
+    """delete-not-done answers 200 and deletes nothing: each deletion is checked against the gateway's list."""
+    with GatewayServer(token=TOKEN, faults=["delete-not-done"]) as server:
+        made = seed_a_run(server, "notdone1", 5)
+        done = cleanup_command(server.url, "notdone1", "--yes")
+        listed = [name for name in server.gateway.usernames("MyProject") if name.startswith(PREFIX)]
+    assert sorted(listed) == sorted(made), "the gateway deleted something: the test proves nothing"
+    assert done.returncode == 1, done.stdout + done.stderr
+    left = [line for line in done.stdout.splitlines() if line.strip().startswith("left:")]
+    assert sorted(line.split("MyProject/")[1].split(":")[0] for line in left) == sorted(listed), done.stdout
+    assert "still lists" in done.stdout and "deleted 5 of 5" not in done.stdout, done.stdout
+    assert TOKEN not in done.stdout + done.stderr
+
+
+def test_the_cleanup_command_exits_0_only_when_the_gateway_lists_none_of_the_runs_credentials_afterwards(
+) -> None:
+    with GatewayServer(token=TOKEN) as server:
+        seed_a_run(server, "notdone1", 5)
+        others = [name for name in server.gateway.usernames("MyProject") if not name.startswith(PREFIX)]
+        done = cleanup_command(server.url, "notdone1", "--yes")
+        after = server.gateway.usernames("MyProject")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "deleted 5 of 5" in done.stdout and "left:" not in done.stdout, done.stdout
+    assert sorted(after) == sorted(others)
+
+
+def test_the_cleanup_command_whose_list_cannot_be_read_after_the_deletes_names_every_credential_as_an_upper_bound(
+) -> None:
+    with GatewayServer(token=TOKEN) as server:
+        model, reads = server.gateway, []
+        list_now = model.list_credentials
+
+        def only_once(project: str) -> dict[str, Any]:
+            reads.append(project)
+            if len(reads) > 1:
+                raise RuntimeError("the list broke")  # the gateway answers 500
+            return list_now(project)
+
+        made = seed_a_run(server, "notdone1", 3)
+        model.list_credentials = only_once  # type: ignore[method-assign]
+        done = cleanup_command(server.url, "notdone1", "--yes")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert all(f"MyProject/{name}" in done.stdout for name in made), done.stdout
+    assert "could not be read" in done.stdout and "upper bound" in done.stdout, done.stdout
+    assert len(reads) == 2  # once to find them, once after the deletes: never once per name
+
+
 def test_a_clean_up_the_gateway_refuses_fails_the_run_listing_every_credential_left(
     run_suite: RunSuite, gateway_factory: Callable[..., str],
 ) -> None:
