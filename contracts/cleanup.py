@@ -43,8 +43,18 @@ from contracts.client import (
     describe,
 )
 from contracts.naming import PREFIX, Namespace, check_run_id
-from contracts.secrets import Secret, register
-from contracts.settings import DEFAULT_CONCURRENCY, SettingsError, api_root, check_name, count, rate, tls_verify
+from contracts.secrets import Secret
+from contracts.settings import (
+    DEFAULT_CONCURRENCY,
+    SettingsError,
+    api_root,
+    check_name,
+    count,
+    rate,
+    service_account,
+    tls_verify,
+)
+from contracts.tokens import ClientCredentials, Personal, TokenError, TokenSource
 
 _RUN = re.compile(re.escape(PREFIX) + r"([a-z0-9]+)-")
 
@@ -235,7 +245,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m contracts.cleanup",
         description="List (and with --yes delete) the credentials a contract-suite run left in a project. "
-                    "Touches nothing outside apiops-ct-<run id>-. The token comes from APIOPS_TOKEN.")
+                    "Touches nothing outside apiops-ct-<run id>-. The token comes from APIOPS_TOKEN, or a service "
+                    "account's APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET.")
     parser.add_argument("--run-id", required=True, help="the run whose credentials to remove")
     parser.add_argument("--base-url", default=os.environ.get("APIOPS_BASE_URL"),
                         help="the Manager URL (default: APIOPS_BASE_URL)")
@@ -258,15 +269,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SettingsError("needs --base-url and --project (or APIOPS_BASE_URL and APIOPS_PROJECT)")
         check_name("--project", args.project)
         token = Secret(os.environ.get("APIOPS_TOKEN", ""))
-        if not token:
-            raise SettingsError("needs the token in APIOPS_TOKEN")
-        register(token)
+        client_id, client_secret = service_account()  # or a service account's, as the suite takes it
+        if not token and not client_id:
+            raise SettingsError("needs the token in APIOPS_TOKEN, or APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET")
+        source: TokenSource = Personal(token)
+        if client_id and client_secret is not None:
+            source = ClientCredentials(args.base_url, client_id, client_secret, verify=tls_verify())
+            source.current()
         namespace = Namespace(run_id)
         concurrency = count("--concurrency", args.concurrency)
-        client = ApiClient(api_root(args.base_url), token, namespace, projects={args.project}, verify=tls_verify(),
+        client = ApiClient(api_root(args.base_url), source, namespace, projects={args.project}, verify=tls_verify(),
                            concurrency=concurrency, rate_limit=rate("--rate-limit", args.rate_limit))
         names = sorted(name for name in client.usernames(args.project) if namespace.owns(name))
-    except (SettingsError, GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
+    except (SettingsError, TokenError, GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
         print(f"cleanup: {exc}", file=sys.stderr)
         return 4
     if not names:

@@ -5,6 +5,8 @@ failures."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from contracts.naming import PREFIX, Namespace
 from contracts.secrets import Secret
 from contracts.settings import api_root
 from contracts.tokens import ClientCredentials, TokenError
-from tests.conftest import TOKEN, RunSuite, live
+from tests.conftest import ROOT, TOKEN, RunSuite, live
 
 CLIENT_ID, SECRET = "ci-service-account", "service-account-secret-4d9c2b7e11"
 
@@ -98,3 +100,15 @@ def test_a_token_that_expires_mid_run_is_one_verdict_blaming_no_rule_and_listing
     assert listed == left, (listed, left)
     assert left, "the token expired after the last create: nothing shows the list"
     assert "python -m contracts.cleanup --run-id" in run.output and "<run id>" not in run.output
+
+
+def test_the_cleanup_command_takes_the_service_accounts_variables(service: GatewayServer) -> None:
+    """python -m contracts.cleanup reads APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET as the suite does."""
+    service.gateway.add_credential("MyProject", "apiops-ct-svcacct1-cred-1")
+    env = {"PATH": "/usr/bin:/bin", "APIOPS_CLIENT_ID": CLIENT_ID, "APIOPS_CLIENT_SECRET": SECRET}
+    done = subprocess.run([sys.executable, "-m", "contracts.cleanup", "--run-id", "svcacct1", "--base-url", service.url,
+                           "--project", "MyProject", "--yes"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "apiops-ct-svcacct1-cred-1" not in service.gateway.credentials
+    assert SECRET not in done.stdout + done.stderr

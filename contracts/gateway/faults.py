@@ -161,7 +161,7 @@ def _renamed(edition: Edition) -> str | None:
 
 
 # -- wrong statuses ---------------------------------------------------------------------------------
-@_transform("success-without-content", [rules.DELETED, rules.DOCUMENTED, rules.ENCODED],
+@_transform("success-without-content", [rules.DELETED, rules.DOCUMENTED, rules.ENCODED, rules.ONE_OF_TWO],
             "answers a successful delete with 204 No Content and no body")
 def _no_content(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status != _edition(info).answer(rules.SUCCESS).status:
@@ -170,7 +170,7 @@ def _no_content(info: RequestInfo, status: int, headers: Headers, body: Any) -> 
 
 
 @_transform("missing-credential-answered-otherwise",
-            [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED],
+            [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED, rules.ONE_OF_TWO],
             "answers a missing credential with another documented answer: the unknown project's (its status, "
             "code and message, which names the project, not the username)")
 def _missing_otherwise(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
@@ -316,7 +316,8 @@ def _error_renamed(info: RequestInfo, status: int, headers: Headers, body: Any) 
     return status, headers, body
 
 
-@_transform("username-not-named", [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED],
+@_transform("username-not-named",
+            [rules.MUST_EXIST, rules.PERMANENT, rules.USERNAME_CASE, rules.SCOPED, rules.ONE_OF_TWO],
             'says "Credential was not found!", leaving the username out')
 def _username_not_named(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if _is_missing_credential(info, status, body):
@@ -418,7 +419,8 @@ def _auth_after_project(info: RequestInfo, status: int, headers: Headers, body: 
 
 
 # -- deletions that do not happen, or reach too far ------------------------------------------------------
-@_patch("delete-not-done", [rules.PERMANENT, rules.GRANTS_REVOKED, rules.EXACTLY_ONE, rules.ENCODED],
+@_patch("delete-not-done",
+        [rules.PERMANENT, rules.GRANTS_REVOKED, rules.EXACTLY_ONE, rules.ENCODED, rules.ONE_OF_TWO],
         "answers 200 but the credential stays (never committed)")
 def _delete_not_done(gateway: Gateway) -> None:
     def uncommitted(credential: Credential) -> None:
@@ -514,7 +516,7 @@ def _grants_survive(gateway: Gateway) -> None:
     _replace(gateway, "remove_credential", credential_only)
 
 
-@_patch("soft-delete", [rules.PERMANENT, rules.GRANTS_REVOKED],
+@_patch("soft-delete", [rules.PERMANENT, rules.GRANTS_REVOKED, rules.ONE_OF_TWO],
         "only marks the credential deleted, and the lookup still finds marked ones: a second delete succeeds")
 def _soft_delete(gateway: Gateway) -> None:
     marked: dict[str, Credential] = {}  # username -> the credential as it was when "deleted"
