@@ -36,6 +36,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import contextvars
+import fcntl
 import functools
 import io
 import re
@@ -45,6 +46,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
@@ -681,6 +683,44 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
+class CreateCapReached(UnsafeRequest):
+    """The run would create more credentials than its cap (contracts/profiles.py, ``create_cap``): it stops."""
+
+
+class CreateBudget:
+    """At most ``cap`` creates in the whole run, counted in one file per run (``path``) that every xdist worker
+    shares, under an exclusive lock: a gateway that keeps failing cannot make a run deploy without end."""
+
+    def __init__(self, cap: int, path: Path) -> None:
+        self.cap, self.path = cap, path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def start(cls, cap: int, path: Path) -> CreateBudget:
+        """A new count at zero (the controller, or a sequential run, before any worker creates anything)."""
+        path.write_text("0", encoding="utf-8")
+        return cls(cap, path)
+
+    def take(self, username: str) -> None:
+        with self._lock, self.path.open("a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            used = int(handle.read().strip() or 0)
+            if used >= self.cap:
+                raise CreateCapReached(f"the run reached its cap of {self.cap} credentials created (it would create "
+                                       f"{username!r} next): it stops here, cleanly, instead of deploying more "
+                                       "(--hypothesis-profile sets how many the property tests create)")
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(used + 1))
+
+    def used(self) -> int:
+        try:
+            return int(self.path.read_text(encoding="utf-8").strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+
 class ApiClient:
     def __init__(
         self,
@@ -703,6 +743,7 @@ class ApiClient:
         # The characters the Manager's HTTP stack refuses in a path, as the run learned them (contracts/stack.py):
         # a credential named with one could never be deleted, so it is never created.
         self.routing: Routing = Routing()
+        self.create_budget: CreateBudget | None = None  # the run's cap on what it creates (None: no cap)
         guard = Guard(urlsplit(self.api_url).path, namespace, set(projects))
         self.session = ContractSession(token, guard, deadline=timeout, max_body=max_body, verify=verify,
                                        rate_limit=RateLimit(rate_limit))
@@ -774,6 +815,8 @@ class ApiClient:
         if refused:
             raise UnsafeRequest(f"not creating {username!r}: the Manager's HTTP stack refuses "
                                 f"{' '.join(refused)} in a path, so it could never be deleted through its path")
+        if self.create_budget is not None:
+            self.create_budget.take(username)
         body = {
             "email": "contract-suite@example.com",
             "fullName": "Contract Suite",

@@ -36,6 +36,8 @@ from contracts import settings as settings_module
 from contracts import targets as target_module
 from contracts.client import (
     ApiClient,
+    CreateBudget,
+    CreateCapReached,
     GatewayUnreachable,
     TokenNoLongerAccepted,
     UnexpectedResponse,
@@ -44,7 +46,7 @@ from contracts.client import (
 )
 from contracts.editions import Edition
 from contracts.judge import Judge, Ledger, RuleViolation, presents_the_token, recording_into
-from contracts.naming import Namespace
+from contracts.naming import Namespace, new_run_id
 from contracts.report import TestRecord
 from contracts.secrets import excerpt, redact
 from contracts.spec import Contract, SpecError, load, spec_path
@@ -78,6 +80,8 @@ class Run:
     stack: dict[str, str] = field(default_factory=dict)  # the Manager's HTTP stack's answers: cause -> first example
     target_info: dict[str, Any] = field(default_factory=dict)  # what the report says of the target (xdist: a worker's)
     verdicts_loaded: bool = False  # deviations, --rules and --fail-on read (every process that judges or reports)
+    run_id: str = ""  # decided once, by the controller (or a sequential run), for every xdist worker
+    create_cap: int = 0  # how many credentials the run may create (contracts/profiles.py, create_cap)
     down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
     token_refused: bool = False  # the token stopped being accepted mid-run: nothing more can be sent
     finishing: bool = False  # the session's clean-up is under way
@@ -201,7 +205,36 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller decides; xdist workers inherit its options
         _record_for_the_baseline(config)
     _configure_hypothesis(config)
+    _decide_the_run(config)
     _redact_log_records()
+
+
+def _decide_the_run(config: pytest.Config) -> None:
+    """The run id and the cap on what the run creates: decided once, by the controller or a sequential run, and
+    handed to every xdist worker (``pytest_configure_node``), so that all share one namespace and one count."""
+    run = _run(config)
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        run.run_id, run.create_cap = str(worker.get("apiops_run_id", "")), int(worker.get("apiops_create_cap", 0))
+        return
+    try:
+        run.run_id = new_run_id()
+        resolved = settings_module.resolve(config)
+    except settings_module.SettingsError:
+        return  # said in one line when the target is opened
+    run.create_cap = profiles.create_cap(profiles.current(), resolved.concurrency)
+    if resolved.target != "stub":
+        CreateBudget.start(run.create_cap, _budget_path(run.run_id))
+
+
+def _budget_path(run_id: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"apiops-creates-{run_id}"
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook
+def pytest_configure_node(node: Any) -> None:
+    run = _run(node.config)
+    node.workerinput["apiops_run_id"], node.workerinput["apiops_create_cap"] = run.run_id, run.create_cap
 
 
 def _configure_hypothesis(config: pytest.Config) -> None:
@@ -220,6 +253,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
              f"apiops edition: {resolved.edition} (from {sources.get('apiops_edition', 'default')})"
              + (": decided before any test from read-only evidence" if resolved.edition == editions.AUTO else ""),
              f"apiops contract: {spec_path(_pinned(resolved.edition))}"]
+    run = _run(config)
+    if resolved.target != "stub" and run.create_cap:
+        lines.append(f"apiops budget: this run may create at most {run.create_cap} credentials (profile "
+                     f"{profiles.current()}, --concurrency {resolved.concurrency}; each one a deployment when created "
+                     "and when deleted); it stops cleanly before one more")
     if resolved.deviations:
         lines.append(f"apiops deviations: {resolved.deviations}")
     if tuple(resolved.kinds) != rules.KINDS:
@@ -280,7 +318,9 @@ def _open(config: pytest.Config) -> Target:
         contract = load()  # an invalid contract is one clear error, before anything is sent
         resolved = _with_baseline(settings_module.resolve(config))
         _load_verdict_settings(run, resolved)
-        target = open_target(resolved)
+        target = open_target(resolved, run.run_id or None)
+        if target.kind != "stub" and run.create_cap:
+            target.client.create_budget = CreateBudget(run.create_cap, _budget_path(target.namespace.run_id))
         target.client.session.rate_limit.rate = target_module.rate_share(resolved)  # --rate-limit, this worker's share
     except (settings_module.SettingsError, SpecError, recording.RecordingError, PreflightError,
             deviations.DeviationsError) as exc:
@@ -419,6 +459,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run = _run(config) if RUN in config.stash else None
     if run is not None and run.scratch:
         shutil.rmtree(run.scratch, ignore_errors=True)
+    if run is not None and run.run_id and not hasattr(config, "workerinput"):  # the count of what it created
+        _budget_path(run.run_id).unlink(missing_ok=True)
     if run is not None and run.exit_line:
         sys.stderr.write(run.exit_line + "\n")
         sys.stderr.flush()
@@ -499,6 +541,9 @@ def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
         unreachable = _found(call.excinfo.value, GatewayUnreachable)
         if unreachable is not None:
             run.down = f"the Manager ({_manager_url(target.api_url)}) stopped answering: {unreachable}"
+        capped = _found(call.excinfo.value, CreateCapReached)
+        if capped is not None:
+            run.down = str(capped)
     if run.down is not None:
         pytest.exit(redact(f"apiops: {run.down}; the run stops here, during {item.nodeid} (the tests after it "
                            "were not run)"), returncode=EXIT_USAGE)
@@ -788,6 +833,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         for project in sorted({item.project for item in run.leftovers}):
             terminalreporter.write_line("  " + cleanup.command(run_id, run.cleanup_at.get("manager_url",
                                                                                         "<manager url>"), project))
+    if run.create_cap and run.run_id and _budget_path(run.run_id).exists():
+        used = CreateBudget(run.create_cap, _budget_path(run.run_id)).used()
+        terminalreporter.write_line(f"apiops: created {used} credential(s), of the {run.create_cap} this run may create")
     for path in run.written:
         terminalreporter.write_line(f"apiops: conformance report written to {path}")
     for problem in run.problems:  # what fails the run though every test passed
