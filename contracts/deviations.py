@@ -108,3 +108,27 @@ def _waiver(path: str, number: int, entry: Any) -> Waiver:
     if ticket is not None and not isinstance(ticket, str):
         raise DeviationsError(f"{where} ({rule_id}): `ticket` must be a link or an id")
     return Waiver(rule, reason.strip(), until, ticket)
+
+
+BASELINE_DAYS = 90  # how long an entry written by --deviations-update waives its rule, unless the team edits it
+
+
+def write_baseline(path: Path, failed: dict[str, str], base_url: str, today: datetime.date | None = None) -> int:
+    """``--deviations-update``: the rules that failed today, as known deviations (rule id -> what failed); how many.
+
+    Each entry says where it came from (``baseline of <date> against <base URL>``) and expires in
+    :data:`BASELINE_DAYS` days, so that adopting the suite on a gateway that deviates today is one run, and every
+    entry comes back to the team. A rule that always fails (a leaked token) is never written: nothing waives it.
+    """
+    from contracts.settings import ALWAYS_FAIL  # settings imports this module's callers, not this module
+
+    day = today or datetime.date.today()
+    entries = [{"rule": rule_id, "reason": f"baseline of {day.isoformat()} against {base_url}: {detail[:200]}",
+                "until": (day + datetime.timedelta(days=BASELINE_DAYS)).isoformat()}
+               for rule_id, detail in failed.items() if rule_id not in ALWAYS_FAIL]
+    text = ("# Known deviations written by --deviations-update: today's failing rules. Edit the reasons, the dates\n"
+            "# (until) and add tickets; a listed rule that holds again fails the run (stale entry).\n"
+            + yaml.safe_dump({"deviations": entries}, sort_keys=False, allow_unicode=True, width=1000))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return len(entries)

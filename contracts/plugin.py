@@ -71,6 +71,7 @@ class Run:
     drift_text: str = ""
     problems: list[str] = field(default_factory=list)  # what fails the run beyond failed tests
     written: list[str] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)  # lines for the end of the summary
     results: list[report.RuleResult] = field(default_factory=list)
     published: dict[str, Any] = field(default_factory=dict)  # the published description compared, or why not
     scratch: str | None = None  # the recordings directory of --baseline without --record, removed at the end
@@ -765,6 +766,14 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
         return
     results = report.build(run.records.values(), run.deviations, run.kinds)
     run.problems += report.run_problems(results, run.deviations)
+    if resolved.deviations_update:  # adoption on day one: today's failing rules become known deviations
+        failed = {result.rule.id: redact(result.message) for result in results if result.outcome == "failed"}
+        info = _target_info(run.target) if run.target is not None else run.target_info
+        count = deviations.write_baseline(Path(resolved.deviations_update), failed,
+                                          str(info.get("base_url") or resolved.target))
+        run.said.append(f"apiops: wrote {count} known deviation(s) to {resolved.deviations_update} (today's failing "
+                        f"rules, each until {deviations.BASELINE_DAYS} days from now): run with "
+                        f"--deviations={resolved.deviations_update}")
     info = _target_info(run.target) if run.target is not None else run.target_info
     run_info = {
         "target": resolved.target,
@@ -835,9 +844,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                                                                                         "<manager url>"), project))
     if run.create_cap and run.run_id and _budget_path(run.run_id).exists():
         used = CreateBudget(run.create_cap, _budget_path(run.run_id)).used()
-        terminalreporter.write_line(f"apiops: created {used} credential(s), of the {run.create_cap} this run may create")
+        terminalreporter.write_line(f"apiops: created {used} credential(s), of the {run.create_cap} this run may "
+                                    "create")
     for path in run.written:
         terminalreporter.write_line(f"apiops: conformance report written to {path}")
+    for line in run.said:
+        terminalreporter.write_line(redact(line))
     for problem in run.problems:  # what fails the run though every test passed
         terminalreporter.write_line(redact(f"apiops: the run fails: {problem}"), red=True)
 

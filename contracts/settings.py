@@ -98,6 +98,9 @@ OPTIONS: tuple[Option, ...] = (
            metavar="DIR"),
     Option("deviations", "APIOPS_DEVIATIONS", "YAML file of known deviations: rules that fail on this gateway "
            "and are reported, not failed", metavar="FILE"),
+    Option("deviations-update", "APIOPS_DEVIATIONS_UPDATE", "write this run's failing rules to FILE as known "
+           "deviations (a baseline to adopt the suite on a gateway that deviates today; each entry expires in 90 "
+           "days, edit as you like), then run with --deviations=FILE", metavar="FILE"),
     Option("report", "APIOPS_REPORT", "write the conformance report (Markdown) here", metavar="PATH"),
     Option("report-json", "APIOPS_REPORT_JSON", "write the conformance report (JSON) here", metavar="PATH"),
     Option("rate-limit", "APIOPS_RATE_LIMIT", "requests per second the whole run sends at most (all xdist workers "
@@ -128,6 +131,7 @@ class Settings:
     recordings: str | None = None
     baseline: str | None = None
     deviations: str | None = None
+    deviations_update: str | None = None
     report: str | None = None
     report_json: str | None = None
     kinds: tuple[str, ...] = rules.KINDS
@@ -273,6 +277,7 @@ def resolve(config: pytest.Config) -> Settings:
         recordings=directory("--recordings", value("apiops_recordings"), must_exist=not record),
         baseline=directory("--baseline", value("apiops_baseline"), must_exist=True),
         deviations=value("apiops_deviations"),
+        deviations_update=value("apiops_deviations_update"),
         report=writable("--report", value("apiops_report")),
         report_json=writable("--report-json", value("apiops_report_json")),
         kinds=kinds(value("apiops_rules") or ""),

@@ -176,3 +176,21 @@ def test_only_the_documented_rules_hold_a_gateway_to_what_the_docs_promise(
     assert outcome["outcome"] == "skipped" and "not selected" in outcome["message"]
     everything = run_suite(SUITE, *live(url), env={"APIOPS_TOKEN": TOKEN})
     assert everything.returncode == 1
+
+
+def test_deviations_update_then_deviations_is_green_on_the_same_gateway_and_red_on_a_new_fault(
+    run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    """Adoption on day one (--deviations-update=FILE): today's failing rules become known deviations, dated and
+    expiring; the next run with --deviations=FILE is green on the same gateway, and fails on anything new."""
+    baseline = tmp_path / "deviations.yaml"
+    url = gateway_factory(MISSING.name)
+    first = run_suite(SUITE, *live(url), f"--deviations-update={baseline}", env={"APIOPS_TOKEN": TOKEN})
+    assert first.returncode == 1 and f"--deviations={baseline}" in first.output, first.output[-3000:]
+    written = baseline.read_text(encoding="utf-8")
+    assert f"baseline of {time.strftime('%Y-%m-%d')} against {url}/apiops" in written and "until:" in written
+    again = run_suite(SUITE, *live(url), f"--deviations={baseline}", env={"APIOPS_TOKEN": TOKEN})
+    assert again.returncode == 0, again.output[-3000:]
+    worse = run_suite(SUITE, *live(gateway_factory(MISSING.name, "incomplete-undeployment")),
+                      f"--deviations={baseline}", env={"APIOPS_TOKEN": TOKEN})
+    assert worse.returncode == 1 and rules.UNDEPLOYED.id in worse.output, worse.output[-3000:]
