@@ -260,7 +260,8 @@ class Judge:
                      if where else [])]
         found = self.stack_answer(response)
         if found is not None:
-            self.stack_seen.setdefault(found.cause, f"{method} {redact(str(response.url))} answered {status}")
+            self.stack_seen.setdefault(found.cause, f"{method} {redact(stack.raw_path(str(response.url)))} answered "
+                                                    f"{status}; {found.source}")
             if found.kind != stack.FIREWALL:
                 verdicts.append((rules.METHODS, list(found.problems)))
             return [*verdicts, (rules.TIMELY, time_problems(response.elapsed.total_seconds(), self.budget))]

@@ -816,7 +816,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(redact(f"{result.outcome}: {result.rule.id}: {result.message}"))
         for waiver in run.deviations.expired():
             terminalreporter.write_line(f"expired: {waiver.rule.id} (until {waiver.until})")
-    if run.published:  # compared, or why not: one line, the differences under it
+    # Compared, or why not: the differences under it when one is breaking, when it could not be compared, or with -v;
+    # a run whose gateway only differs harmlessly said so in one line under the header.
+    if run.published and (run.published.get("breaking") or not run.published.get("lines")
+                          or config.getoption("verbose") > 0):
         terminalreporter.section("the gateway's published description")
         terminalreporter.write_line(redact(run.published.get("url", "")))
         for line in run.published.get("lines") or [f"not compared: {run.published.get('note', '')}"]:
@@ -828,7 +831,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run.stack:  # the Manager's HTTP stack's own answers: held to HTTP's rules, one line per cause
         terminalreporter.section("answered by the Manager's HTTP stack, not its code")
         for cause, example in run.stack.items():
-            terminalreporter.write_line(redact(f"{cause} (e.g. {example})"))
+            terminalreporter.write_line(redact(f"{cause} (e.g. {example.split('; ')[0]})"))
     if run.leftovers:
         terminalreporter.section("credentials left behind")
         unread = sorted({item.project for item in run.leftovers if not item.listed})

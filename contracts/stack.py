@@ -55,7 +55,7 @@ class StackAnswer:
             UNMAPPED_METHOD: "answers a method the path does not map, with 405 and Allow",
             UNMAPPED_PATH: "answers a path no controller maps, with 404",
         }[self.kind]
-        return f"{self.by} {what} ({self.source})"
+        return f"{self.by} {what}"
 
 
 @dataclass(frozen=True)
