@@ -904,6 +904,17 @@ def result_list(response: requests.Response, what: str) -> list[dict[str, Any]]:
     return items
 
 
+def _unresolvable(host: str) -> bool:
+    """Whether ``host`` is a name that does not resolve (an address always "resolves")."""
+    try:
+        socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _reason(exc: requests.RequestException, url: str) -> str:
     if isinstance(exc, requests.exceptions.SSLError):
         text = str(exc).lower()
@@ -916,5 +927,8 @@ def _reason(exc: requests.RequestException, url: str) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if "doesn't match" in line or "- " in line]
         return "not in the recording: " + (lines[0] if lines else "no more recorded exchanges")
     if isinstance(exc, requests.ConnectionError):
-        return "connection failed (is the URL right and the gateway up?)"
+        host = urlsplit(url).hostname or ""
+        if host and _unresolvable(host):
+            return f"the host name {host!r} does not resolve (DNS): is the URL spelt right?"
+        return "connection failed: the host refused or dropped it (is the gateway up, on that port?)"
     return type(exc).__name__

@@ -246,8 +246,8 @@ def _configure_hypothesis(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     try:
         resolved = settings_module.resolve(config)
-    except settings_module.SettingsError as exc:
-        return [f"apiops: {exc}"]
+    except settings_module.SettingsError:
+        return []  # said once, in the run's one line at its end
     sources = resolved.sources or {}
     lines = [f"apiops target: {resolved.target} (from {sources.get('apiops_target', 'default')}): "
              f"{target_module.describe(resolved)}",
@@ -845,7 +845,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         for project in sorted({item.project for item in run.leftovers}):
             terminalreporter.write_line("  " + cleanup.command(run_id, run.cleanup_at.get("manager_url",
                                                                                         "<manager url>"), project))
-    if run.create_cap and run.run_id and _budget_path(run.run_id).exists():
+    if run.create_cap and run.run_id and run.records and _budget_path(run.run_id).exists():
         used = CreateBudget(run.create_cap, _budget_path(run.run_id)).used()
         terminalreporter.write_line(f"apiops: created {used} credential(s), of the {run.create_cap} this run may "
                                     "create")

@@ -413,7 +413,7 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
         raise PreflightError(f"preflight: GET {url} answered {status}: the token in APIOPS_TOKEN was refused{detail}")
     if any(_unknown_project(edition, status, body) for edition in spoken):
         raise PreflightError(f"preflight: GET {url} answered {status}: {what} is unknown or not visible to this "
-                             f"token{detail}")
+                             f"token{detail}{_visible_projects(target)}")
     if status in (502, 503, 504):  # a proxy's: the Manager behind it did not answer it
         server = response.headers.get("Server")
         html = " with an HTML page" if "html" in content_type.lower() or response.text.lstrip().startswith("<") else ""
@@ -433,6 +433,16 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
         raise PreflightError(f"preflight: GET {url} answered {status}{detail}, expected 200 with a JSON object: is "
                              "--base-url the Manager URL?")
     return body
+
+
+def _visible_projects(target: Target) -> str:
+    """The projects the token can see (list-projects.md), as a hint after an unknown project; nothing if unreadable."""
+    try:
+        names = sorted(target.client.project_names())
+    except Exception:  # noqa: BLE001 - a hint only: the unknown project is the line's news
+        return ""
+    shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+    return f"; the projects this token can see: {shown}" if names else "; this token can see no project"
 
 
 def _unknown_project(edition: Edition, status: int, body: Any) -> bool:

@@ -42,7 +42,7 @@ def assert_one_clear_error(run_output: str, *expected: str) -> None:
     (("--target", "local", "--api-proxy", "my api"), {}, ("--api-proxy 'my api'", "no spaces")),
     ((), {"APIOPS_RUN_ID": "Not-A-Run-Id"}, ("APIOPS_RUN_ID must be 6-24 lowercase letters or digits",)),
     (("--target", "local"), {"APIOPS_RUN_ID": "x"}, ("APIOPS_RUN_ID must be 6-24 lowercase letters or digits",)),
-    (("--hypothesis-profile", "nosuch"), {}, ("--hypothesis-profile 'nosuch'", "dev, ci, thorough")),
+    (("--hypothesis-profile", "nosuch"), {}, ("--hypothesis-profile 'nosuch'", "staging, dev, ci, thorough")),
     (("--request-timeout", "inf"), {}, ("--request-timeout must be a positive, finite number", "'inf'")),
     (("--request-timeout", "nan"), {}, ("--request-timeout must be a positive, finite number", "'nan'")),
     (("--request-timeout", "0"), {}, ("--request-timeout must be a positive, finite number", "'0'")),
@@ -100,11 +100,29 @@ def test_a_refused_token_ends_the_run_at_preflight(run_suite: RunSuite, gateway_
     assert "not-the-gateways-token" not in run.output
 
 
-def test_an_unknown_project_ends_the_run_at_preflight(run_suite: RunSuite, gateway_url: str) -> None:
+def test_an_unknown_project_ends_the_run_at_preflight_listing_the_visible_ones(
+        run_suite: RunSuite, gateway_url: str) -> None:
     args = ("--target", "live", "--base-url", gateway_url, "--project", "NoSuchProject")
     run = run_suite(SUITE, *args, env={"APIOPS_TOKEN": TOKEN})
     assert run.returncode == 4
-    assert_one_clear_error(run.output, "preflight", "404", "'NoSuchProject'")
+    assert_one_clear_error(run.output, "preflight", "404", "'NoSuchProject'",
+                           "the projects this token can see: EmptyProject, MyProject, OtherProject")
+
+
+def test_a_host_name_that_does_not_resolve_is_told_from_a_refused_connection(run_suite: RunSuite) -> None:
+    run = run_suite(SUITE, *live("http://no-such-host.invalid"), env={"APIOPS_TOKEN": TOKEN})
+    assert run.returncode == 4
+    assert_one_clear_error(run.output, "preflight", "'no-such-host.invalid' does not resolve")
+    closed = run_suite(SUITE, *live("http://127.0.0.1:9"), env={"APIOPS_TOKEN": TOKEN})
+    assert_one_clear_error(closed.output, "preflight", "refused")
+
+
+def test_a_bad_setting_is_said_once_also_where_the_header_is_printed(run_suite: RunSuite) -> None:
+    """Without -q pytest prints the report header, which used to repeat the bad setting's line."""
+    run = run_suite(SUITE, "-v", "--target", "live", "--base-url", "ftp://gateway.example.com", "--project", "P",
+                    env={"APIOPS_TOKEN": TOKEN})
+    assert run.returncode == 4
+    assert_one_clear_error(run.output, "--base-url", "http(s)")
 
 
 @pytest.mark.parametrize("api_proxy, says", [
