@@ -42,7 +42,7 @@ def assert_one_clear_error(run_output: str, *expected: str) -> None:
     (("--target", "local", "--api-proxy", "my api"), {}, ("--api-proxy 'my api'", "no spaces")),
     ((), {"APIOPS_RUN_ID": "Not-A-Run-Id"}, ("APIOPS_RUN_ID must be 6-24 lowercase letters or digits",)),
     (("--target", "local"), {"APIOPS_RUN_ID": "x"}, ("APIOPS_RUN_ID must be 6-24 lowercase letters or digits",)),
-    (("--hypothesis-profile", "nosuch"), {}, ("--hypothesis-profile 'nosuch'", "staging, dev, ci, thorough")),
+    (("--hypothesis-profile", "nosuch"), {}, ("--hypothesis-profile 'nosuch'", "dev, ci, staging, thorough")),
     (("--request-timeout", "inf"), {}, ("--request-timeout must be a positive, finite number", "'inf'")),
     (("--request-timeout", "nan"), {}, ("--request-timeout must be a positive, finite number", "'nan'")),
     (("--request-timeout", "0"), {}, ("--request-timeout must be a positive, finite number", "'0'")),
