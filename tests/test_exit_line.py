@@ -21,7 +21,7 @@ def assert_exactly_the_apiops_line(output: str, line: str) -> None:
      "apiops: --request-timeout must be a positive, finite number of seconds, got '0'"),
     (live("http://127.0.0.1:9"), {"APIOPS_TOKEN": TOKEN},
      "apiops: preflight: cannot reach the gateway: GET http://127.0.0.1:9/apiops/projects/MyProject/credentials/: "
-     "connection failed (is the URL right and the gateway up?)"),
+     "connection failed: the host refused or dropped it (is the gateway up, on that port?)"),
 ], ids=["bad-setting", "failed-preflight"])
 def test_a_stopped_run_prints_only_its_apiops_line_with_exit_4(
     run_suite: RunSuite, args: tuple[str, ...], env: dict[str, str], line: str
