@@ -253,8 +253,17 @@ def run_concurrently(calls: Sequence[Callable[[], T]], limit: int) -> list[T]:
     Each call runs in a copy of the caller's context (the test's ledger, the judge's aside). The first
     failure, in call order, is raised once every call has ended and every answer was observed.
     """
-    if limit <= 1 or len(calls) <= 1:
-        return [call() for call in calls]
+    if limit <= 1 or len(calls) <= 1:  # one at a time (a replay: the recorded order), every call made all the same
+        done: list[T] = []
+        failed: Exception | None = None
+        for call in calls:
+            try:
+                done.append(call())
+            except Exception as exc:  # noqa: BLE001 - as at once: every call is made before the first failure
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+        return done
     observed: list[list[Callable[[], None]]] = [[] for _ in calls]
 
     def run(index: int, call: Callable[[], T]) -> T:
