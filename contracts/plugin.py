@@ -43,6 +43,7 @@ from contracts.client import (
     UnexpectedResponse,
     UnsafeRequest,
     describe,
+    limited_line,
 )
 from contracts.editions import Edition
 from contracts.judge import Judge, Ledger, RuleViolation, presents_the_token, recording_into
@@ -78,6 +79,7 @@ class Run:
     exit_line: str | None = None  # the plugin's own pytest.exit message, printed alone at the very end
     cleanup_at: dict[str, str] = field(default_factory=dict)  # run id and Manager URL, for the clean-up command
     infrastructure: dict[str, str] = field(default_factory=dict)  # the proxy's answers: cause -> first example
+    rate_limited: dict[str, float] = field(default_factory=dict)  # RateLimit.counts(), summed over xdist workers
     stack: dict[str, str] = field(default_factory=dict)  # the Manager's HTTP stack's answers: cause -> first example
     target_info: dict[str, Any] = field(default_factory=dict)  # what the report says of the target (xdist: a worker's)
     verdicts_loaded: bool = False  # deviations, --rules and --fail-on read (every process that judges or reports)
@@ -117,6 +119,8 @@ class Run:
         self.cleanup_at = self.cleanup_at or output.get("cleanup_at", {})
         for cause, example in output.get("infrastructure", {}).items():
             self.infrastructure.setdefault(cause, example)
+        for name, count in output.get("rate_limited", {}).items():
+            self.rate_limited[name] = self.rate_limited.get(name, 0) + count
         for cause, example in output.get("stack", {}).items():
             self.stack.setdefault(cause, example)
         self.target_info = self.target_info or output.get("target_info", {})
@@ -725,6 +729,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             if target.kind != "stub":
                 run.cleanup_at = {"run_id": target.namespace.run_id, "manager_url": _manager_url(target.api_url)}
         finally:
+            run.rate_limited = target.client.session.rate_limit.counts()
             target.close()
     _keep_the_exit_to_its_line(config, run)
     workeroutput = getattr(config, "workeroutput", None)
@@ -733,6 +738,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                                   "leftovers": [dataclasses.asdict(item) for item in run.leftovers],
                                   "published": run.published, "cleanup_at": run.cleanup_at,
                                   "infrastructure": run.infrastructure, "stack": run.stack}
+        workeroutput["apiops"]["rate_limited"] = run.rate_limited
         return
     _compare_with_the_baseline(config, run)
     if run.leftovers:
@@ -790,6 +796,7 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
     extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers], "stack": run.stack,
              "infrastructure": run.infrastructure,
              "published_spec": run.published.get("json") or {"note": run.published.get("note", "not compared")}}
+    extra["rate_limited"] = run.rate_limited
     notes = [*run.problems, *([run.published["headline"]] if run.published.get("headline") else []),
              *(f"answered by the Manager's HTTP stack, not its code: {cause} (e.g. {example})"
                for cause, example in run.stack.items())]
@@ -849,6 +856,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         used = CreateBudget(run.create_cap, _budget_path(run.run_id)).used()
         terminalreporter.write_line(f"apiops: created {used} credential(s), of the {run.create_cap} this run may "
                                     "create")
+    limited = limited_line(run.rate_limited)  # only when an answer was limited
+    if limited:
+        terminalreporter.write_line(limited)
     for path in run.written:
         terminalreporter.write_line(f"apiops: conformance report written to {path}")
     for line in run.said:
