@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.rate_limited import EveryNth
+from benchmarks.rate_limited import KEEP_ALIVE, EveryNth
 from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer, ServerThread
 from contracts.naming import Namespace
@@ -225,9 +225,9 @@ def test_retry_after_as_an_http_date_in_the_past_is_sent_again_at_once_and_beyon
 @pytest.fixture
 def every_4th() -> Iterator[tuple[GatewayServer, EveryNth, str]]:
     """The reference gateway behind a limiter answering every 4th request 429, Retry-After an HTTP-date 1 s ahead."""
-    with GatewayServer(token=TOKEN) as server:
+    with GatewayServer(token=TOKEN, timeout_keep_alive=KEEP_ALIVE) as server:
         limiter = EveryNth(server.app, every=4, ahead=1.0)
-        thread = ServerThread(limiter)
+        thread = ServerThread(limiter, timeout_keep_alive=KEEP_ALIVE)  # see benchmarks/rate_limited.py
         thread.start()
         try:
             yield server, limiter, thread.url
