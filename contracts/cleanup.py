@@ -43,7 +43,7 @@ from contracts.client import (
     describe,
 )
 from contracts.naming import PREFIX, Namespace, check_run_id
-from contracts.secrets import Secret
+from contracts.secrets import Secret, register
 from contracts.settings import (
     DEFAULT_CONCURRENCY,
     SettingsError,
@@ -272,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         client_id, client_secret = service_account()  # or a service account's, as the suite takes it
         if not token and not client_id:
             raise SettingsError("needs the token in APIOPS_TOKEN, or APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET")
+        register(token)
         source: TokenSource = Personal(token)
         if client_id and client_secret is not None:
             source = ClientCredentials(args.base_url, client_id, client_secret, verify=tls_verify())

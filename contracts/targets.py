@@ -26,7 +26,7 @@ from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
 from contracts.editions import Edition
 from contracts.naming import Namespace, new_run_id
-from contracts.secrets import PLACEHOLDER, Secret, excerpt
+from contracts.secrets import PLACEHOLDER, Secret, excerpt, register
 from contracts.settings import Settings, api_root, tls_verify
 from contracts.stack import Routing
 from contracts.tokens import ClientCredentials, Personal, TokenError, TokenSource
@@ -137,6 +137,7 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
         manager_url = server.url
         if not settings.recordings:  # --record: into the shipped recordings of the edition it speaks
             recordings = recording.default_dir(server.gateway.edition.id)
+    register(token)
     api_url = api_root(manager_url)
     source = token_source(settings, token, manager_url)
     projects = {settings.project} | ({settings.other_project} if settings.other_project else set())

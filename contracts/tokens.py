@@ -60,8 +60,7 @@ class Personal(TokenSource):
     kind = "personal API access token (APIOPS_TOKEN)"
 
     def __init__(self, token: Secret) -> None:
-        register(token)
-        self._token = token
+        self._token = token  # registered for redaction where the run takes it (contracts/targets.py)
 
     def current(self) -> str:
         return self._token.reveal()
