@@ -153,9 +153,9 @@ def _mask_token_of(request: requests.PreparedRequest) -> None:
         request.headers["Authorization"] = secrets.redact(value, PLACEHOLDER)
 
 
-def _presents_ours(request: requests.PreparedRequest) -> bool:
-    """Whether a (masked) request presented the suite's own token as a Bearer token."""
-    scheme, _, credential = str(request.headers.get("Authorization", "")).partition(" ")
+def presents_the_token(authorization: str | None) -> bool:
+    """Whether a request presented the suite's own token as a Bearer token (the client shows it as the placeholder)."""
+    scheme, _, credential = (authorization or "").partition(" ")
     return scheme.lower() == "bearer" and credential == PLACEHOLDER
 
 
@@ -616,7 +616,8 @@ class ContractSession(requests.Session):
             if not self.rate_limit.wait(response, attempt, until) or not again:
                 break
             self.token_auth(request)  # the token back in: the attempt masked it
-        if response.status_code == 401 and self.token_auth.source.refreshable and _presents_ours(request):
+        if response.status_code == 401 and self.token_auth.source.refreshable and \
+                presents_the_token(request.headers.get("Authorization")):
             # A service account's token refused: fetched again, and the request sent again, once (a second 401
             # is the run's verdict: the credentials no longer get an accepted token).
             _settle(response, body, elapsed)

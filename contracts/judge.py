@@ -35,10 +35,10 @@ import pytest
 import requests
 
 from contracts import editions, rules, stack
-from contracts.client import GatewayMisbehaved, NoAnswerInTime, describe, leaks
+from contracts.client import GatewayMisbehaved, NoAnswerInTime, describe, leaks, presents_the_token
 from contracts.editions import Answer, Edition
 from contracts.rules import Rule
-from contracts.secrets import PLACEHOLDER, redact
+from contracts.secrets import redact
 from contracts.spec import OPERATION, Contract
 from contracts.stack import Routing, StackAnswer
 
@@ -202,12 +202,6 @@ def _envelope(edition: Edition) -> str:
     fields = [*(f"{key}: {value}" for key, value in edition.envelope.failure.items()),
               *[name for name in (edition.envelope.code, edition.envelope.message) if name]]
     return "{" + ", ".join(fields) + "}"
-
-
-def presents_the_token(authorization: str | None) -> bool:
-    """Whether a request presented the suite's own token as a Bearer token (the client shows it as the placeholder)."""
-    scheme, _, credential = (authorization or "").partition(" ")
-    return scheme.lower() == "bearer" and credential == PLACEHOLDER
 
 
 class Judge:

@@ -44,9 +44,10 @@ from contracts.client import (
     UnsafeRequest,
     describe,
     limited_line,
+    presents_the_token,
 )
 from contracts.editions import Edition
-from contracts.judge import Judge, Ledger, RuleViolation, presents_the_token, recording_into
+from contracts.judge import Judge, Ledger, RuleViolation, recording_into
 from contracts.naming import Namespace, new_run_id
 from contracts.report import TestRecord
 from contracts.secrets import excerpt, redact

@@ -47,9 +47,6 @@ class TokenSource:
         """Fetch a new token now (after a refused-token 401); whether one was fetched."""
         return False
 
-    def __bool__(self) -> bool:
-        return True
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(<redacted>)"
 
@@ -64,9 +61,6 @@ class Personal(TokenSource):
 
     def current(self) -> str:
         return self._token.reveal()
-
-    def __bool__(self) -> bool:
-        return bool(self._token)
 
 
 class ClientCredentials(TokenSource):
@@ -83,7 +77,6 @@ class ClientCredentials(TokenSource):
         self._token: Secret | None = None
         self._fresh_until = 0.0
         self._lock = threading.Lock()
-        self.minted = 0  # how many tokens the run fetched
 
     def current(self) -> str:
         with self._lock:
@@ -119,7 +112,7 @@ class ClientCredentials(TokenSource):
         register(token)  # before anything else can print it
         lifetime = body.get("expires_in")
         lifetime = float(lifetime) if isinstance(lifetime, (int, float)) and lifetime > 0 else 3600.0
-        self._token, self.minted = Secret(token), self.minted + 1
+        self._token = Secret(token)
         self._fresh_until = time.monotonic() + lifetime * REFRESH_AT
 
 

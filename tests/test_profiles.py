@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase
 
 from contracts import profiles, recording
 from contracts.gateway.server import GatewayServer
@@ -35,6 +36,7 @@ def test_a_live_run_defaults_to_the_staging_profile_whatever_ci_says(monkeypatch
 def test_the_staging_profile_creates_the_fewest_and_never_shrinks() -> None:
     caps = {name: profiles.create_cap(name, DEFAULT_CONCURRENCY) for name in profiles.PROFILES}
     assert caps["staging"] == min(caps.values()), caps
+    assert Phase.shrink not in profiles.PROFILES["staging"].phases
 
 
 @pytest.mark.parametrize("profile", [None, "dev"])

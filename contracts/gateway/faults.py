@@ -27,7 +27,6 @@ import asyncio
 import base64
 import json
 import re
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -245,12 +244,12 @@ def _no_deployment_result(info: RequestInfo, status: int, headers: Headers, body
     return status, headers, body
 
 
-_HAD_GRANTS: weakref.WeakKeyDictionary[Gateway, set[str]] = weakref.WeakKeyDictionary()
+_HAD_GRANTS = "delete-with-grants-answers-without-deployment-result"  # its state in the model (fault_state)
 
 
 def _remember_grants(gateway: Gateway) -> None:
     """Before the model deletes a credential, note whether it had grants (the answer's fault needs to know)."""
-    delete, had = gateway.delete_credential, _HAD_GRANTS.setdefault(gateway, set())
+    delete, had = gateway.delete_credential, gateway.fault_state.setdefault(_HAD_GRANTS, set())
 
     def noted(project: str, username: str) -> dict[str, Any]:
         if gateway.grants.get(username):
@@ -261,7 +260,8 @@ def _remember_grants(gateway: Gateway) -> None:
 
 
 def _grantless_answer(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
-    if status == 200 and isinstance(body, dict) and info.params["username"] in _HAD_GRANTS.get(info.gateway, set()):
+    had = info.gateway.fault_state.get(_HAD_GRANTS, set())
+    if status == 200 and isinstance(body, dict) and info.params["username"] in had:
         return status, headers, {k: v for k, v in body.items() if k != "deploymentResult"}
     return status, headers, body
 
@@ -719,12 +719,12 @@ for _status in (307, 308):
             _ids(rules.DOCUMENTED), transform=_redirect(_status, _other_host)))
 
 
-_REFUSED: weakref.WeakKeyDictionary[Gateway, set[str]] = weakref.WeakKeyDictionary()
+_REFUSED = "stuck-after-a-refused-delete"  # its state in the model (fault_state)
 
 
 def _lock_refused(gateway: Gateway) -> None:
     delete = gateway.delete_credential
-    refused = _REFUSED.setdefault(gateway, set())
+    refused = gateway.fault_state.setdefault(_REFUSED, set())
 
     def locked(project: str, username: str) -> dict[str, Any]:
         if username in refused:
@@ -736,7 +736,7 @@ def _lock_refused(gateway: Gateway) -> None:
 
 def _note_refused(info: RequestInfo, status: int, headers: Headers, body: Any) -> Wire:
     if status == _edition(info).answer(rules.REFUSED_TOKEN).status:
-        _REFUSED.setdefault(info.gateway, set()).add(info.params["username"])
+        info.gateway.fault_state.setdefault(_REFUSED, set()).add(info.params["username"])
     return status, headers, body
 
 
