@@ -97,6 +97,15 @@ def test_the_same_answers_under_other_run_names_are_no_drift(compare_tests: Comp
     assert report.tests_compared == 1
 
 
+def test_which_of_two_identical_requests_is_answered_first_is_no_drift(compare_tests: Compare) -> None:
+    """Two deletes of one credential sent at once: the race decides which answer is recorded first."""
+    first, second = delete(200, deleted()), delete(400, not_found_credential())
+    report = compare_tests({TEST: [first, second]}, {TEST: [second, first]})
+    assert report.differences == [], report.to_text()
+    changed = compare_tests({TEST: [first, second]}, {TEST: [delete(404, not_found_credential()), second]})
+    assert changed.has_breaking and {d.aspect for d in changed.differences} == {"status"}, changed.to_text()
+
+
 def test_a_changed_status_is_breaking(compare_tests: Compare) -> None:
     difference = only(compare_tests({TEST: [delete(200, deleted())]},
                                     {TEST: [delete(202, deleted())]}))

@@ -8,6 +8,8 @@ replacing it by :data:`NAMESPACE_MARKER` everywhere makes the two sides comparab
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,28 @@ def load_test(path: Path) -> TestRecording:
     timed = _timed(path)
     exchanges = [Exchange(normalise(interaction, raw.namespace), was_timed)
                  for interaction, was_timed in zip(raw.interactions, timed, strict=True)]
-    return TestRecording(raw.test, exchanges, path)
+    return TestRecording(raw.test, in_a_stable_order(exchanges), path)
+
+
+def in_a_stable_order(exchanges: list[Exchange]) -> list[Exchange]:
+    """A run of the very same request sent again and again, as answered in a stable order (by status, then body).
+
+    Identical requests may go out at once (two deletes of one credential), and which of them the gateway answers
+    first is a race, not a change: compared in recorded order, the same gateway would drift from run to run.
+    Ordered alike on both sides, they are compared as the set of answers they are. (A change only in which of them
+    came first is then not drift; the run's own rules judge that order where it matters.)
+    """
+    ordered: list[Exchange] = []
+    for _, same in itertools.groupby(exchanges, key=lambda exchange: _request(exchange.interaction)):
+        ordered += sorted(same, key=lambda exchange: (exchange.interaction.status,
+                                                      json.dumps(exchange.interaction.response_body, sort_keys=True,
+                                                                 default=str)))
+    return ordered
+
+
+def _request(interaction: Interaction) -> str:
+    return json.dumps([interaction.method, interaction.path, interaction.request_headers, interaction.request_body],
+                      sort_keys=True, default=str)
 
 
 def _timed(path: Path) -> list[bool]:
