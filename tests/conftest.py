@@ -17,6 +17,11 @@ import pytest
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
+# The self-tests start the contract suite in a few hundred subprocesses. Each of them has pytest rewrite the asserts
+# of every plugin module it imports (schemathesis and hypothesis are plugins: about 420 modules), and without the
+# bytecode cache that is 2.5 s of a 5 s run. The cache (pytest's own, in __pycache__) is written atomically, so
+# parallel workers share it safely.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 TOKEN = "self-test-token-7f3a9c1e5b"  # the token of the gateways these tests start
 
 
