@@ -59,7 +59,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.retry import Retry
 
-from contracts import secrets
+from contracts import clock, secrets
 from contracts.naming import Namespace
 from contracts.secrets import PLACEHOLDER, Secret, excerpt
 from contracts.stack import Routing
@@ -904,7 +904,7 @@ class ApiClient:
         body = {
             "email": "contract-suite@example.com",
             "fullName": "Contract Suite",
-            "description": f"{CREATED_BY}{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; safe to delete",
+            "description": f"{CREATED_BY}{clock.now().strftime('%Y-%m-%dT%H:%M:%SZ')}; safe to delete",
             "username": username,
             "password": "Contract-Suite-Password-1!",
             "roleNameList": [],

@@ -29,7 +29,7 @@ import yaml
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from contracts import editions
+from contracts import clock, editions
 from contracts.client import CREATED_AT, CREATED_BY, GatewayMisbehaved, ReplayedFailure, failure_kind
 from contracts.secrets import PLACEHOLDER, redact
 
@@ -147,7 +147,7 @@ class Interaction:
         headers = {name: _scrubbed(value) for name, value in sorted(response.headers.items())
                    if name.lower() not in VOLATILE}
         step = ELAPSED_STEP_MS
-        elapsed_ms = int(round(response.elapsed.total_seconds() * 1000 / step) * step)
+        elapsed_ms = int(round(clock.elapsed(response.elapsed.total_seconds()) * 1000 / step) * step)
         return cls(prepared.method or "GET", _scrubbed(path), request_headers, request_body,
                    response.status_code, headers, body, json_body, elapsed_ms)
 

@@ -23,12 +23,14 @@ import functools
 import json
 import string
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
+
+from contracts import clock
 
 HERE = Path(__file__).resolve().parent
 FIREWALL, TRACE, OPTIONS, UNMAPPED_METHOD, UNMAPPED_PATH = (
@@ -85,7 +87,7 @@ class Stack:
 
     def error_page(self, status: int, path: str, now: datetime | None = None) -> dict[str, Any]:
         """Spring Boot's error body for ``status`` (BasicErrorController, for a client that does not ask for HTML)."""
-        moment = (now or datetime.now(UTC)).isoformat(timespec="milliseconds")
+        moment = (now or clock.now()).isoformat(timespec="milliseconds")
         values = {"timestamp": moment, "status": status, "error": self.reasons.get(status, "Error"), "path": path}
         return {name: values[name] for name in self.fields}
 

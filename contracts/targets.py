@@ -15,13 +15,12 @@ import dataclasses
 import functools
 import os
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from contracts import editions, published, recording, rules, spec, stack
+from contracts import clock, editions, published, recording, rules, spec, stack
 from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
 from contracts.editions import Edition
@@ -182,7 +181,7 @@ def recording_meta(target: Target) -> dict[str, Any]:
     return {
         "gateway": gateway,
         "gateway_version": version,
-        "recorded_on": date.today().isoformat(),
+        "recorded_on": clock.now().date().isoformat(),
         "target": target.kind,
         "run_id": target.namespace.run_id,
         "edition": target.edition.id,
