@@ -19,9 +19,10 @@ from typing import Any
 from contracts import editions, published, recording
 from contracts.drift.load import LoadedRecording, TestRecording, load
 from contracts.drift.report import BREAKING, COMPATIBLE, Difference, DriftReport
-from contracts.drift.shape import Schema, Shape, join, shape_of
+from contracts.drift.schema import Schema
 from contracts.editions import Edition
 from contracts.recording import Interaction
+from contracts.shapes import Shape, join, shape_of
 from contracts.spec import Contract, SpecError
 from contracts.spec import load as load_contract
 

@@ -1,62 +1,15 @@
-"""The shape of a JSON body (which fields, of which types), and what the contract says of a field.
+"""What a contract document says of a field of a response body: whether it requires, documents, allows it.
 
-Shapes, not values, are compared: values (messages, generated names) legitimately differ between
-two recordings, while a field that appears, disappears or changes type is what breaks a client's
-parser. The elements of an array are merged into one shape, so that a list's length or order does
-not matter.
+The drift rules (contracts/drift/compare.py) read a response schema through it while they walk two
+bodies' shapes (contracts/shapes.py) side by side.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.spec import Contract, resolve
-
-
-def type_of(value: Any) -> str:
-    """The JSON Schema type name of a parsed JSON value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):  # before int: bool is an int in Python
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-@dataclass
-class Shape:
-    types: set[str]
-    fields: dict[str, Shape] = field(default_factory=dict)  # of the object, when one of types
-    items: Shape | None = None  # of all the array's elements merged; None for an empty array
-
-
-def shape_of(value: Any) -> Shape:
-    shape = Shape({type_of(value)})
-    if isinstance(value, dict):
-        shape.fields = {str(key): shape_of(item) for key, item in value.items()}
-    elif isinstance(value, list):
-        for element in value:
-            shape.items = shape_of(element) if shape.items is None else merge(shape.items, shape_of(element))
-    return shape
-
-
-def merge(first: Shape, second: Shape) -> Shape:
-    fields = dict(first.fields)
-    for key, shape in second.fields.items():
-        fields[key] = merge(fields[key], shape) if key in fields else shape
-    return Shape(first.types | second.types, fields, _merge_items(first.items, second.items))
-
-
-def _merge_items(first: Shape | None, second: Shape | None) -> Shape | None:
-    if first is None or second is None:
-        return first or second
-    return merge(first, second)
 
 
 @dataclass(frozen=True)
@@ -109,8 +62,3 @@ class Schema:
             return "not typed in openapi.yaml"
         nullable = " or null" if self.node.get("nullable") else ""
         return f"openapi.yaml says {self.node['type']}{nullable}"
-
-
-def join(where: str, key: str) -> str:
-    """The dotted path of a field (``deploymentResult.environmentResults[].success``)."""
-    return f"{where}.{key}" if where else key
