@@ -20,10 +20,16 @@ class Difference:
     change: str  # from what to what
     severity: str  # BREAKING or COMPATIBLE
     reason: str  # why it is classified so
+    annotation: str = ""  # what else it means, not what classes it (a status moving towards the contract)
 
     @property
     def breaking(self) -> bool:
         return self.severity == BREAKING
+
+    @property
+    def explained(self) -> str:
+        """The reason, and the annotation if any."""
+        return self.reason + (f"; {self.annotation}" if self.annotation else "")
 
     @property
     def where(self) -> str:
@@ -38,7 +44,12 @@ class Group:
     aspect: str
     change: str
     reason: str
+    annotation: str
     differences: list[Difference]
+
+    @property
+    def explained(self) -> str:
+        return self.differences[0].explained
 
     def seen(self) -> str:
         tests = len({difference.test for difference in self.differences})
@@ -54,7 +65,7 @@ class DriftReport:
     after_meta: dict[str, Any]
     tests_compared: int
     differences: list[Difference] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # e.g. "classified without openapi.yaml"
+    notes: list[str] = field(default_factory=list)  # e.g. "classified without the contract: ..."
 
     @property
     def breaking(self) -> list[Difference]:
@@ -92,7 +103,7 @@ class DriftReport:
         if self.differences:
             lines += ["", "## Summary", "", "| | what changed | why it is classified so | seen in |",
                       "| --- | --- | --- | --- |"]
-            lines += [f"| {group.severity} | {_cell(group.aspect)} {_cell(group.change)} | {_cell(group.reason)} "
+            lines += [f"| {group.severity} | {_cell(group.aspect)} {_cell(group.change)} | {_cell(group.explained)} "
                       f"| {group.seen()} |" for group in self.groups()]
         for title, differences in (("Breaking", self.breaking), ("Compatible", self.compatible)):
             if differences:
@@ -104,16 +115,16 @@ class DriftReport:
         lines = [f"drift against {self.before}: {self.headline()}", *self.notes]
         for group in self.groups():
             example = group.differences[0]
-            lines.append(f"  {group.severity.upper():<10} {group.aspect} {group.change} ({group.reason}): "
+            lines.append(f"  {group.severity.upper():<10} {group.aspect} {group.change} ({group.explained}): "
                          f"{group.seen()}, e.g. {_short(example.test)} {example.where}")
         return "\n".join(lines)
 
     def groups(self) -> list[Group]:
         """The differences that say the same thing, together: an upgrade usually changes one answer
         that many tests see, and a reviewer wants to read that once."""
-        groups: dict[tuple[str, str, str, str], Group] = {}
+        groups: dict[tuple[str, str, str, str, str], Group] = {}
         for difference in self.differences:  # already breaking first
-            key = (difference.severity, difference.aspect, difference.change, difference.reason)
+            key = (difference.severity, difference.aspect, difference.change, difference.reason, difference.annotation)
             groups.setdefault(key, Group(*key, differences=[])).differences.append(difference)
         return list(groups.values())
 
@@ -140,7 +151,7 @@ def _by_test_markdown(differences: list[Difference]) -> list[str]:
     lines: list[str] = []
     for test in dict.fromkeys(difference.test for difference in differences):
         lines += ["", f"### `{_short(test)}`", ""]
-        lines += [f"- {d.where}: **{d.aspect}** {d.change} — {d.reason}" for d in differences if d.test == test]
+        lines += [f"- {d.where}: **{d.aspect}** {d.change} — {d.explained}" for d in differences if d.test == test]
     return lines
 
 
