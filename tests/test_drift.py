@@ -302,6 +302,20 @@ def test_every_reason_names_the_document_it_compares_with_by_its_repository_path
                               "does not document it")
 
 
+def test_the_markdown_groups_repeated_differences_into_at_most_110_lines_and_names_every_one(
+    shipped_pair: DriftReport
+) -> None:
+    text = shipped_pair.to_markdown()
+    assert len(text.splitlines()) <= 110, len(text.splitlines())
+    assert text.index("## Summary") < text.index("## Breaking") < text.index("## Compatible")
+    for difference in shipped_pair.differences:
+        assert f"**{difference.aspect}** {difference.change}" in text, (difference.aspect, difference.change)
+    # Each repeated change is one line, with how often and in which tests' steps.
+    (removed,) = [line for line in text.splitlines() if line.startswith("- **field removed** `success`")]
+    assert "83 times in 16 tests" in removed
+    assert "`test_a_delete_removes_exactly_the_named_credential_and_no_neighbour` steps 1–14" in removed
+
+
 def test_the_reference_gateway_does_not_depend_on_the_drift_package() -> None:
     for path in (ROOT / "contracts" / "gateway").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))

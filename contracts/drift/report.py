@@ -40,6 +40,8 @@ class Difference:
 
 @dataclass
 class Group:
+    """Differences that say the same thing (kind, field or status, class, reason, annotation), wherever seen."""
+
     severity: str
     aspect: str
     change: str
@@ -55,6 +57,13 @@ class Group:
         tests = len({difference.test for difference in self.differences})
         exchanges = len(self.differences)
         return f"{exchanges} time{'s' if exchanges > 1 else ''} in {tests} test{'s' if tests > 1 else ''}"
+
+    def where(self) -> str:
+        """Each test it was seen in, with its steps, e.g. "`test_a` steps 1–3, 5; `test_b` step 2"."""
+        steps: dict[str, list[int]] = {}
+        for difference in self.differences:
+            steps.setdefault(difference.test, []).extend([] if difference.step is None else [difference.step])
+        return "; ".join(f"`{_short(test)}`" + _steps(numbers) for test, numbers in steps.items())
 
 
 @dataclass
@@ -105,9 +114,13 @@ class DriftReport:
                       "| --- | --- | --- | --- |"]
             lines += [f"| {group.severity} | {_cell(group.aspect)} {_cell(group.change)} | {_cell(group.explained)} "
                       f"| {group.seen()} |" for group in self.groups()]
-        for title, differences in (("Breaking", self.breaking), ("Compatible", self.compatible)):
-            if differences:
-                lines += ["", f"## {title}", *_by_test_markdown(differences)]
+        # Where each was seen: one line per group, not per exchange (an upgrade's change is seen by many steps).
+        for title, severity in (("Breaking", BREAKING), ("Compatible", COMPATIBLE)):
+            groups = [group for group in self.groups() if group.severity == severity]
+            if groups:
+                lines += ["", f"## {title}", ""]
+                lines += [f"- **{group.aspect}** {group.change} — {group.explained}: {group.seen()}: {group.where()}"
+                          for group in groups]
         return "\n".join(lines) + "\n"
 
     def to_text(self) -> str:
@@ -147,12 +160,17 @@ def _provenance_table(report: DriftReport) -> list[str]:
     return rows
 
 
-def _by_test_markdown(differences: list[Difference]) -> list[str]:
-    lines: list[str] = []
-    for test in dict.fromkeys(difference.test for difference in differences):
-        lines += ["", f"### `{_short(test)}`", ""]
-        lines += [f"- {d.where}: **{d.aspect}** {d.change} — {d.explained}" for d in differences if d.test == test]
-    return lines
+def _steps(numbers: list[int]) -> str:
+    """`` step 2``, `` steps 1–3, 5``: runs of consecutive steps as ranges; "" for the whole test."""
+    ordered = sorted(set(numbers))
+    runs: list[list[int]] = []
+    for number in ordered:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    spans = [str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs]
+    return f" step{'s' if len(ordered) > 1 else ''} {', '.join(spans)}" if spans else ""
 
 
 def _cell(text: str) -> str:
