@@ -7,8 +7,10 @@ missing-credential answer says ``not_found`` instead of ``bad_request`` shows th
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from contracts import drift, editions, recording, rules
+from contracts import drift, editions, recording, rules, spec
 from contracts.drift import BREAKING, COMPATIBLE, Difference, DriftReport
 from contracts.drift.__main__ import main
 from contracts.drift.compare import PUBLISHED_TEST
@@ -113,11 +115,19 @@ def test_a_changed_status_is_breaking(compare_tests: Compare) -> None:
     assert difference.step == 1 and difference.request == "DELETE /projects/MyProject/credentials/<namespace>cred-1/"
 
 
-def test_a_status_that_moves_into_the_contract_is_a_compatible_fix(compare_tests: Compare) -> None:
+def test_a_status_that_moves_into_the_contract_is_breaking_and_annotated_as_a_move_towards_it(
+    compare_tests: Compare
+) -> None:
+    """A client that checks for the old status breaks, whatever the documents say; the move is noted beside."""
     broken = {"error": "internal_error", "error_description": "An unexpected error occurred"}
     difference = only(compare_tests({TEST: [delete(500, broken)]}, {TEST: [delete(200, deleted())]}))
-    assert (difference.aspect, difference.severity) == ("status", COMPATIBLE)
-    assert "openapi.yaml documents 200" in difference.reason
+    assert (difference.aspect, difference.severity) == ("status", BREAKING)
+    assert difference.annotation == "towards openapi.yaml: it documents 200, not 500"
+
+
+def test_a_status_outside_the_contract_either_way_carries_no_annotation(compare_tests: Compare) -> None:
+    difference = only(compare_tests({TEST: [delete(200, deleted())]}, {TEST: [delete(202, deleted())]}))
+    assert difference.annotation == ""
 
 
 def test_a_changed_error_code_is_breaking(compare_tests: Compare) -> None:
@@ -257,6 +267,61 @@ def test_without_a_usable_contract_the_rules_still_run_and_the_report_says_so(
     report = compare_tests({TEST: [delete(200, deleted())]}, {TEST: [delete(202, {"success": True})]})
     assert [d.aspect for d in report.breaking] == ["status"]
     assert report.notes and "classified without the contract" in report.notes[0]
+
+
+def test_a_contract_outside_the_repository_is_named_by_its_path(compare_tests: Compare, tmp_path: Path) -> None:
+    draft = tmp_path / "draft.openapi.yaml"
+    draft.write_text((ROOT / "openapi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    difference = only(compare_tests({TEST: [delete(200, deleted())]}, {TEST: [delete(200, {"success": True})]},
+                                    contract=spec.load(draft)))
+    assert difference.reason == f"{draft} requires it"
+
+
+# -- the shipped recordings of two editions: an upgrade that changes every answer's envelope -----------------------
+@pytest.fixture(scope="module")
+def shipped_pair() -> DriftReport:
+    return drift.compare(recording.default_dir("2025-12"), recording.default_dir("2026-08"))
+
+
+def test_the_unknown_projects_404_turned_400_is_breaking_though_the_new_document_documents_400(
+    shipped_pair: DriftReport
+) -> None:
+    statuses = [d for d in shipped_pair.differences if d.aspect == "status"]
+    assert statuses and {(d.change, d.severity) for d in statuses} == {("404 → 400", BREAKING)}
+    assert {d.annotation for d in statuses} == {
+        "towards contracts/editions/2026-08.openapi.yaml: it documents 400, not 404"}
+
+
+def test_every_reason_names_the_document_it_compares_with_by_its_repository_path(shipped_pair: DriftReport) -> None:
+    """The current side is of the 2026-08 edition: its rules read that edition's document, not openapi.yaml."""
+    named = {name for d in shipped_pair.differences
+             for name in re.findall(r"[\w./-]*openapi\.yaml", f"{d.reason} {d.annotation}")}
+    assert named == {"contracts/editions/2026-08.openapi.yaml"}
+    removed = next(d for d in shipped_pair.breaking if (d.aspect, d.change) == ("field removed", "`success`"))
+    assert removed.reason == ("clients may read it, although contracts/editions/2026-08.openapi.yaml "
+                              "does not document it")
+
+
+def test_the_markdown_groups_repeated_differences_into_at_most_110_lines_and_names_every_one(
+    shipped_pair: DriftReport
+) -> None:
+    text = shipped_pair.to_markdown()
+    assert len(text.splitlines()) <= 110, len(text.splitlines())
+    assert text.index("## Summary") < text.index("## Breaking") < text.index("## Compatible")
+    for difference in shipped_pair.differences:
+        assert f"**{difference.aspect}** {difference.change}" in text, (difference.aspect, difference.change)
+    # Each repeated change is one line, with how often and in which tests' steps.
+    (removed,) = [line for line in text.splitlines() if line.startswith("- **field removed** `success`")]
+    assert "83 times in 16 tests" in removed
+    assert "`test_a_delete_removes_exactly_the_named_credential_and_no_neighbour` steps 1–14" in removed
+
+
+def test_the_reference_gateway_does_not_depend_on_the_drift_package() -> None:
+    for path in (ROOT / "contracts" / "gateway").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+        assert not [name for name in imported if name.startswith("contracts.drift")], path
 
 
 # -- reports and exit codes ------------------------------------------------------------------------------------

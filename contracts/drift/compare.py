@@ -2,10 +2,12 @@
 
 Exchanges are paired by their position within a test. A difference is ``breaking`` when a client
 written against the baseline could fail on the current answer (a status, an error code, a field it
-reads, an environment it expects), ``compatible`` otherwise. openapi.yaml settles the cases where
-the change itself does not: a field it requires, a type it allows, a status it documents. A change
-*towards* the contract (the baseline answered outside it, the current run does not) is a fix, so
-compatible.
+reads, an environment it expects), ``compatible`` otherwise. The current side's contract document
+(openapi.yaml, or the edition's: named by its path in every reason) settles the cases where the
+change itself does not: a field it requires, a type it allows, an error code it allows. A change
+*towards* that document (the baseline answered outside it, the current run does not) is a fix, so
+compatible; except a status: a client that branches on the old one breaks, whatever the documents
+say, so a changed status is breaking, annotated when it moves towards the document.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 from contracts import editions, published, recording
 from contracts.drift.load import LoadedRecording, TestRecording, load
 from contracts.drift.report import BREAKING, COMPATIBLE, Difference, DriftReport
-from contracts.drift.shape import Schema, Shape, join, shape_of
+from contracts.drift.schema import Schema, document_name
 from contracts.editions import Edition
 from contracts.recording import Interaction
+from contracts.shapes import Shape, join, shape_of
 from contracts.spec import Contract, SpecError
 from contracts.spec import load as load_contract
 
@@ -40,10 +43,10 @@ def compare(before: Path, after: Path, *, contract: Contract | None = None,
             selected: Collection[str] | None = None, thresholds: Thresholds | None = None) -> DriftReport:
     """Compare two recording directories test by test.
 
-    ``contract`` defaults to openapi.yaml (``contracts.spec.load()``); if that cannot be loaded, the
-    rules run without it and the report says so. ``selected`` restricts the comparison to these node
-    ids (a run of a subset of the tests has not "lost" the others). Raises ``RecordingError`` when
-    either side is unusable.
+    ``contract`` defaults to the current side's edition's document (``contracts.spec.load(edition)``); if
+    that cannot be loaded, the rules run without it and the report says so. ``selected`` restricts the
+    comparison to these node ids (a run of a subset of the tests has not "lost" the others). Raises
+    ``RecordingError`` when either side is unusable.
     """
     old, new = load(before), load(after)
     notes: list[str] = []
@@ -80,9 +83,9 @@ def edition_of(recorded: LoadedRecording) -> Edition:
 
 
 def published_drift(before: Path, after: Path, contract: Contract, notes: list[str]) -> list[Difference]:
-    """How the gateway's own description moved against openapi.yaml between the two recordings.
+    """How the gateway's own description moved against ``contract`` between the two recordings.
 
-    Each side is compared with openapi.yaml (contracts/published.py), not with the other: a
+    Each side is compared with ``contract`` (contracts/published.py), not with the other: a
     Manager's description may name the operation differently, ours is the fixed point. A
     difference only the current side has is new; one only the baseline had is gone (a fix).
     """
@@ -101,7 +104,7 @@ def published_drift(before: Path, after: Path, contract: Contract, notes: list[s
                         BREAKING if d.breaking else COMPATIBLE, f"new since the baseline: {d.reason}")
              for d in new.differences if (d.where, d.change) not in then]
             + [Difference(PUBLISHED_TEST, None, None, f"published {d.where}", f"no longer: {d.change}", COMPATIBLE,
-                          "the published description no longer differs from openapi.yaml here")
+                          f"the published description no longer differs from {document_name(contract)} here")
                for d in old.differences if (d.where, d.change) not in now])
 
 
@@ -117,8 +120,8 @@ class At:
     step: int | None = None
     request: str | None = None
 
-    def breaking(self, aspect: str, change: str, reason: str) -> Difference:
-        return Difference(self.test, self.step, self.request, aspect, change, BREAKING, reason)
+    def breaking(self, aspect: str, change: str, reason: str, annotation: str = "") -> Difference:
+        return Difference(self.test, self.step, self.request, aspect, change, BREAKING, reason, annotation)
 
     def compatible(self, aspect: str, change: str, reason: str) -> Difference:
         return Difference(self.test, self.step, self.request, aspect, change, COMPATIBLE, reason)
@@ -127,11 +130,12 @@ class At:
 class Rules:
     def __init__(self, contract: Contract | None, thresholds: Thresholds, edition: Edition | None = None) -> None:
         self.contract = contract
+        self.document = document_name(contract)  # how reasons name it
         self.thresholds = thresholds
         self.edition = edition or editions.base()  # whose fields hold a code, a message, a deployment result
 
     def operation(self, interaction: Interaction) -> str | None:
-        """The operationId the request calls; None when openapi.yaml has no such route (or is unknown)."""
+        """The operationId the request calls; None when the contract has no such route (or is unknown)."""
         route = self.contract.route(interaction.method, interaction.path) if self.contract else None
         return route.operation_id if route else None
 
@@ -209,10 +213,10 @@ class Rules:
             return
         change = f"{before.status} → {after.status}"
         documented = self.contract.documented_statuses(operation) if self.contract and operation else set()
-        if before.status not in documented and after.status in documented:
-            yield at.compatible("status", change, f"a fix: openapi.yaml documents {after.status}, not {before.status}")
-        else:
-            yield at.breaking("status", change, "clients branch on the status code")
+        # Towards the document or not, a client that checks for the old status breaks: said beside the class.
+        towards = (f"towards {self.document}: it documents {after.status}, not {before.status}"
+                   if before.status not in documented and after.status in documented else "")
+        yield at.breaking("status", change, "clients branch on the status code", towards)
 
     def error_code(self, at: At, before: Interaction, after: Interaction,
                    operation: str | None) -> Iterator[Difference]:
@@ -224,7 +228,7 @@ class Rules:
             return
         change = f"`{old}` → `{new}`"
         if not self._allows_code(operation, before.status, old) and self._allows_code(operation, after.status, new):
-            yield at.compatible("error code", change, f"a fix: openapi.yaml allows `{new}` for {after.status}")
+            yield at.compatible("error code", change, f"a fix: {self.document} allows `{new}` for {after.status}")
         else:
             yield at.breaking("error code", change, "clients branch on the error code")
 
@@ -258,7 +262,7 @@ class Rules:
         if _media(old) == _media(new):
             yield at.compatible("content type", change, "same media type, other parameters")
         elif _media(new) == JSON:
-            yield at.compatible("content type", change, f"a fix: openapi.yaml documents {JSON}")
+            yield at.compatible("content type", change, f"a fix: {self.document} documents {JSON}")
         else:
             yield at.breaking("content type", change, "clients decode the body by its content type")
 
@@ -266,7 +270,7 @@ class Rules:
         if before.json_body and not after.json_body:
             yield at.breaking("body", "JSON → text", "clients parse the body as JSON")
         elif after.json_body and not before.json_body:
-            yield at.compatible("body", "text → JSON", "a fix: openapi.yaml documents JSON bodies")
+            yield at.compatible("body", "text → JSON", f"a fix: {self.document} documents JSON bodies")
         elif not after.json_body:
             if before.response_body != after.response_body:
                 yield at.compatible("body", "text changed", "a text body is not parsed")
@@ -278,7 +282,7 @@ class Rules:
         yield from self.types(at, before, after, where, schema)
         if "object" in before.types and "object" in after.types:
             for key in sorted(before.fields.keys() - after.fields.keys()):
-                yield self.removed(at, join(where, key), schema.requires(key), schema.documents(key))
+                yield self.removed(at, join(where, key), key, schema)
             for key in sorted(after.fields.keys() - before.fields.keys()):
                 yield self.added(at, join(where, key), key, schema)
             for key in sorted(before.fields.keys() & after.fields.keys()):
@@ -298,20 +302,20 @@ class Rules:
         else:
             yield at.breaking("field type", change, f"clients read it as {_types(before.types)} ({schema.describe()})")
 
-    def removed(self, at: At, where: str, required: bool, documented: bool) -> Difference:
-        if required:
-            reason = "openapi.yaml requires it"
-        elif documented:
-            reason = "openapi.yaml documents it: clients may read it"
+    def removed(self, at: At, where: str, key: str, schema: Schema) -> Difference:
+        if schema.requires(key):
+            reason = f"{schema.source} requires it"
+        elif schema.documents(key):
+            reason = f"{schema.source} documents it: clients may read it"
         else:
-            reason = "clients may read it, although openapi.yaml does not document it"
+            reason = f"clients may read it, although {schema.source} does not document it"
         return at.breaking("field removed", f"`{where}`", reason)
 
     def added(self, at: At, where: str, key: str, schema: Schema) -> Difference:
         if schema.closed and not schema.documents(key):
-            return at.breaking("field added", f"`{where}`", "openapi.yaml allows no other field here")
+            return at.breaking("field added", f"`{where}`", f"{schema.source} allows no other field here")
         if schema.requires(key):
-            return at.compatible("field added", f"`{where}`", "a fix: openapi.yaml requires it")
+            return at.compatible("field added", f"`{where}`", f"a fix: {schema.source} requires it")
         reason = "documented as optional" if schema.documents(key) else "clients ignore fields they do not know"
         return at.compatible("field added", f"`{where}`", reason)
 

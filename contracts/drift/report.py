@@ -20,10 +20,16 @@ class Difference:
     change: str  # from what to what
     severity: str  # BREAKING or COMPATIBLE
     reason: str  # why it is classified so
+    annotation: str = ""  # what else it means, not what classes it (a status moving towards the contract)
 
     @property
     def breaking(self) -> bool:
         return self.severity == BREAKING
+
+    @property
+    def explained(self) -> str:
+        """The reason, and the annotation if any."""
+        return self.reason + (f"; {self.annotation}" if self.annotation else "")
 
     @property
     def where(self) -> str:
@@ -34,16 +40,30 @@ class Difference:
 
 @dataclass
 class Group:
+    """Differences that say the same thing (kind, field or status, class, reason, annotation), wherever seen."""
+
     severity: str
     aspect: str
     change: str
     reason: str
+    annotation: str
     differences: list[Difference]
+
+    @property
+    def explained(self) -> str:
+        return self.differences[0].explained
 
     def seen(self) -> str:
         tests = len({difference.test for difference in self.differences})
         exchanges = len(self.differences)
         return f"{exchanges} time{'s' if exchanges > 1 else ''} in {tests} test{'s' if tests > 1 else ''}"
+
+    def where(self) -> str:
+        """Each test it was seen in, with its steps, e.g. "`test_a` steps 1–3, 5; `test_b` step 2"."""
+        steps: dict[str, list[int]] = {}
+        for difference in self.differences:
+            steps.setdefault(difference.test, []).extend([] if difference.step is None else [difference.step])
+        return "; ".join(f"`{_short(test)}`" + _steps(numbers) for test, numbers in steps.items())
 
 
 @dataclass
@@ -54,7 +74,7 @@ class DriftReport:
     after_meta: dict[str, Any]
     tests_compared: int
     differences: list[Difference] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # e.g. "classified without openapi.yaml"
+    notes: list[str] = field(default_factory=list)  # e.g. "classified without the contract: ..."
 
     @property
     def breaking(self) -> list[Difference]:
@@ -92,11 +112,15 @@ class DriftReport:
         if self.differences:
             lines += ["", "## Summary", "", "| | what changed | why it is classified so | seen in |",
                       "| --- | --- | --- | --- |"]
-            lines += [f"| {group.severity} | {_cell(group.aspect)} {_cell(group.change)} | {_cell(group.reason)} "
+            lines += [f"| {group.severity} | {_cell(group.aspect)} {_cell(group.change)} | {_cell(group.explained)} "
                       f"| {group.seen()} |" for group in self.groups()]
-        for title, differences in (("Breaking", self.breaking), ("Compatible", self.compatible)):
-            if differences:
-                lines += ["", f"## {title}", *_by_test_markdown(differences)]
+        # Where each was seen: one line per group, not per exchange (an upgrade's change is seen by many steps).
+        for title, severity in (("Breaking", BREAKING), ("Compatible", COMPATIBLE)):
+            groups = [group for group in self.groups() if group.severity == severity]
+            if groups:
+                lines += ["", f"## {title}", ""]
+                lines += [f"- **{group.aspect}** {group.change} — {group.explained}: {group.seen()}: {group.where()}"
+                          for group in groups]
         return "\n".join(lines) + "\n"
 
     def to_text(self) -> str:
@@ -104,16 +128,16 @@ class DriftReport:
         lines = [f"drift against {self.before}: {self.headline()}", *self.notes]
         for group in self.groups():
             example = group.differences[0]
-            lines.append(f"  {group.severity.upper():<10} {group.aspect} {group.change} ({group.reason}): "
+            lines.append(f"  {group.severity.upper():<10} {group.aspect} {group.change} ({group.explained}): "
                          f"{group.seen()}, e.g. {_short(example.test)} {example.where}")
         return "\n".join(lines)
 
     def groups(self) -> list[Group]:
         """The differences that say the same thing, together: an upgrade usually changes one answer
         that many tests see, and a reviewer wants to read that once."""
-        groups: dict[tuple[str, str, str, str], Group] = {}
+        groups: dict[tuple[str, str, str, str, str], Group] = {}
         for difference in self.differences:  # already breaking first
-            key = (difference.severity, difference.aspect, difference.change, difference.reason)
+            key = (difference.severity, difference.aspect, difference.change, difference.reason, difference.annotation)
             groups.setdefault(key, Group(*key, differences=[])).differences.append(difference)
         return list(groups.values())
 
@@ -136,12 +160,17 @@ def _provenance_table(report: DriftReport) -> list[str]:
     return rows
 
 
-def _by_test_markdown(differences: list[Difference]) -> list[str]:
-    lines: list[str] = []
-    for test in dict.fromkeys(difference.test for difference in differences):
-        lines += ["", f"### `{_short(test)}`", ""]
-        lines += [f"- {d.where}: **{d.aspect}** {d.change} — {d.reason}" for d in differences if d.test == test]
-    return lines
+def _steps(numbers: list[int]) -> str:
+    """`` step 2``, `` steps 1–3, 5``: runs of consecutive steps as ranges; "" for the whole test."""
+    ordered = sorted(set(numbers))
+    runs: list[list[int]] = []
+    for number in ordered:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    spans = [str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs]
+    return f" step{'s' if len(ordered) > 1 else ''} {', '.join(spans)}" if spans else ""
 
 
 def _cell(text: str) -> str:

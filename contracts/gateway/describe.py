@@ -41,12 +41,12 @@ from urllib.parse import quote
 from starlette.types import ASGIApp, Message
 
 from contracts import editions
-from contracts.drift.shape import type_of
 from contracts.editions import Edition
 from contracts.gateway.app import API_PREFIX, Endpoint, create_app, endpoints
 from contracts.gateway.faults import FAULTS
 from contracts.gateway.model import Gateway, default_seed
 from contracts.gateway.server import VERSION
+from contracts.shapes import type_of
 
 OPENAPI = "3.0.3"
 UNDER_CONTRACT = "deleteCredential"
