@@ -1,14 +1,20 @@
 """What is generated from the rulebook (contracts/rules.py) says what the rulebook, openapi.yaml and the
-shipped recordings say: the living documentation, openapi.yaml's DELETE responses, the README's tables."""
+shipped recordings say: the rules page and the recorded exchanges it links to, openapi.yaml's DELETE
+responses, the README's tables."""
 
 from __future__ import annotations
 
+import re
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from contracts import docs, editions, recording, rules
+from contracts.docs import exchanges
+from contracts.docs.common import status_line
+from contracts.docs.page import NO_ANSWER, body_shape
 from contracts.recording import Interaction
 from contracts.secrets import PLACEHOLDER
 from contracts.spec import OPERATION, load
@@ -18,24 +24,89 @@ def test_everything_generated_is_up_to_date(capsys: pytest.CaptureFixture[str]) 
     assert docs.main(["--check"]) == 0, capsys.readouterr().err
 
 
+@cache
+def generated() -> dict[Path, str]:
+    return docs.generate(recording.ROOT_DIR)
+
+
+def rules_page() -> str:
+    return generated()[docs.OUTPUT]
+
+
+def sections() -> dict[str, str]:
+    """Each rule's section of the rules page, by rule id (a section runs to the next heading)."""
+    found = re.findall(r'^### <a id="([^"]+)"></a>(.*?)(?=^##)', rules_page() + "\n##", re.MULTILINE | re.DOTALL)
+    return dict(found)
+
+
 def test_every_rule_is_on_the_page_with_its_source_and_the_tests_that_verify_it() -> None:
-    page = docs.generate(recording.ROOT_DIR)
     by_rule = docs.tests_by_rule()
     for rule in rules.RULES.values():
-        assert f"### `{rule.id}`" in page and rule.statement in page
+        section = sections()[rule.id]
+        assert f"`{rule.id}` · {rule.kind}" in section
         for _, source in rule.sources():  # every edition's page
-            assert source.url is None or source.url in page, source
+            assert source.url is None or source.url in section, source
         assert by_rule[rule.id], f"no test declares {rule.id}"
-        assert all(f"`{test.name}`" in page for test in by_rule[rule.id])
+        assert all(f"`{test.name}`" in section for test in by_rule[rule.id])
 
 
-def test_every_recorded_scenario_is_shown_with_its_docstring() -> None:
-    page = docs.generate(recording.ROOT_DIR)
-    for test in docs.contract_tests():
-        if test.module.startswith("contracts/scenarios/"):
-            assert f"### {docs.sentence(test.name)}" in page
-            first_line = (test.function.__doc__ or "").strip().splitlines()[0]
-            assert f"> {first_line}" in page, f"{test.name}'s docstring is not on the page"
+def test_the_rules_page_is_at_most_400_lines() -> None:
+    assert len(rules_page().splitlines()) <= 400
+    assert len(docs.OUTPUT.read_text(encoding="utf-8").splitlines()) <= 400
+
+
+def test_rule_headings_are_the_statements_with_their_punctuation() -> None:
+    headings = re.findall(r'^### <a id="([^"]+)"></a>(.*)$', rules_page(), re.MULTILINE)
+    assert headings == [(rule.id, rule.statement) for kind in rules.KINDS for rule in rules.RULES.values()
+                        if rule.kind == kind]
+    assert "### <a id=\"deletion-is-permanent\"></a>A deleted credential is gone: no longer listed, and" in rules_page()
+
+
+def test_the_rules_page_shows_each_editions_answer_for_every_rule() -> None:
+    for rule in rules.RULES.values():
+        section = sections()[rule.id]
+        for edition in editions.all_editions():
+            (row,) = [line for line in section.splitlines() if line.startswith(f"| {edition.id} | ")]
+            if rule.answer is None:
+                assert f"| {NO_ANSWER} | success `" in row and "; failure `" in row, row
+                continue
+            expected = edition.answer(rule)
+            assert f"| {status_line(expected.status)} | `{body_shape(rule, edition)}` |" in row
+            assert all(part in row for part in (expected.code, expected.message) if part), row
+
+
+def test_each_recorded_example_answered_as_its_rule_expects() -> None:
+    by_rule = docs.tests_by_rule()
+    for rule in rules.RULES.values():
+        for edition in editions.all_editions():
+            (line,) = [line for line in sections()[rule.id].splitlines()
+                       if line.startswith(f"- Recorded, {edition.id}: ")]
+            if rule.answer is not None and any(test.recorded for test in by_rule[rule.id]):
+                assert f"→ {status_line(edition.answer(rule).status)}](exchanges/{edition.id}.md#" in line, line
+
+
+def test_every_link_to_the_exchanges_resolves_to_an_anchor_of_its_page() -> None:
+    links = re.findall(r"\]\((exchanges/[^)#\s]+)#([^)\s]+)\)", rules_page())
+    assert links
+    for target, anchor in links:
+        assert f'<a id="{anchor}"></a>' in generated()[docs.OUTPUT.parent / target], (target, anchor)
+
+
+def test_every_link_back_to_the_rules_page_resolves_to_a_rule() -> None:
+    for edition in editions.all_editions():
+        text = generated()[exchanges.path_of(docs.OUTPUT, edition)]
+        linked = set(re.findall(r"\]\(\.\./delete-credential\.md#([^)\s]+)\)", text))
+        assert linked == {rule_id for test in docs.contract_tests() if test.recorded for rule_id in test.rules}
+
+
+def test_every_recorded_scenario_is_shown_with_its_docstring_on_each_editions_exchanges() -> None:
+    for edition in editions.all_editions():
+        text = generated()[exchanges.path_of(docs.OUTPUT, edition)]
+        for test in docs.contract_tests():
+            if test.recorded:
+                assert f'## <a id="{test.name}"></a>`{test.name}`' in text
+                first_line = (test.function.__doc__ or "").strip().splitlines()[0]
+                assert f"> {first_line}" in text, f"{test.name}'s docstring is not on {edition.id}'s exchanges"
 
 
 @pytest.mark.parametrize("edition", editions.all_editions(), ids=str)
@@ -61,7 +132,7 @@ def test_the_page_depends_on_no_run_id(tmp_path: Path) -> None:
         meta = recording.read_meta(directory)
         recording.write_meta(directory, {**{k: v for k, v in meta.items() if k != "format"},
                                          "recorded_on": "1999-01-01"})
-    assert docs.generate(copy) == docs.generate(recording.ROOT_DIR)
+    assert docs.generate(copy) == generated()
 
 
 def test_check_fails_with_a_clear_message_when_the_page_is_stale(
@@ -71,6 +142,7 @@ def test_check_fails_with_a_clear_message_when_the_page_is_stale(
     assert docs.main(["--output", str(page), "--check"]) == 1
     assert "is missing" in capsys.readouterr().err
     assert docs.main(["--output", str(page)]) == 0
+    assert {path.name for path in (tmp_path / "exchanges").iterdir()} == {f"{id_}.md" for id_ in editions.ids()}
     assert docs.main(["--output", str(page), "--check"]) == 0
     page.write_text(page.read_text(encoding="utf-8") + "hand edit\n", encoding="utf-8")
     assert docs.main(["--output", str(page), "--check"]) == 1
@@ -98,15 +170,6 @@ def test_curl_masks_the_token_and_quotes_for_the_shell() -> None:
         '  "https://<manager>/apiops/projects/MyProject/credentials/a%24b%22c\\$d/" \\\n'
         '  -H "Authorization: Bearer $APIOPS_TOKEN"'
     )
-
-
-@pytest.mark.parametrize(("name", "sentence"), [
-    ("test_deletion_is_permanent_a_second_delete_finds_no_credential",
-     "Deletion is permanent a second delete finds no credential."),
-    ("test_the_token_is_checked_before_the_project", "The token is checked before the project."),
-])
-def test_a_test_name_reads_as_a_sentence(name: str, sentence: str) -> None:
-    assert docs.sentence(name) == sentence
 
 
 def test_json_stays_on_one_line_where_it_fits() -> None:

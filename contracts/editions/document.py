@@ -14,7 +14,7 @@ document is openapi.yaml with, from the edition's data:
 - the examples rewritten in the edition's envelope.
 
 The DELETE's description and responses are generated from the rulebook for every edition alike
-(contracts/docs.py). ``python -m contracts.docs`` writes the result; nothing here writes files.
+(contracts/docs/openapi.py). ``python -m contracts.docs`` writes the result; nothing here writes files.
 """
 
 from __future__ import annotations
