@@ -353,7 +353,7 @@ def _open(config: pytest.Config) -> Target:
     session = target.client.session
     if target.kind == "stub":
         session.observers.append(recording.restore_elapsed)  # first: the recorded time is the answer's time
-    # The judge behind a watch that keeps the infrastructure's answers (a proxy's) from it (README: Behind a proxy).
+    # The judge behind a watch that keeps the infrastructure's answers (a proxy's) from it (docs/proxies.md).
     session.observers += [run.registry.observe, _token_watch(run, target),
                           session.watch_infrastructure(judge, run.infrastructure, run.went_down)]
     session.on_failure = judge.translate

@@ -213,7 +213,7 @@ class Routing:
         return (f"the Manager's HTTP stack refuses usernames with {chars} in the path ({example}): base-url.md "
                 "(URL Encoding) promises that special characters, percent-encoded, work, but a credential with such "
                 "a name can be created (the name travels in the POST body) and never deleted, changed or read "
-                "through its path; the run created none (README: The Manager's HTTP stack)")
+                "through its path; the run created none (docs/stack.md)")
 
     def to_json(self) -> dict[str, str]:
         return dict(sorted(self.refused.items()))

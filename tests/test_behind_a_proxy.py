@@ -1,6 +1,6 @@
 """The suite through a real nginx (Debian's nginx-light) in front of the reference gateway, as a staging Manager
 is reached: TLS from a private CA (trustme, passed in REQUESTS_CA_BUNDLE), ``limit_req`` 10 r/s burst 5
-answering 429, nginx's default method policy (README: Behind a proxy). Needs nginx: without it these fail."""
+answering 429, nginx's default method policy (docs/proxies.md). Needs nginx: without it these fail."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""--fail-on picks the rule classes whose failures fail the run (README: Behind a proxy); a failure of another
+"""--fail-on picks the rule classes whose failures fail the run (docs/proxies.md); a failure of another
 class is a warning the report shows; security rules (the token echo) fail whatever it says."""
 
 from __future__ import annotations

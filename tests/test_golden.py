@@ -198,7 +198,7 @@ def environment_names(api: Api) -> list[str]:
 
 # -- the golden file itself -----------------------------------------------------------------------------------------
 def test_every_golden_fact_names_the_public_page_and_section_it_comes_from() -> None:
-    """Each fact of tests/golden.yaml cites a public address of its own edition's site (the README's table of
+    """Each fact of tests/golden.yaml cites a public address of its own edition's site (docs/editions.md's table of
     https://apinizer.github.io/management-api-docs/... and https://docs.apinizer.com/api-reference/...)."""
     for edition, facts in GOLDEN.items():
         cited = [facts[key] for key in ("paths", "authorization", "content_type", "error_envelope",

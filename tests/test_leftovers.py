@@ -1,4 +1,4 @@
-"""Leftovers are counted from the gateway, not from the register (README: No silent leftovers): the summary
+"""Leftovers are counted from the gateway, not from the register (docs/safety.md: No silent leftovers): the summary
 lists the run's credentials the gateway still lists after the clean-up; when the list cannot be read, the
 names registered for clean-up are shown as an upper bound, and said to be one."""
 

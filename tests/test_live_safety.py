@@ -1,6 +1,6 @@
 """On a shared gateway, a hostile one included, the suite deletes only what it created, reports every
-credential it leaves, and the token shows up nowhere, in any encoding (README: Safe on a shared staging
-gateway; Secrets)."""
+credential it leaves, and the token shows up nowhere, in any encoding (docs/safety.md,
+docs/secrets.md)."""
 
 from __future__ import annotations
 

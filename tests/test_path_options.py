@@ -1,6 +1,6 @@
 """Path options in the space form (``--recordings DIR``, ``--baseline DIR``, ``--deviations FILE``) with a path
 outside the checkout: they work like the ``=`` form, or the run stops in one line giving the ``=`` form; the
-project's configuration (``[tool.pytest.ini_options]``) is never silently lost (README: Quick start).
+project's configuration (``[tool.pytest.ini_options]``) is never silently lost (README: Options).
 
 pytest decides its rootdir and ini file before it knows the plugin's options, so in the space form it takes
 the path for a test path, and decides from it."""

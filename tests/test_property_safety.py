@@ -95,7 +95,7 @@ def everyone(server: GatewayServer) -> dict[str, list[str]]:
 def test_a_live_property_run_touches_nothing_outside_its_namespace_and_leaves_seeded_names_intact(
     run_suite: RunSuite, logged_gateway: tuple[GatewayServer, Traffic]
 ) -> None:
-    """README, Safe on a shared staging gateway: generated names are rewritten into the run's namespace."""
+    """docs/safety.md: generated names are rewritten into the run's namespace."""
     server, traffic = logged_gateway
     before = everyone(server)
     run_id = "propsafety1"
@@ -121,7 +121,7 @@ def test_a_live_property_run_touches_nothing_outside_its_namespace_and_leaves_se
 def test_two_xdist_workers_on_one_live_gateway_never_share_a_name(
     run_suite: RunSuite, logged_gateway: tuple[GatewayServer, Traffic]
 ) -> None:
-    """README, Safe on a shared staging gateway: the namespace includes the xdist worker id."""
+    """docs/safety.md: the namespace includes the xdist worker id."""
     server, traffic = logged_gateway
     before = everyone(server)
     run_id = "propsafety2"
@@ -177,7 +177,7 @@ sys.exit(pytest.main(sys.argv[1:]))
 def test_a_replay_sends_exactly_the_recorded_requests_and_judges_them_alike(
     fault: str | None, run_suite: RunSuite, tmp_path: Path
 ) -> None:
-    """README, Recordings: --target stub replays each test's exchanges in order; the rules are judged again."""
+    """docs/recordings.md: --target stub replays each test's exchanges in order; the rules are judged again."""
     with GatewayServer(token=TOKEN, faults=[fault] if fault else []) as server:
         recorded = run_suite(PROPERTIES, *live(server.url, "--record", "--recordings", str(tmp_path)), "-rf",
                              env={"APIOPS_TOKEN": TOKEN})

@@ -1,4 +1,4 @@
-"""Rate limits are honoured (README: Behind a proxy): a 429, or a 503 with ``Retry-After``, is waited out
+"""Rate limits are honoured (docs/proxies.md): a 429, or a 503 with ``Retry-After``, is waited out
 within the request's deadline and a run-wide budget; a 429 is sent again (RFC 6585: the limiter did not pass
 the request on), a 503 only to a read; nothing else is retried; ``--rate-limit`` paces every request. The pace
 drops after a limit and climbs back once answers are not limited (AIMD); ``Retry-After`` is delay-seconds or an

@@ -1,10 +1,127 @@
-"""The README shows what the rulebook, the faults and the options say (generated, never hand-edited)."""
+"""The README is what a newcomer reads first: its tables are generated (never hand-edited), its first screen holds
+the commands that run the suite and the project's own tests, its staging command is green on a gateway that keeps
+the contract, and every page it and docs/ link to exists."""
 
 from __future__ import annotations
 
-from contracts import docs
+import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+from contracts import docs, editions, settings
+from tests.conftest import ROOT, TOKEN, RunSuite
+
+FIRST_SCREEN = 40  # lines
+# Written by someone else's generator, whose links are checked by tests/test_docs.py.
+GENERATED_PAGES = {ROOT / "docs" / "delete-credential.md"}
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = "```"
+
+
+def readme() -> str:
+    return docs.README.read_text(encoding="utf-8")
 
 
 def test_the_readme_tables_are_generated_from_the_rulebook_the_faults_and_the_options() -> None:
-    text = docs.README.read_text(encoding="utf-8")
+    text = readme()
     assert text == docs.render_readme(text), "the README's tables are out of date: run python -m contracts.docs"
+
+
+def test_the_first_screen_holds_the_offline_command_and_the_command_ci_runs() -> None:
+    first_screen = readme().splitlines()[:FIRST_SCREEN]
+    ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    self_tests = next(line for line in ci_run if line.startswith("python3 -m venv"))
+    assert self_tests in first_screen, f".ci/run's command is not in the README's first {FIRST_SCREEN} lines"
+    assert any(line.startswith("python3 -m venv") and line.endswith("-m pytest") for line in first_screen), \
+        f"the offline command (pytest with no options) is not in the README's first {FIRST_SCREEN} lines"
+    assert "nginx-light" in "\n".join(first_screen), "the first screen must say the self-tests need nginx"
+
+
+def test_the_readme_names_the_edition_the_offline_default_replays() -> None:
+    assert f"the shipped recordings of `{editions.base().id}`" in readme()
+
+
+def markdown_pages() -> list[Path]:
+    return [docs.README, *(page for page in sorted((ROOT / "docs").glob("*.md")) if page not in GENERATED_PAGES)]
+
+
+def outside_fences(text: str) -> list[str]:
+    lines, fenced = [], False
+    for line in text.splitlines():
+        if line.startswith(FENCE):
+            fenced = not fenced
+        elif not fenced:
+            lines.append(line)
+    return lines
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    headings = (line.lstrip("#").strip() for line in outside_fences(page.read_text(encoding="utf-8"))
+                if line.startswith("#"))
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_every_relative_link_of_the_readme_and_the_docs_pages_resolves() -> None:
+    broken = []
+    for page in markdown_pages():
+        for line in outside_fences(page.read_text(encoding="utf-8")):
+            for target in LINK.findall(line):
+                if re.match(r"[a-z]+:", target):
+                    continue  # an absolute address
+                path, _, anchor = target.partition("#")
+                resolved = (page.parent / path).resolve() if path else page
+                if not resolved.exists():
+                    broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
+                elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved):
+                    broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, "\n".join(broken)
+
+
+def staging_command() -> list[str]:
+    """The README's command against staging: the pinned live run, continuation lines joined, comments dropped."""
+    blocks = re.findall(r"```sh\n(.*?)```", readme(), flags=re.DOTALL)
+    block = next(block for block in blocks if "--target live --edition" in block)
+    lines = block.replace("\\\n", " ").splitlines()
+    return shlex.split(next(line for line in lines if line.startswith("pytest ")), comments=True)
+
+
+def substitute(args: list[str], values: dict[str, str]) -> list[str]:
+    """``args`` with the value of each option in ``values`` replaced, in either form (``--opt V``, ``--opt=V``)."""
+    out, found = list(args), set()
+    for i, arg in enumerate(out):
+        option, equals, _ = arg.partition("=")
+        if equals and option in values:
+            out[i] = f"{option}={values[option]}"
+            found.add(option)
+        elif arg in values and i + 1 < len(out):
+            out[i + 1] = values[arg]
+            found.add(arg)
+    assert "--base-url" in found, "the staging command names no --base-url"
+    return out
+
+
+def option_value(args: list[str], option: str) -> str:
+    for i, arg in enumerate(args):
+        if arg == option:
+            return args[i + 1]
+        if arg.startswith(f"{option}="):
+            return arg.partition("=")[2]
+    raise AssertionError(f"the staging command has no {option}")
+
+
+def test_the_readme_staging_command_is_pinned_and_green_against_the_reference_gateway(
+    run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    command = staging_command()
+    assert command[:1] == ["pytest"]
+    edition = option_value(command, "--edition")
+    assert edition in editions.ids(), "the staging command must pin an edition"
+    url = gateway_factory(edition=edition)
+    args = substitute(command[1:], {"--base-url": url, "--project": settings.LOCAL_PROJECT,
+                                    "--api-proxy": settings.LOCAL_API_PROXY,
+                                    "--junitxml": str(tmp_path / "contract.xml")})
+    run = run_suite(*args, env={"APIOPS_TOKEN": TOKEN})
+    assert run.returncode == 0, run.output[-3000:]
+    assert (tmp_path / "contract.xml").is_file()

@@ -114,7 +114,7 @@ def test_a_replayed_response_takes_as_long_as_the_recorded_one() -> None:
 
 
 def test_a_recording_of_another_test_is_an_error_naming_the_file(tmp_path: Path) -> None:
-    """README, Recordings: each recording names its test; replaying it for another test is refused."""
+    """docs/recordings.md: each recording names its test; replaying it for another test is refused."""
     interaction = record_one("DELETE", USER, 200, {"success": True})
     path = recording.write(tmp_path, Recording("contracts/scenarios/test_m.py::test_other", "ns-", [interaction]))
     path.rename(recording.path_for(tmp_path, "contracts/scenarios/test_m.py::test_t"))
@@ -138,7 +138,7 @@ def test_a_recorded_exchange_the_replay_did_not_make_is_named() -> None:
     lambda token: token[:14],
 ], ids=["json-escaped", "quote", "quote-plus", "base64-of-the-header", "truncated"])
 def test_a_token_echoed_in_any_encoding_never_reaches_a_recording(tmp_path: Path, encode: Any) -> None:
-    """README, Secrets: scrubbed when the answer arrives, and again before anything is written."""
+    """docs/secrets.md: scrubbed when the answer arrives, and again before anything is written."""
     token = Secret('rec/ording+tok=en"with\\odd chars-0123456789abcdef')
     register(token)
     sender = ApiClient(API, token, Namespace("abc123"), projects={"P"})

@@ -29,8 +29,8 @@ def test_documented_and_read_rules_cite_a_public_page_of_every_edition_and_readi
 
 
 def test_no_citation_points_into_a_local_checkout() -> None:
-    """A clone has no ../shared: README, openapi.yaml, the docs page and messages cite public addresses."""
-    for path in (docs.README, docs.SPEC, docs.OUTPUT, *sorted(docs.OUTPUT.parent.glob("exchanges/*.md"))):
+    """A clone has no ../shared: README, openapi.yaml, the docs pages and messages cite public addresses."""
+    for path in (docs.README, docs.SPEC, *sorted((docs.ROOT / "docs").rglob("*.md"))):
         assert "../shared" not in path.read_text(encoding="utf-8"), path
 
 

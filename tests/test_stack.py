@@ -1,4 +1,4 @@
-"""The Manager's HTTP stack (contracts/stack.yaml, ../README.md "The Manager's HTTP stack"): its own answers are
+"""The Manager's HTTP stack (contracts/stack.yaml, docs/stack.md): its own answers are
 told from the Manager's and held to HTTP's rules; the run never creates a credential the stack would not let it
 delete.
 
