@@ -1,5 +1,4 @@
-"""The operation itself: finding it in a document, finding ours in THEIR description by its path's shape, and comparing
-its path and whether it is deprecated."""
+"""The operation itself: ours found in THEIR description by its path's shape, then its path and deprecation compared."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Which edition a published description speaks, recognised by the envelope its DELETE declares (as springdoc writes
-it), and the operations it declares that the suite's own calls need."""
+"""Which edition a published description speaks (by the envelope its DELETE declares), and where it puts our calls.
+
+A springdoc description writes no ``required``: an edition is recognised by the properties its bodies list.
+"""
 
 from __future__ import annotations
 
