@@ -54,7 +54,7 @@ def resolve(document: dict[str, Any], node: Any) -> dict[str, Any] | None:
     ``~0``/``~1`` and percent-encoding included, list indices too). None, never an exception, when
     the target is missing or not a mapping, the reference points outside the document
     (``other.yaml#/...``, a URL) or the references loop: callers also read documents that someone
-    else wrote (a gateway's published description, contracts/published.py), where a broken
+    else wrote (a gateway's published description, contracts/published/), where a broken
     reference is a finding to report, not a crash.
     """
     seen: set[str] = set()

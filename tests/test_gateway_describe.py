@@ -98,7 +98,7 @@ def test_a_gateway_with_a_fault_that_changes_an_answer_describes_it_and_that_is_
 ])
 def test_a_fault_whose_description_only_stops_declaring_a_status_is_silence_there(fault: str, where: str) -> None:
     """A description may promise fewer statuses (springdoc lists few): a status it no longer declares is not
-    evidence either way (published.py, response-status-undeclared); the scenarios catch what the gateway does."""
+    evidence either way (published/, response-status-undeclared); the scenarios catch what the gateway does."""
     comparison = compare(OURS, describe([fault]))
     found = {difference.where: difference for difference in comparison.differences}
     assert found[where].id == "response-status-undeclared" and found[where].severity == "silent", (

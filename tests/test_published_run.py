@@ -1,6 +1,6 @@
 """The gateway's published description (openapi-spec.md) in a run: compared, reported, recorded, drifted.
 
-contracts/published.py compares two documents (tests/test_published_spec.py); these tests run the
+contracts/published/ compares two documents (tests/test_published_spec.py); these tests run the
 contract suite against reference gateways whose ``/apiops/openapi.yaml`` is absent, unreadable or
 says otherwise than openapi.yaml, and compare two recordings with ``python -m contracts.drift``.
 """

@@ -85,7 +85,7 @@ def edition_of(recorded: LoadedRecording) -> Edition:
 def published_drift(before: Path, after: Path, contract: Contract, notes: list[str]) -> list[Difference]:
     """How the gateway's own description moved against ``contract`` between the two recordings.
 
-    Each side is compared with ``contract`` (contracts/published.py), not with the other: a
+    Each side is compared with ``contract`` (contracts/published/), not with the other: a
     Manager's description may name the operation differently, ours is the fixed point. A
     difference only the current side has is new; one only the baseline had is gone (a fix).
     """
