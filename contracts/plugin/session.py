@@ -1,4 +1,4 @@
-"""The session's beginning and end: the Run, the run id and budget every xdist worker shares, the
+"""The session's beginning and end: the Run created and registered, the run id and budget every xdist worker
 hypothesis profile, the report header, and what unconfigure leaves tidy (the scratch recording, the
 count of creates, the plugin's exit line on its own).
 """
