@@ -1,5 +1,5 @@
-"""The session's beginning and end: the Run created and registered, the run id and budget every xdist worker
-hypothesis profile, the report header, and what unconfigure leaves tidy (the scratch recording, the
+"""The session's beginning and end: the Run created and registered, the run id and budget every xdist
+worker shares, the hypothesis profile, the report header, and what unconfigure leaves tidy (the scratch recording, the
 count of creates, the plugin's exit line on its own).
 """
 
