@@ -34,9 +34,9 @@ from schemathesis.errors import FailureGroup
 
 from contracts import rules
 from contracts.client import ApiClient, infrastructure, segment
+from contracts.credentials import Credentials
 from contracts.judge import Judge, RuleViolation, current
 from contracts.naming import Namespace
-from contracts.plugin import Credentials
 from contracts.profiles import deploying_settings
 from contracts.properties import confine, has_dot_segment
 from contracts.recording import Recording

@@ -18,10 +18,10 @@ import pytest
 
 from contracts import rules
 from contracts.client import ApiClient, expect, leaks
+from contracts.credentials import Credentials
 from contracts.editions import Edition
 from contracts.judge import Judge
 from contracts.naming import Namespace
-from contracts.plugin import Credentials
 from contracts.secrets import PLACEHOLDER
 
 WRONG_TOKEN = "apiops-contract-suite-wrong-token"

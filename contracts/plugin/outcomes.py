@@ -1,0 +1,223 @@
+"""Per test: the ledger of the rules the judge saw, the rule a failure breaks (its headline), a waived or
+warned rule's failure turned into a deviation, the test's record for the report, the run stopped once the
+Manager is down; and the token scrubbed out of every report and log record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from contracts import report, rules
+from contracts import settings as settings_module
+from contracts.client import CreateCapReached, GatewayUnreachable, UnsafeRequest
+from contracts.editions import Edition
+from contracts.judge import Ledger, RuleViolation, recording_into
+from contracts.plugin.collection import declared
+from contracts.plugin.opening import manager_url
+from contracts.plugin.run import EXIT_USAGE, RULES_PROPERTY, run_of, running_target
+from contracts.secrets import redact
+
+LEDGER = pytest.StashKey[Ledger]()
+OUTCOMES = pytest.StashKey[list[pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    if "target" not in getattr(item, "fixturenames", ()):
+        return (yield)
+    ledger = Ledger(item.nodeid, [rules.RULES[rule_id] for rule_id in declared(item) if rule_id in rules.RULES])
+    item.stash[LEDGER] = ledger
+    with recording_into(ledger):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    result = yield
+    ledger = item.stash.get(LEDGER, None)
+    if ledger is not None:
+        ledger.raise_deferred()  # what the judge found and the test did not look at; the time budget
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report_: pytest.TestReport = yield
+    ledger = item.stash.get(LEDGER, None)
+    if ledger is not None:
+        _stop_when_down(item, call)
+        _attribute(item, call, report_, ledger)
+    _scrub(report_)
+    return report_
+
+
+def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """The Manager went down (its proxy says so, or it refuses connections): one verdict naming it, exit 4,
+    instead of one failure per test; the session's clean-up still runs and says what it could not check."""
+    run = run_of(item.config)
+    target = run.target
+    if run.down is None and call.excinfo is not None and target is not None and target.kind != "stub":
+        unreachable = _found(call.excinfo.value, GatewayUnreachable)
+        if unreachable is not None:
+            run.down = f"the Manager ({manager_url(target.api_url)}) stopped answering: {unreachable}"
+        capped = _found(call.excinfo.value, CreateCapReached)
+        if capped is not None:
+            run.down = str(capped)
+    if run.down is not None:
+        pytest.exit(redact(f"apiops: {run.down}; the run stops here, during {item.nodeid} (the tests after it "
+                           "were not run)"), returncode=EXIT_USAGE)
+
+
+def _found(exc: BaseException | None, kind: type[BaseException], depth: int = 0) -> BaseException | None:
+    """``exc`` or what it wraps (cause, context, an exception group's members) that is a ``kind``."""
+    if exc is None or depth > 8:
+        return None
+    if isinstance(exc, kind):
+        return exc
+    inner = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else []
+    for candidate in [*inner, exc.__cause__, exc.__context__]:
+        hit = _found(candidate, kind, depth + 1)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger) -> None:
+    """Name the rule a failure breaks, turn a waived one into a deviation, and leave the test's record."""
+    run = run_of(item.config)
+    if rep.failed and call.excinfo is not None:
+        rule = _rule_of(call.excinfo.value, ledger)
+        detail = call.excinfo.value.detail if isinstance(call.excinfo.value, RuleViolation) \
+            else _first_line(call.excinfo.exconly())
+        if rule is not None:
+            if run.deviations.waived(rule.id):
+                ledger.deviate(rule, detail)
+                rep.outcome = "skipped"
+                rep.wasxfail = f"deviation {rule.id}: {detail}"  # reported like an xfail
+            elif rule.kind not in run.fail_on and rule.id not in settings_module.ALWAYS_FAIL:
+                # Its class is only warned about (--fail-on): seen, reported, not failing the run.
+                ledger.failed.pop(rule.id, None)  # the judge's verdict, turned into the warning
+                ledger.deviate(rule, detail)
+                rep.outcome = "skipped"
+                rep.wasxfail = f"warning {rule.id} ({rule.kind}, not in --fail-on): {detail}"
+            else:
+                ledger.failed.setdefault(rule.id, detail)
+                _headline(rep, rule, detail, _edition_of(item.config), [other for other in ledger.failed
+                                                                        if other != rule.id])
+    outcomes = item.stash.setdefault(OUTCOMES, [])
+    outcomes.append(rep)
+    if rep.when == "teardown":  # the test's record, once all its phases are known
+        rep.user_properties.append((RULES_PROPERTY, _record(item, outcomes, ledger).to_json()))
+
+
+def _rule_of(exc: BaseException, ledger: Ledger) -> rules.Rule | None:
+    """The rule a failure breaks: named by it, by its schemathesis check, else the test's first declared rule.
+
+    None for a failure that says nothing about the gateway's rules (it could not be reached, or the
+    suite refused to send something).
+    """
+    if isinstance(exc, RuleViolation):
+        return exc.rule
+    if isinstance(exc, (GatewayUnreachable, UnsafeRequest)):
+        return None
+    group = getattr(exc, "exceptions", None)  # a schemathesis FailureGroup: each failure names its check
+    if group:
+        for failure in group:
+            if isinstance(failure, RuleViolation):
+                return failure.rule
+            if id(failure) in ledger.failure_rules:
+                return ledger.failure_rules[id(failure)]
+        return rules.DOCUMENTED
+    return ledger.declared[0] if ledger.declared else None
+
+
+def _first_line(text: str) -> str:
+    return redact(text.strip().splitlines()[0] if text.strip() else text)
+
+
+def _edition_of(config: pytest.Config) -> Edition | None:
+    """The edition the run holds the gateway to, once its target is open: whose pages a failure cites."""
+    target = running_target(config)
+    return target.edition if target is not None else None
+
+
+def _headline(rep: pytest.TestReport, rule: rules.Rule, detail: str, edition: Edition | None,
+              others: list[str]) -> None:
+    """The failure's one-line form (``--tb=line``, ``-rf``, JUnit ``message``) begins with the rule; the other rules
+    the judge saw fail in the same test follow it, so that the terminal names every rule the report counts."""
+    also = f" (also failed: {', '.join(others)})" if others else ""
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    if crash is not None and hasattr(crash, "message"):
+        crash.message = f"{rule.headline(edition)}: {detail}{also}"
+    rep.sections.append(("rule", f"{rule.headline(edition)}\n{detail}{also}"))
+
+
+def _record(item: pytest.Item, phases: list[pytest.TestReport], ledger: Ledger) -> report.TestRecord:
+    """What the test as a whole (setup, call, teardown) says of its rules."""
+    failed = [rep for rep in phases if rep.failed]
+    skipped = [rep for rep in phases if rep.skipped and not hasattr(rep, "wasxfail")]
+    message = ""
+    if failed:
+        outcome = "failed"
+        if not ledger.failed:
+            message = _first_line(str(failed[0].longrepr))
+    elif any(hasattr(rep, "wasxfail") for rep in phases):
+        outcome = "deviation"
+    elif skipped:
+        outcome = "skipped"
+        longrepr = skipped[0].longrepr
+        message = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    else:
+        outcome = "passed"
+    return report.TestRecord(item.nodeid, outcome, [rule.id for rule in ledger.declared], sorted(ledger.held),
+                             dict(ledger.failed), dict(ledger.deviations), redact(message))
+
+
+# -- secret hygiene -------------------------------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo[Any],
+                              report: pytest.TestReport) -> Generator[None, None, None]:
+    """After every other plugin rebuilt the failure (schemathesis does, from the raw exception): scrub it."""
+    result = yield
+    _scrub(report)
+    ledger = node.stash.get(LEDGER, None) if isinstance(node, pytest.Item) else None
+    if ledger is not None and isinstance(report.longrepr, str) and ledger.failed:
+        rule_id = next(iter(ledger.failed))
+        report.longrepr = f"{rules.RULES[rule_id].headline(_edition_of(node.config))}\n\n{report.longrepr}"
+    return result
+
+
+def _scrub(report_: pytest.TestReport) -> None:
+    """The token, in any encoding, out of the failure text and the captured output."""
+    if report_.longrepr is not None:
+        text = str(report_.longrepr)
+        cleaned = redact(text)
+        if cleaned != text:
+            report_.longrepr = cleaned
+    report_.sections = [(name, redact(content)) for name, content in report_.sections]
+
+
+def redact_log_records() -> None:
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "_apiops", False):
+        return
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken log call is not ours to fix here
+            return record
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return record
+
+    make._apiops = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make)
