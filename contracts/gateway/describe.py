@@ -45,8 +45,9 @@ from contracts.drift.shape import type_of
 from contracts.editions import Edition
 from contracts.gateway.app import API_PREFIX, Endpoint, create_app, endpoints
 from contracts.gateway.faults import FAULTS
-from contracts.gateway.model import Gateway, default_seed
+from contracts.gateway.model import Gateway
 from contracts.gateway.server import VERSION
+from contracts.gateway.state import default_seed
 
 OPENAPI = "3.0.3"
 UNDER_CONTRACT = "deleteCredential"

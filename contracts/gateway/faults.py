@@ -35,7 +35,8 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 from contracts import rules
 from contracts.editions import Edition
-from contracts.gateway.model import ApiError, Credential, Gateway, Project
+from contracts.gateway.model import ApiError, Gateway
+from contracts.gateway.state import Credential, Project
 
 Headers = dict[str, str]
 Wire = tuple[int, Headers, Any]
