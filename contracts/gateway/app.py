@@ -14,7 +14,7 @@ Every request goes through :meth:`Dispatcher.respond`, in this order:
 4. authentication (authentication.md), before any project or credential is looked up;
 5. the model call; its :class:`ApiError` becomes the documented JSON error, anything else a 500
    ``internal_error`` (error-handling.md);
-6. the operation's response hook: the faults (faults.py) that touch that operation, identity for
+6. the operation's response hook: the faults (faults/) that touch that operation, identity for
    every other one. A hook may turn the body into a stream (a gateway that drips, or never stops).
 
 Timing (timing.py), for a reference gateway as slow as a remote one: a successful model call of an
@@ -288,7 +288,7 @@ def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | No
                stack: bool = True, firewall: bool = False) -> Starlette:
     """The reference gateway as an ASGI app.
 
-    ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults.py).
+    ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults/).
     ``timing``: latency, deployment time and request counts (timing.py); none by default.
     ``stack``: on the HTTP stack a real Manager runs on (stack.py: TRACE, OPTIONS, unmapped methods and
     paths answered as Spring and Tomcat answer them); ``firewall``: with Spring Security's request firewall too.

@@ -105,7 +105,7 @@ class GatewayServer:
 
     ``url`` is the Manager URL (base-url.md), without ``/apiops``; ``api_url`` has it.
     ``gateway`` is the live model: tests reset or seed it directly. ``faults`` are names from
-    faults.py. ``latency_ms``: added to every answer; ``deploy_ms``: added to every successful
+    faults/. ``latency_ms``: added to every answer; ``deploy_ms``: added to every successful
     create, delete, grant and revoke (timing.py). ``edition``: the wire format it answers in
     (contracts/editions; default the base edition); ``permitted=False``: the token's user lacks the
     permission to manage credentials. ``stack``: on the HTTP stack a real Manager runs on (Spring and
