@@ -171,10 +171,10 @@ def _recorded_edition(settings: Settings, meta: dict[str, Any], recordings: Path
 def recording_meta(target: Target) -> dict[str, Any]:
     """What a recording says of where it came from (recording.yaml)."""
     if target.kind == "local":
-        from contracts.gateway import server as gateway_server
+        from contracts.gateway.version import VERSION
 
         gateway = "bundled reference gateway (python -m contracts.gateway)"
-        version = getattr(gateway_server, "VERSION", "0.1.0")
+        version = VERSION
     else:
         gateway = os.environ.get("APIOPS_GATEWAY_NAME", "live Apinizer gateway")
         version = os.environ.get("APIOPS_GATEWAY_VERSION", "unknown (set APIOPS_GATEWAY_VERSION)")

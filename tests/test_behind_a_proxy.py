@@ -101,7 +101,7 @@ def test_a_proxy_certificate_from_an_untrusted_ca_ends_the_run_at_preflight_in_o
 def test_a_faulty_gateway_behind_nginx_still_fails_on_the_faults_rule(
     run_suite: RunSuite, tmp_path: Path
 ) -> None:
-    """faults.py delete-not-done (answers 200, keeps the credential) breaks deletion-is-permanent."""
+    """The fault delete-not-done (answers 200, keeps the credential) breaks deletion-is-permanent."""
     for faulty in staging(tmp_path / "nginx", "delete-not-done"):
         run = run_suite(SUITE, *live(faulty.nginx.url), "-k", "second_delete", env=faulty.env())
     assert run.returncode == 1, run.output[-3000:]

@@ -14,7 +14,7 @@ from tests.conftest import TOKEN, RunSuite, live
 def test_a_reading_rule_fails_the_run_unless_fail_on_leaves_its_class_out_and_then_it_is_warned(
     run_suite: RunSuite, gateway_factory: Callable[..., str], fail_on: str | None, code: int
 ) -> None:
-    """faults.py delete-ignores-project breaks a-credential-is-reached-only-through-its-project, a reading rule."""
+    """The fault delete-ignores-project breaks a-credential-is-reached-only-through-its-project, a reading rule."""
     url = gateway_factory("delete-ignores-project")
     extra = ("--fail-on", fail_on) if fail_on else ()
     run = run_suite("contracts/scenarios", *live(url), "-k", "only_through_its_own_project", *extra,

@@ -2,7 +2,7 @@
 gateway of every edition passes.
 
 For each edition (contracts/editions) and each named fault that means something in it
-(contracts/gateway/faults.py), the contract suite runs against a gateway of that edition with
+(contracts/gateway/faults/), the contract suite runs against a gateway of that edition with
 that one fault, over real HTTP (``--target live``), recording as it goes; then the recording is
 replayed (``--target stub``). Each run writes its conformance report (``--report-json``): the rules
 that failed must be exactly the rules the fault says it breaks (the README's fault table), live and

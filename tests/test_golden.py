@@ -416,7 +416,7 @@ def test_creating_a_username_that_exists_answers_the_documented_already_exists_4
         "get-environments-by-project.md of docs.apinizer.com (https://docs.apinizer.com/api-reference/environments/"
         "get-environments-by-project#environment-object) gives every environment an `id` (\"Environment unique "
         "identifier\", in the example and the field table); the reference gateway's environments have none "
-        "(contracts/gateway/model.py, Environment.to_json)"))),
+        "(contracts/gateway/state.py, Environment.to_json)"))),
 ])
 def test_the_projects_environments_carry_the_documented_fields(api: Api) -> None:
     """The environments an undeployment must cover: the edition's path (2025-12 `/apiops/environments/{projectName}`,

@@ -17,9 +17,8 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contracts import editions, rules
-from contracts.gateway.app import create_app
 from contracts.gateway.model import Gateway
-from contracts.gateway.server import ServerThread
+from contracts.gateway.server import ServerThread, create_app
 from contracts.recording import PUBLISHED_FILE
 from tests.conftest import ROOT, TOKEN, RunSuite, live
 

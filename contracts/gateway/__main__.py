@@ -24,9 +24,8 @@ import uvicorn
 
 from contracts import editions
 from contracts.gateway import faults as fault_registry
-from contracts.gateway.app import create_app
 from contracts.gateway.model import Gateway
-from contracts.gateway.server import bind
+from contracts.gateway.server import bind, create_app
 from contracts.gateway.timing import Timing, summary
 
 

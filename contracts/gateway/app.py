@@ -14,7 +14,7 @@ Every request goes through :meth:`Dispatcher.respond`, in this order:
 4. authentication (authentication.md), before any project or credential is looked up;
 5. the model call; its :class:`ApiError` becomes the documented JSON error, anything else a 500
    ``internal_error`` (error-handling.md);
-6. the operation's response hook: the faults (faults.py) that touch that operation, identity for
+6. the operation's response hook: the faults (faults/) that touch that operation, identity for
    every other one. A hook may turn the body into a stream (a gateway that drips, or never stops).
 
 Timing (timing.py), for a reference gateway as slow as a remote one: a successful model call of an
@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 Params = dict[str, str]
 Call = Callable[[Gateway, Params, bytes], dict[str, Any]]
+# The gateway's own OpenAPI description, as a gateway started with these faults in this edition publishes it.
+Publish = Callable[[Sequence[str], Edition], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -111,12 +113,14 @@ def _who(params: Params) -> tuple[str, str]:
 
 
 def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str] = (),
-              edition: Edition | None = None) -> list[Endpoint]:
+              edition: Edition | None = None, *, publish: Publish) -> list[Endpoint]:
     """The routes under ``/apiops/``; each handler only unpacks the request for the model.
 
     ``hooks``: the response hook of each operation name that faults touch; ``faults``: their names (the
     published description describes the gateway as its faults make it); ``edition``: where the
-    supporting operations live (the environments list moved between editions).
+    supporting operations live (the environments list moved between editions); ``publish``: what
+    ``openapi.yaml`` and ``openapi.json`` answer (describe.describe, passed in: describe.py builds its
+    apps from this module).
     """
     edition = edition or editions.base()
     project = "{projectName}"
@@ -135,10 +139,10 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
             "GET": Operation("getEnvironmentsByProject", lambda g, p, b: g.environments(p["projectName"])),
         }, slash=None if environments_path[0] == "environments" else True),
         Endpoint(("openapi.yaml",), {  # openapi-spec.md: the gateway's own description, as YAML ...
-            "GET": Operation("getPublishedSpec", lambda g, p, b: published(faults, g.edition), media=YAML),
+            "GET": Operation("getPublishedSpec", lambda g, p, b: publish(faults, g.edition), media=YAML),
         }, slash=False),
         Endpoint(("openapi.json",), {  # ... and as JSON
-            "GET": Operation("getPublishedSpecJson", lambda g, p, b: published(faults, g.edition)),
+            "GET": Operation("getPublishedSpecJson", lambda g, p, b: publish(faults, g.edition)),
         }, slash=False),
         Endpoint(("projects", project, "apiProxies"), {  # list-api-proxies.md
             "GET": Operation("listApiProxies", lambda g, p, b: g.api_proxies(p["projectName"])),
@@ -173,13 +177,6 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
     return routes
 
 
-def published(faults: Sequence[str], edition: Edition) -> dict[str, Any]:
-    """The gateway's own OpenAPI description (describe.py: generated from the routes and the model's answers)."""
-    from contracts.gateway.describe import describe  # describe.py builds apps of its own from this module
-
-    return describe(faults, edition)
-
-
 def error(edition: Edition, status: int, code: str, description: str, headers: Headers | None = None) -> Response:
     """An error the gateway answers before any model call, in the edition's envelope."""
     return encode(status, {"content-type": JSON, **(headers or {})}, edition.failure_body(code, description))
@@ -202,7 +199,7 @@ def encode(status: int, headers: Headers, body: Any) -> Response:
 @dataclass
 class Dispatcher:
     gateway: Gateway
-    routes: list[Endpoint] = field(default_factory=endpoints)
+    routes: list[Endpoint]
     timing: Timing = field(default_factory=Timing)
 
     @property
@@ -284,17 +281,12 @@ def _internal_error(edition: Edition) -> Callable[[Request, Exception], Awaitabl
     return handler
 
 
-def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | None = None, *,
-               stack: bool = True, firewall: bool = False) -> Starlette:
-    """The reference gateway as an ASGI app.
-
-    ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults.py).
-    ``timing``: latency, deployment time and request counts (timing.py); none by default.
-    ``stack``: on the HTTP stack a real Manager runs on (stack.py: TRACE, OPTIONS, unmapped methods and
-    paths answered as Spring and Tomcat answer them); ``firewall``: with Spring Security's request firewall too.
-    """
-    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults), faults, gateway.edition),
-                            timing or Timing())
+def assemble(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | None = None, *, publish: Publish,
+             stack: bool = True, firewall: bool = False) -> Starlette:
+    """The reference gateway as an ASGI app, publishing the description ``publish`` gives (server.create_app
+    passes describe.py's; its arguments are create_app's)."""
+    dispatcher = Dispatcher(gateway, endpoints(apply_faults(gateway, faults), faults, gateway.edition,
+                                               publish=publish), timing or Timing())
     app = Starlette(exception_handlers={Exception: _internal_error(gateway.edition)})
     # Every request goes to the dispatcher, as the router's default: a Mount's path regex would not
     # match a decoded newline (%0A) and Starlette would answer a plain-text 404 outside the contract.

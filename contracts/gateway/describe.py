@@ -12,7 +12,7 @@ Nothing here is copied from openapi.yaml:
   the route table, ``app.endpoints()``; the server URL from ``app.API_PREFIX``; a path parameter has
   ``minLength: 1`` because ``Endpoint.match`` refuses an empty segment; a path ends with ``/`` when
   the route requires it (``Endpoint.slash``);
-- deleteCredential's responses are *observed*: the app itself (``create_app(gateway, faults)``,
+- deleteCredential's responses are *observed*: the app itself (``app.assemble(gateway, faults)``,
   called in process, no socket) is asked the questions delete-credential.md answers, each on a
   fresh gateway of the default seed, and every answer's status, media type and JSON body shape
   becomes a response. A field present in every answer of a status is required.
@@ -42,10 +42,11 @@ from starlette.types import ASGIApp, Message
 
 from contracts import editions
 from contracts.editions import Edition
-from contracts.gateway.app import API_PREFIX, Endpoint, create_app, endpoints
+from contracts.gateway.app import API_PREFIX, Endpoint, assemble, endpoints
 from contracts.gateway.faults import FAULTS
-from contracts.gateway.model import Gateway, default_seed
-from contracts.gateway.server import VERSION
+from contracts.gateway.model import Gateway
+from contracts.gateway.state import default_seed
+from contracts.gateway.version import VERSION
 from contracts.shapes import type_of
 
 OPENAPI = "3.0.3"
@@ -101,7 +102,7 @@ def describe(faults: Sequence[str] = (), edition: Edition | None = None) -> dict
             "description": "Authorization: Bearer {token}, checked before every operation (authentication.md).",
         }}},
     }
-    for endpoint in endpoints(edition=edition):
+    for endpoint in endpoints(edition=edition, publish=describe):
         document["paths"][_path(endpoint)] = _path_item(endpoint, answers, edition)
     return document
 
@@ -149,7 +150,7 @@ async def _ask_all(faults: tuple[str, ...], edition: Edition) -> list[Answer]:
 async def _ask(question: Question, faults: tuple[str, ...], edition: Edition) -> Answer:
     """One question, on a gateway of its own (a deletion must not change another question's answer)."""
     gateway = Gateway(secrets.token_urlsafe(16), edition=edition)
-    app = create_app(gateway, faults)
+    app = assemble(gateway, faults, publish=describe)  # a gateway that describes itself, as server.create_app's
     seed = default_seed()
     project, username = next((credential.project, credential.username) for credential in seed.credentials.values()
                              if seed.projects[credential.project].environments)

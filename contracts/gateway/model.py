@@ -1,7 +1,8 @@
 """The reference gateway's state and rules, as the Apinizer Management API pages describe them.
 
 No HTTP here: every method takes plain values, returns a JSON-able ``dict`` for a 200 body, and
-raises :class:`ApiError` for a documented error. ``app.py`` puts this on the wire.
+raises :class:`ApiError` for a documented error. ``app.py`` puts this on the wire; the records it keeps
+(projects, credentials, grants) and the seed are state.py's.
 
 Pages (``shared/apinizer-docs``): delete-credential.md (the endpoint under contract),
 create-credential.md, list-credentials.md, get-granted-access-list.md, grant-access.md,
@@ -13,23 +14,27 @@ Names are compared exactly everywhere: "Path parameters are Case Sensitive" (bas
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from contracts import editions, rules
 from contracts.editions import Edition
-
-API_PROXY = "API_PROXY"
-API_PROXY_GROUP = "API_PROXY_GROUP"
-ACCESS_TYPES = (API_PROXY, API_PROXY_GROUP)  # EnumAccessType, get-granted-access-list.md
+from contracts.gateway.state import (
+    ACCESS_TYPES,
+    API_PROXY,
+    Access,
+    Credential,
+    Project,
+    State,
+    default_seed,
+    hash_password,
+)
 
 # (overall message, per-environment message): create-credential.md / delete-credential.md.
 DEPLOY = ("Deployment completed successfully", "Deployed successfully")
@@ -68,147 +73,13 @@ def answer(edition: Edition, name: str, **names: str) -> ApiError:
     return ApiError(expected.status, expected.code, expected.text(**names))
 
 
-# -- state ------------------------------------------------------------------------------------
-@dataclass
-class Environment:
-    """Environment object of get-environments-by-project.md."""
-
-    name: str
-    description: str = ""
-    type: str = "PRODUCTION"  # EnumEnvironmentType: PRODUCTION, SANDBOX, TEST
-    status: str = "PUBLISHED"  # EnumPublishStatus
-    access_url: str = ""
-    deployed: bool | None = True  # "may be null"
-    redeploy_required: bool | None = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "type": self.type,
-            "status": self.status,
-            "accessUrl": self.access_url,
-            "deployed": self.deployed,
-            "redeployRequired": self.redeploy_required,
-        }
-
-
-@dataclass
-class Project:
-    name: str
-    description: str = ""
-    environments: list[Environment] = field(default_factory=list)
-    api_proxies: set[str] = field(default_factory=set)
-    api_proxy_groups: set[str] = field(default_factory=set)
-
-
-def hash_password(password: str) -> str:
-    """create-credential.md: "Passwords are stored securely (hashed)"; no response ever carries one."""
-    return hashlib.sha256(password.encode()).hexdigest()
-
-
-@dataclass
-class Credential:
-    """Credential object of list-credentials.md; ``project`` is the project it belongs to."""
-
-    username: str
-    project: str
-    email: str = ""
-    full_name: str = ""
-    description: str = ""
-    password_hash: str = ""
-    role_name_list: list[str] = field(default_factory=list)
-    enabled: bool = True
-    ip_list: list[str] = field(default_factory=list)
-    expire_date: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "email": self.email,
-            "fullName": self.full_name,
-            "description": self.description,
-            "username": self.username,
-            "password": None,  # list-credentials.md: "always null in list responses"
-            "roleNameList": list(self.role_name_list),
-            "enabled": self.enabled,
-            "ipList": list(self.ip_list),
-            "expireDate": self.expire_date,
-        }
-
-
-@dataclass(frozen=True)
-class Access:
-    """One grant: Access Item Object of get-granted-access-list.md."""
-
-    name: str
-    type: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "type": self.type}
-
-    def describe(self) -> str:
-        kind = "API Proxy" if self.type == API_PROXY else "API Proxy Group"
-        return f"{kind} (name:{self.name})"
-
-
-@dataclass
-class State:
-    """Everything the gateway knows; what a seed function returns."""
-
-    projects: dict[str, Project] = field(default_factory=dict)
-    # Keyed by username alone: "username must be unique across all credentials" (create-credential.md).
-    credentials: dict[str, Credential] = field(default_factory=dict)
-    # The grant table, keyed by username like the credentials; deleting a credential deletes its rows.
-    grants: dict[str, list[Access]] = field(default_factory=dict)
-
-
-def default_seed() -> State:
-    """The deterministic state of a fresh reference gateway, built from the pages' own examples."""
-
-    def env(name: str, kind: str) -> Environment:
-        return Environment(name, f"{name.capitalize()} environment", kind, "PUBLISHED",
-                           f"https://api.{name}.example.com")
-
-    projects = [
-        Project(
-            "MyProject",
-            "My project description",
-            [env("production", "PRODUCTION"), env("staging", "SANDBOX"), env("test", "TEST")],
-            {"MyAPI", "PaymentAPI"},
-            {"MyAPIGroup"},
-        ),
-        Project(
-            "OtherProject",
-            "Another project, for project-scoping checks",
-            [Environment("production", "Production environment of OtherProject", "PRODUCTION", "PUBLISHED",
-                         "https://api.other.example.com")],
-            {"OtherAPI"},
-        ),
-        Project("EmptyProject", "A project with no environments"),
-    ]
-    credentials = [
-        Credential("api-user", "MyProject", "user@example.com", "John Doe", "API user credential",
-                   hash_password("SecurePassword123!"), ["API_USER", "DEVELOPER"], True,
-                   ["192.168.1.100", "10.0.0.0/8"], "2024-12-31T23:59:59.000Z"),
-        Credential("admin-user", "MyProject", "admin@example.com", "Admin User", "Administrator credential",
-                   hash_password("SecurePassword123!"), ["ADMIN"]),
-        Credential("other-user", "OtherProject", "other@example.com", "Other User", "OtherProject credential",
-                   hash_password("SecurePassword123!"), ["API_USER"]),
-    ]
-    return State(
-        projects={project.name: project for project in projects},
-        credentials={credential.username: credential for credential in credentials},
-        grants={"api-user": [Access("MyAPI", API_PROXY)], "admin-user": [], "other-user": []},
-    )
-
-
 # -- the gateway --------------------------------------------------------------------------------
 class Gateway:
     """The Management API's behaviour over :class:`State`.
 
     One re-entrant lock around every public method: uvicorn calls from one event loop, but tests
     and benchmarks call the model from other threads. ``authenticate``, ``find_credential`` and
-    ``remove_credential`` are the steps that faults (faults.py) replace on an instance.
+    ``remove_credential`` are the steps that faults (faults/) replace on an instance.
     """
 
     def __init__(self, token: str, seed: Callable[[], State] = default_seed, edition: Edition | None = None,
@@ -234,7 +105,7 @@ class Gateway:
         self.projects: dict[str, Project] = {}
         self.credentials: dict[str, Credential] = {}
         self.grants: dict[str, list[Access]] = {}
-        # What a fault (faults.py) keeps between requests, by the fault's name: the model's, not a module's.
+        # What a fault (faults/) keeps between requests, by the fault's name: the model's, not a module's.
         self.fault_state: dict[str, Any] = {}
         self.reset()
 

@@ -1,4 +1,5 @@
-"""The reference gateway on a real loopback socket, in a background thread, for tests and benchmarks.
+"""The reference gateway put together (``create_app``: the app and the description it publishes of itself),
+and on a real loopback socket, in a background thread, for tests and benchmarks.
 
     with GatewayServer(token="t0k3n") as server:
         requests.get(server.url + "/apiops/projects/", headers={"Authorization": "Bearer t0k3n"})
@@ -22,14 +23,26 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from contracts.editions import Edition
-from contracts.gateway.app import create_app
+from contracts.gateway.app import assemble
+from contracts.gateway.describe import describe
 from contracts.gateway.model import Gateway
 from contracts.gateway.timing import Timing
 
-VERSION = "0.1.0"  # of the reference gateway; recordings name it (contracts/targets.py)
+
+def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | None = None, *,
+               stack: bool = True, firewall: bool = False) -> Starlette:
+    """The reference gateway as an ASGI app, its own description (describe.py) at ``/apiops/openapi.yaml``.
+
+    ``faults`` are names from ``faults.FAULTS``; they patch ``gateway`` itself (faults/).
+    ``timing``: latency, deployment time and request counts (timing.py); none by default.
+    ``stack``: on the HTTP stack a real Manager runs on (stack.py: TRACE, OPTIONS, unmapped methods and
+    paths answered as Spring and Tomcat answer them); ``firewall``: with Spring Security's request firewall too.
+    """
+    return assemble(gateway, faults, timing, publish=describe, stack=stack, firewall=firewall)
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -105,7 +118,7 @@ class GatewayServer:
 
     ``url`` is the Manager URL (base-url.md), without ``/apiops``; ``api_url`` has it.
     ``gateway`` is the live model: tests reset or seed it directly. ``faults`` are names from
-    faults.py. ``latency_ms``: added to every answer; ``deploy_ms``: added to every successful
+    faults/. ``latency_ms``: added to every answer; ``deploy_ms``: added to every successful
     create, delete, grant and revoke (timing.py). ``edition``: the wire format it answers in
     (contracts/editions; default the base edition); ``permitted=False``: the token's user lacks the
     permission to manage credentials. ``stack``: on the HTTP stack a real Manager runs on (Spring and

@@ -13,7 +13,7 @@ in the order a request meets it:
    an unmapped method 405 with ``Allow`` and the error body; an unmapped path 404 and the error body;
 5. the Manager's code: the dispatcher, as before.
 
-Faults (faults.py) are the Manager's code's: they live behind this layer and are caught through it.
+Faults (faults/) are the Manager's code's: they live behind this layer and are caught through it.
 """
 
 from __future__ import annotations
