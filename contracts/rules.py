@@ -21,12 +21,29 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from contracts import editions
-from contracts.editions import Answer, Source, anchor
+from contracts.editions import (
+    ALREADY_EXISTS,
+    METHOD_NOT_ALLOWED,
+    MISSING_CREDENTIAL,
+    MISSING_PERMISSION,
+    NO_TOKEN,
+    REFUSED_TOKEN,
+    SERVER_ERROR,
+    SUCCESS,
+    UNKNOWN_PROJECT,
+    UNKNOWN_PROJECT_ENVIRONMENTS,
+    Answer,
+    Source,
+    anchor,
+)
 
 if TYPE_CHECKING:
     from contracts.editions import Edition
 
-__all__ = ["Answer", "Source", "anchor"]
+# The answer names are the editions' (every edition answers each); the rules and their readers name them from here.
+__all__ = ["ALREADY_EXISTS", "METHOD_NOT_ALLOWED", "MISSING_CREDENTIAL", "MISSING_PERMISSION", "NO_TOKEN",
+           "REFUSED_TOKEN", "SERVER_ERROR", "SUCCESS", "UNKNOWN_PROJECT", "UNKNOWN_PROJECT_ENVIRONMENTS", "Answer",
+           "Source", "anchor"]
 
 Kind = Literal["documented", "reading", "convention"]
 KINDS: tuple[Kind, ...] = ("documented", "reading", "convention")
@@ -66,12 +83,6 @@ class Rule:
 
 
 # -- the rules ----------------------------------------------------------------------------------------
-# The names of the expected answers (every edition file answers each, contracts/editions/*.yaml).
-SUCCESS, MISSING_CREDENTIAL, UNKNOWN_PROJECT = "success", "missing-credential", "unknown-project"
-REFUSED_TOKEN, NO_TOKEN, METHOD_NOT_ALLOWED = "refused-token", "no-token", "method-not-allowed"
-MISSING_PERMISSION, ALREADY_EXISTS = "missing-permission", "already-exists"
-UNKNOWN_PROJECT_ENVIRONMENTS, SERVER_ERROR = "unknown-project-environments", "server-error"
-
 DELETED = Rule(
     "an-existing-credential-is-deleted",
     "Deleting an existing credential succeeds, and the answer carries a `deploymentResult`.",
