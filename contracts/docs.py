@@ -152,7 +152,7 @@ def rule_entry(rule: Rule, tests: list[ContractTest], every: list[Edition]) -> l
                                                         for edition in every))
     if rule.why:
         lines.append(f"- Why: {rule.why}")
-    if rule in rules.EVERY_ANSWER:
+    if rule.every_answer:
         lines.append("- Judged on every answer of the DELETE the suite receives.")
     if tests:
         lines.append("- Verified by: " + ", ".join(f"`{test.name}`" for test in tests))
