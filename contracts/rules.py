@@ -5,10 +5,12 @@ page says it, our ``reading`` where pages are silent or disagree, or an HTTP ``c
 promises) and, where it has one, the name of the answer it expects (``answer``). What each edition
 of the docs (contracts/editions/) answers, and where its pages say it, is the edition's: a rule's
 :meth:`Rule.sources` are every edition's page for it, and ``edition.answer(rule)`` is its expected
-answer there. The behaviour is the same in every edition.
+answer there. The behaviour is the same in every edition. A rule also says whether it is a
+``security`` rule (it fails the run whatever ``--fail-on`` says) and, where the judge holds each
+answer to it, reaches that check (:attr:`Rule.check`, registered for it in contracts/answer_checks.py).
 
 Everything else reads this module and the editions: the scenarios declare the rules they verify
-(``@pytest.mark.rule(...)``), the judge checks every DELETE answer against them, the reference
+(``@pytest.mark.rule(...)``), the judge checks every answer against them, the reference
 gateway answers with their expected answers and its faults say which rule each breaks, and the
 conformance report, the living docs, the contract documents' DELETE responses and the README's
 tables are generated from them. To follow a docs change of one answer, change it in its edition's
