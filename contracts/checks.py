@@ -4,7 +4,7 @@ The suite itself does not need them: its judge (contracts/judge.py) holds every 
 rules as the answer arrives. A plain ``st run`` bypasses the suite's client, so
 ``SCHEMATHESIS_HOOKS=contracts.checks st run openapi.yaml ...`` registers them for it (the
 property-throughput benchmark runs it that way, so that both sides judge with the same rules).
-Each check is the judge's own rule function, named by the rule it verifies.
+Each check is the judge's own rule function (contracts/answer_checks.py), named by the rule it verifies.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import schemathesis
 
 from contracts import editions, rules, secrets
-from contracts.judge import error_format_problems, time_problems
+from contracts.answer_checks import error_format_problems, time_problems
 from contracts.spec import load
 
 if TYPE_CHECKING:

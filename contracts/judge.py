@@ -2,14 +2,11 @@
 
 The judge watches the client's session (:class:`~contracts.client.ContractSession` observers), so
 no test can forget it: every answer the suite receives for ``/projects/{projectName}/credentials/
-{username}/``, whatever the method, from a scenario or a generated case, is held to
-
-- the rules every answer keeps (:data:`~contracts.rules.EVERY_ANSWER`): a documented status and
-  body, the error format, no echoed token, the time budget;
-- the rules the request itself calls for: without the suite's token, the token is required; with
-  a method the path does not declare, 405; with a malformed name, a rejection; else an accepted,
-  documented answer (what schemathesis' checks judge from how a case was generated, judged here
-  from the request alone, so that a replay of a recording judges exactly as the live run did).
+{username}/``, whatever the method, from a scenario or a generated case, is handed to every
+per-answer check of the rulebook (contracts/answer_checks.py, each registered for its rule): the
+rules every answer keeps (a documented status and body, the error format, no echoed token, the
+time budget) and the rule the request itself calls for (the token is required, 405, a rejection
+of a malformed name).
 
 The clean-up's requests are the only ones judged aside (:meth:`Judge.aside`).
 
@@ -26,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +30,8 @@ from typing import Any
 import pytest
 import requests
 
-from contracts import editions, rules, stack
+from contracts import answer_checks, editions, rules, stack
+from contracts.answer_checks import Answered, other_edition
 from contracts.client import GatewayMisbehaved, NoAnswerInTime, describe, leaks, presents_the_token
 from contracts.editions import Answer, Edition
 from contracts.rules import Rule
@@ -112,63 +109,6 @@ def current() -> Ledger:
     return _ledger.get() or Ledger("(outside a test)")
 
 
-# -- the rules every answer keeps, as plain functions of one answer -----------------------------------------
-def error_format_problems(contract: Contract, edition: Edition, operation_id: str, status: int,
-                          content_type: str | None, text: str) -> list[str]:
-    """How an error answer (status >= 400) breaks the edition's error format (error-handling.md); empty when it
-    conforms.
-
-    The edition says which fields a failure carries (its markers, its message, its code field if it
-    has one); the allowed codes are the contract document's for that status of the operation; a
-    status the operation does not document (e.g. 405 for an undeclared method) is held to the format
-    only. A body in another edition's format says so.
-    """
-    if status < 400:
-        return []
-    problems = []
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media != "application/json":
-        problems.append(f"Content-Type is {content_type!r}, not application/json")
-    try:
-        body: Any = json.loads(text)
-    except ValueError:
-        return [*problems, "the body is not JSON"]
-    if not isinstance(body, dict):
-        return [*problems, f"the body is a JSON {type(body).__name__}, not an object"]
-    envelope = edition.envelope
-    for name in [name for name in (envelope.code, envelope.message) if name]:
-        if name not in body:
-            problems.append(f"`{name}` is missing")
-        elif not isinstance(body[name], str):
-            problems.append(f"`{name}` is {type(body[name]).__name__}, not a string")
-    for name, value in envelope.failure.items():
-        if body.get(name) != value:
-            problems.append(f"`{name}` is {body.get(name)!r}, not {value!r}")
-    documented = contract.documented_statuses(operation_id)
-    allowed = contract.error_codes(operation_id, status, envelope.code) if status in documented else []
-    code = body.get(envelope.code) if envelope.code else None
-    if allowed and isinstance(code, str) and code not in allowed:
-        problems.append(f"`{envelope.code}` is {code!r}; for {status} the contract allows {', '.join(allowed)}")
-    if problems:
-        problems += other_edition(edition, body, failure=True)
-    return problems
-
-
-def other_edition(edition: Edition, body: Any, *, failure: bool) -> list[str]:
-    """Where ``body`` is in another edition's format: a line that says so (the run holds the gateway to one)."""
-    if edition.is_failure(body) if failure else edition.is_success(body):
-        return []
-    return [f"the answer is in the {other} edition's format, but the run holds the gateway to the {edition} edition"
-            for other in editions.recognise(body, failure)]
-
-
-def time_problems(seconds: float, budget: float) -> list[str]:
-    if seconds <= budget:
-        return []
-    return [f"took {seconds:.2f} s to the last byte, over the {budget:g} s budget "
-            "(--max-response-time / APIOPS_MAX_RESPONSE_TIME)"]
-
-
 def answer_problems(answer: Answer, edition: Edition, response: requests.Response,
                     names: dict[str, str]) -> list[str]:
     """How ``response`` differs from the expected ``answer``: status, the edition's failure envelope and code,
@@ -243,68 +183,17 @@ class Judge:
                                response.headers, response.text, self.contract.methods(self.template), self.routing)
 
     def verdicts(self, response: requests.Response) -> list[tuple[Rule, list[str]]]:
-        """Every rule an answer of the credential path is held to, with how ``response`` breaks it (empty: holds).
-
-        An answer of the Manager's HTTP stack (its firewall, its container, its framework) is held to HTTP's own
-        rules, not to the edition's: a 405 or an OPTIONS carries an ``Allow`` that lists the declared methods.
-        """
-        where = leaks(response)
-        status, method = response.status_code, str(response.request.method)
-        verdicts = [(rules.TOKEN_NEVER_ECHOED, [f"the answer carries the presented token in: {', '.join(where)}"]
-                     if where else [])]
-        found = self.stack_answer(response)
-        if found is not None:
-            self.stack_seen.setdefault(found.cause, f"{method} {redact(stack.raw_path(str(response.url)))} answered "
-                                                    f"{status}; {found.source}")
-            if found.kind != stack.FIREWALL:
-                verdicts.append((rules.METHODS, list(found.problems)))
-            return [*verdicts, (rules.TIMELY, time_problems(response.elapsed.total_seconds(), self.budget))]
-        verdicts += self.request_verdicts(response)
-        if method == "DELETE":
-            problems = self.contract.violations(self.operation_id, response)
-            if problems and status < 400:
-                problems += other_edition(self.edition, _json(response), failure=False)
-            verdicts.append((rules.DOCUMENTED, problems))
-        verdicts += [
-            (rules.ERROR_FORMAT, error_format_problems(self.contract, self.edition, self.operation_id, status,
-                                                       response.headers.get("Content-Type"), response.text)),
-            (rules.TIMELY, time_problems(response.elapsed.total_seconds(), self.budget)),
-        ]
-        return verdicts
-
-    def request_verdicts(self, response: requests.Response) -> list[tuple[Rule, list[str]]]:
-        """The rule the request itself calls for, judged from the request and the answer alone."""
-        request = response.request
-        found = self.contract.resource(str(request.url), self.api_path)
-        assert found is not None
-        method, status = str(request.method).upper(), response.status_code
-        declared = self.contract.methods(found[0])
-        ours = presents_the_token(request.headers.get("Authorization"))
-        malformed = self.contract.parameter_problems(self.operation_id, found[1].parameters)
-        if method not in declared:
-            if not ours or malformed:  # refused or rejected first: any 4xx will do
-                return [(rules.METHODS, [] if 400 <= status < 500 else
-                         [f"{method} (an undeclared method) answered {status}, not a 4xx"])]
-            not_allowed = self.edition.answer(rules.METHOD_NOT_ALLOWED).status
-            problems = [] if status == not_allowed else \
-                [f"{method} (an undeclared method) answered {status}, not {not_allowed}"]
-            if status == not_allowed:
-                problems += stack.allow_problems(response.headers.get("Allow"), declared)
-            return [(rules.METHODS, problems)]
-        refused = self.edition.answer(rules.REFUSED_TOKEN).status
-        if not ours:
-            expected = refused
-            return [(rules.TOKEN_REQUIRED, [] if status == expected else
-                     [f"a request without the token ({_shown_authorization(request)}) answered {status}, "
-                      f"not {expected}"])]
-        if malformed:
-            rejections = {self.edition.answer(rules.MISSING_CREDENTIAL).status,
-                          self.edition.answer(rules.UNKNOWN_PROJECT).status}
-            return [(rules.MALFORMED_REJECTED, [] if status in rejections else
-                     [f"a malformed name ({malformed[0]}) answered {status}, not one of "
-                      f"{', '.join(map(str, sorted(rejections)))}"])]
-        return [(rules.DOCUMENTED, [] if status != refused else
-                 ["a valid request with the suite's token was refused"])]
+        """Every rule an answer of the credential path is held to, with how ``response`` breaks it (empty: holds):
+        the verdicts of every per-answer check (contracts/answer_checks.py), in the order they are registered."""
+        seen = Answered(response, self.contract, self.edition, self.operation_id, self.api_path, self.budget,
+                        leaks(response), presents_the_token(response.request.headers.get("Authorization")),
+                        self.stack_answer(response))
+        if seen.stack is not None:
+            self.stack_seen.setdefault(seen.stack.cause, f"{response.request.method} "
+                                                         f"{redact(stack.raw_path(str(response.url)))} answered "
+                                                         f"{response.status_code}; {seen.stack.source}")
+        return [(rules.get(rule_id), problems) for rule_id, check in answer_checks.CHECKS.items()
+                for problems in check(seen)]
 
     def every_answer(self, response: requests.Response) -> None:
         """Judge every rule now (each failure is recorded); raise them when the test next looks (pending)."""
@@ -378,18 +267,3 @@ class Judge:
             ledger.pending.append((id(response), violation))
         else:
             raise violation
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _shown_authorization(request: requests.PreparedRequest) -> str:
-    value = request.headers.get("Authorization")
-    if value is None:
-        return "no Authorization header"
-    scheme = value.partition(" ")[0]
-    return f"Authorization {scheme or '(empty)'} …"

@@ -5,10 +5,12 @@ page says it, our ``reading`` where pages are silent or disagree, or an HTTP ``c
 promises) and, where it has one, the name of the answer it expects (``answer``). What each edition
 of the docs (contracts/editions/) answers, and where its pages say it, is the edition's: a rule's
 :meth:`Rule.sources` are every edition's page for it, and ``edition.answer(rule)`` is its expected
-answer there. The behaviour is the same in every edition.
+answer there. The behaviour is the same in every edition. A rule also says whether it is a
+``security`` rule (it fails the run whatever ``--fail-on`` says) and, where the judge holds each
+answer to it, reaches that check (:attr:`Rule.check`, registered for it in contracts/answer_checks.py).
 
 Everything else reads this module and the editions: the scenarios declare the rules they verify
-(``@pytest.mark.rule(...)``), the judge checks every DELETE answer against them, the reference
+(``@pytest.mark.rule(...)``), the judge checks every answer against them, the reference
 gateway answers with their expected answers and its faults say which rule each breaks, and the
 conformance report, the living docs, the contract documents' DELETE responses and the README's
 tables are generated from them. To follow a docs change of one answer, change it in its edition's
@@ -20,13 +22,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from contracts import editions
-from contracts.editions import Answer, Source, anchor
+from contracts import answer_checks, editions
+from contracts.editions import (
+    ALREADY_EXISTS,
+    METHOD_NOT_ALLOWED,
+    MISSING_CREDENTIAL,
+    MISSING_PERMISSION,
+    NO_TOKEN,
+    REFUSED_TOKEN,
+    SERVER_ERROR,
+    SUCCESS,
+    UNKNOWN_PROJECT,
+    UNKNOWN_PROJECT_ENVIRONMENTS,
+    Answer,
+    Source,
+    anchor,
+)
 
 if TYPE_CHECKING:
     from contracts.editions import Edition
 
-__all__ = ["Answer", "Source", "anchor"]
+# The answer names are the editions' (every edition answers each); the rules and their readers name them from here.
+__all__ = ["ALREADY_EXISTS", "METHOD_NOT_ALLOWED", "MISSING_CREDENTIAL", "MISSING_PERMISSION", "NO_TOKEN",
+           "REFUSED_TOKEN", "SERVER_ERROR", "SUCCESS", "UNKNOWN_PROJECT", "UNKNOWN_PROJECT_ENVIRONMENTS", "Answer",
+           "Source", "anchor"]
 
 Kind = Literal["documented", "reading", "convention"]
 KINDS: tuple[Kind, ...] = ("documented", "reading", "convention")
@@ -42,6 +61,15 @@ class Rule:
     why: str = ""  # the reasoning behind a reading or a convention
     source: Source | None = None  # where no edition's pages are the source (an RFC, the suite's own policy)
     tags: tuple[str, ...] = field(default=())
+    # A security rule fails the run whatever --fail-on says, and --deviations-update never waives it: a leaked
+    # token is never only a warning.
+    security: bool = False
+    every_answer: bool = False  # judged on every answer of the DELETE, whatever the test (the living docs say so)
+
+    @property
+    def check(self) -> answer_checks.Check | None:
+        """Its per-answer check (contracts/answer_checks.py): the judge hands it every answer of the credential path."""
+        return answer_checks.CHECKS.get(self.id)
 
     def sources(self) -> list[tuple[Edition, Source]]:
         """Where each edition's pages say it (or the one source of a rule no page states)."""
@@ -66,12 +94,6 @@ class Rule:
 
 
 # -- the rules ----------------------------------------------------------------------------------------
-# The names of the expected answers (every edition file answers each, contracts/editions/*.yaml).
-SUCCESS, MISSING_CREDENTIAL, UNKNOWN_PROJECT = "success", "missing-credential", "unknown-project"
-REFUSED_TOKEN, NO_TOKEN, METHOD_NOT_ALLOWED = "refused-token", "no-token", "method-not-allowed"
-MISSING_PERMISSION, ALREADY_EXISTS = "missing-permission", "already-exists"
-UNKNOWN_PROJECT_ENVIRONMENTS, SERVER_ERROR = "unknown-project-environments", "server-error"
-
 DELETED = Rule(
     "an-existing-credential-is-deleted",
     "Deleting an existing credential succeeds, and the answer carries a `deploymentResult`.",
@@ -126,12 +148,12 @@ ERROR_FORMAT = Rule(
     "errors-follow-the-error-format",
     "Every error answer is JSON in the edition's error envelope (its failure fields and message, both strings, "
     "and a code listed for its status where the edition has codes), never another edition's.",
-    "documented")
+    "documented", every_answer=True)
 DOCUMENTED = Rule(
     "every-answer-is-documented",
     "Every answer has a status the page documents, is `application/json` and has the documented body: never a "
     "redirect, a server error or an undocumented shape.",
-    "documented")
+    "documented", every_answer=True)
 ONE_OF_TWO = Rule(
     "of-two-simultaneous-deletes-exactly-one-succeeds",
     "Two deletes of one credential sent at the same moment: exactly one succeeds and undeploys it; the other "
@@ -159,7 +181,8 @@ TOKEN_NEVER_ECHOED = Rule(
     "No answer carries the presented token, in its body or any header, in any encoding.",
     "reading",
     why="The page treats the token as a secret to be kept out of logs and code; an answer echoing it would put "
-        "it into every log and report that keeps answers.")
+        "it into every log and report that keeps answers.",
+    security=True, every_answer=True)
 MALFORMED_REJECTED = Rule(
     "malformed-names-are-rejected",
     "A request whose project name or username breaks the path rules (empty, spaces, `/`) is refused with a 4xx, "
@@ -180,7 +203,7 @@ TIMELY = Rule(
     "convention",
     why="No page promises a response time; a delete that undeploys synchronously can be slow, and a team sets "
         "the budget its clients can live with.",
-    source=Source("contract suite", "--max-response-time"))
+    source=Source("contract suite", "--max-response-time"), every_answer=True)
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in (
     DELETED, PERMANENT, UNDEPLOYED, GRANTS_REVOKED, MUST_EXIST, PROJECT_MUST_EXIST, TOKEN_REQUIRED, EXACTLY_ONE,
@@ -188,8 +211,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     MALFORMED_REJECTED, METHODS, TIMELY,
 )}
 
-# Checked on every answer of the DELETE, whatever the test (the judge, contracts/judge.py).
-EVERY_ANSWER: tuple[Rule, ...] = (DOCUMENTED, ERROR_FORMAT, TOKEN_NEVER_ECHOED, TIMELY)
+# The ids of the security rules (see Rule.security).
+SECURITY: frozenset[str] = frozenset(rule.id for rule in RULES.values() if rule.security)
 
 # The rule each schemathesis check (built-in, schemathesis.toml) verifies.
 CHECKS: dict[str, Rule] = {

@@ -57,8 +57,8 @@ class Option:
 
 
 DEFAULT_CONCURRENCY = 4  # independent requests at once per worker: see --concurrency
-# Security rules fail the run whatever --fail-on says: a leaked token is never only a warning.
-ALWAYS_FAIL = frozenset({"no-answer-carries-the-token"})
+# Security rules fail the run whatever --fail-on says (Rule.security, contracts/rules.py; plugin.py reads it here).
+ALWAYS_FAIL = rules.SECURITY
 
 OPTIONS: tuple[Option, ...] = (
     Option("target", "APIOPS_TARGET", "which gateway to test: stub (the recordings, offline), live (your gateway, "

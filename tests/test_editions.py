@@ -18,9 +18,10 @@ import responses
 from responses import matchers
 
 from contracts import drift, editions, published, recording, rules
+from contracts.answer_checks import error_format_problems
 from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer
-from contracts.judge import answer_problems, error_format_problems
+from contracts.judge import answer_problems
 from contracts.naming import Namespace
 from contracts.secrets import Secret
 from contracts.settings import Settings

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+import requests
 
-from contracts import docs, editions, rules
+from contracts import answer_checks, docs, editions, rules, settings, spec
 from contracts.gateway.faults import FAULTS
+from contracts.judge import Judge
+from contracts.secrets import PLACEHOLDER
 
 
 def test_every_rule_has_a_stable_id_that_states_it_and_no_status_code() -> None:
@@ -58,3 +63,46 @@ def test_the_judge_maps_every_schemathesis_check_of_the_config_to_a_rule() -> No
 def test_an_expected_answer_names_what_its_message_names(answer: str, names: dict[str, str], text: str) -> None:
     expected = editions.base().answer(answer)
     assert expected.text(**names) == text and expected.names() == list(names)
+
+
+# -- the per-answer checks (contracts/answer_checks.py): one a rule, each called for every answer -----------------
+def test_every_per_answer_check_is_registered_for_exactly_one_existing_rule() -> None:
+    registered = answer_checks.CHECKS.items()
+    assert registered and all(rule_id in rules.RULES for rule_id, _ in registered), registered
+    checks = [check for _, check in registered]
+    assert len(set(checks)) == len(checks), "a check is registered for two rules"
+    assert all(rules.get(rule_id).check is check for rule_id, check in registered)
+
+
+def test_a_rule_gets_one_per_answer_check_at_most() -> None:
+    registry = answer_checks.Registry()
+    registry.register(rules.TIMELY.id)(answer_checks.answers_within_the_time_budget)
+    with pytest.raises(ValueError, match=rules.TIMELY.id):
+        registry.register(rules.TIMELY.id)(answer_checks.no_answer_carries_the_token)
+
+
+def test_every_rule_judged_on_every_answer_has_a_check_and_the_security_rules_are_flagged() -> None:
+    assert all(rule.check is not None for rule in rules.RULES.values() if rule.every_answer)
+    assert rules.SECURITY == {rules.TOKEN_NEVER_ECHOED.id} == settings.ALWAYS_FAIL
+
+
+def test_the_judge_calls_every_registered_check_on_an_answer_in_registration_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    called: list[str] = []
+    recording = answer_checks.Registry()
+    for rule_id, check in answer_checks.CHECKS.items():
+        def recorded(seen: answer_checks.Answered, rule_id: str = rule_id,
+                     check: answer_checks.Check = check) -> Iterator[list[str]]:
+            called.append(rule_id)
+            return check(seen)
+        recording.register(rule_id)(recorded)
+    monkeypatch.setattr(answer_checks, "CHECKS", recording)
+    edition = editions.base()
+    url = "http://manager.test/apiops/projects/MyProject/credentials/api-user/"
+    response = requests.Response()
+    response.status_code, response.url = 204, url
+    response.request = requests.Request("DELETE", url, headers={"Authorization": f"Bearer {PLACEHOLDER}"}).prepare()
+    response.elapsed = timedelta(milliseconds=5)
+    verdicts = Judge(spec.load(edition), 5.0, api_path="/apiops", edition=edition).verdicts(response)
+    assert called == [rule_id for rule_id, _ in answer_checks.CHECKS.items()]
+    assert {rule.id for rule, _ in verdicts} <= set(called)

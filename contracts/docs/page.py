@@ -72,11 +72,11 @@ def rule_entry(rule: Rule, tests: list[ContractTest], every: list[Edition], foun
              *answers(rule, every), "", sources(rule)]
     if rule.why:
         lines.append(f"- Why: {rule.why}")
-    if rule in rules.EVERY_ANSWER:
+    if rule.every_answer:
         lines.append("- Judged on every answer of the DELETE the suite receives.")
     if tests:
         lines.append("- Verified by: " + ", ".join(f"`{test.name}`" for test in tests))
-    shown_by = [test for test in tests if test.recorded] or (scenarios if rule in rules.EVERY_ANSWER else [])
+    shown_by = [test for test in tests if test.recorded] or (scenarios if rule.every_answer else [])
     lines += [f"- Recorded, {edition.id}: {example(rule, edition, shown_by, found[edition.id])}" for edition in every]
     return [*lines, ""]
 

@@ -32,6 +32,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 AUTO = "auto"
 
+# The names of the expected answers: every edition file answers each (its ``answers``), and the rules of the
+# rulebook (contracts/rules.py) name the one they expect.
+SUCCESS, MISSING_CREDENTIAL, UNKNOWN_PROJECT = "success", "missing-credential", "unknown-project"
+REFUSED_TOKEN, NO_TOKEN, METHOD_NOT_ALLOWED = "refused-token", "no-token", "method-not-allowed"
+MISSING_PERMISSION, ALREADY_EXISTS = "missing-permission", "already-exists"
+UNKNOWN_PROJECT_ENVIRONMENTS, SERVER_ERROR = "unknown-project-environments", "server-error"
+
 
 class EditionError(Exception):
     """An edition file is wrong, or a name is no edition's: one line."""
@@ -155,7 +162,7 @@ class Edition:
         for name, expected in self.answers.items():
             if among is not None and name not in among:
                 continue
-            if expected.status != status or name == "success":
+            if expected.status != status or name == SUCCESS:
                 continue
             if self.envelope.code and expected.code and body.get(self.envelope.code) != expected.code:
                 continue

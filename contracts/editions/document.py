@@ -23,8 +23,7 @@ import copy
 import re
 from typing import Any
 
-from contracts import rules
-from contracts.editions import Edition
+from contracts.editions import UNKNOWN_PROJECT, Edition
 
 ERROR_SCHEMA = re.compile(r"Error(\d{3})$")
 
@@ -142,7 +141,7 @@ def _move_paths(document: dict[str, Any], edition: Edition) -> None:
 
 
 def _unknown_project_status(document: dict[str, Any], base: Edition, edition: Edition) -> None:
-    old, new = str(base.answer(rules.UNKNOWN_PROJECT).status), str(edition.answer(rules.UNKNOWN_PROJECT).status)
+    old, new = str(base.answer(UNKNOWN_PROJECT).status), str(edition.answer(UNKNOWN_PROJECT).status)
     if old == new:
         return
     for item in document.get("paths", {}).values():
