@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from contracts import answer_checks, docs, editions, rules, settings, spec
+from contracts import answer_checks, docs, editions, rules, spec
 from contracts.gateway.faults import FAULTS
 from contracts.judge import Judge
 from contracts.secrets import PLACEHOLDER
@@ -83,7 +83,7 @@ def test_a_rule_gets_one_per_answer_check_at_most() -> None:
 
 def test_every_rule_judged_on_every_answer_has_a_check_and_the_security_rules_are_flagged() -> None:
     assert all(rule.check is not None for rule in rules.RULES.values() if rule.every_answer)
-    assert rules.SECURITY == {rules.TOKEN_NEVER_ECHOED.id} == settings.ALWAYS_FAIL
+    assert {rules.TOKEN_NEVER_ECHOED.id} == rules.SECURITY
 
 
 def test_the_judge_calls_every_registered_check_on_an_answer_in_registration_order(

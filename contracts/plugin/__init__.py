@@ -39,6 +39,7 @@ from contracts.plugin.fixtures import (
 from contracts.plugin.options import pytest_addoption, pytest_cmdline_main
 from contracts.plugin.outcomes import (
     pytest_exception_interact,
+    pytest_report_teststatus,
     pytest_runtest_call,
     pytest_runtest_makereport,
     pytest_runtest_protocol,
@@ -57,6 +58,7 @@ __all__ = [
     "pytest_configure", "pytest_configure_node", "pytest_report_header", "pytest_unconfigure",
     "pytest_collection_modifyitems", "pytest_collection_finish",
     "pytest_runtest_protocol", "pytest_runtest_call", "pytest_runtest_makereport", "pytest_exception_interact",
+    "pytest_report_teststatus",
     "pytest_sessionfinish", "pytest_terminal_summary",
     # fixtures
     "target", "client", "contract", "edition", "judge", "recorded_exchanges", "property_seed", "namespace",

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from contracts import report, rules
-from contracts import settings as settings_module
 from contracts.client import CreateCapReached, GatewayUnreachable, UnsafeRequest
 from contracts.editions import Edition
 from contracts.judge import Ledger, RuleViolation, recording_into
@@ -52,9 +51,37 @@ def pytest_runtest_makereport(
     ledger = item.stash.get(LEDGER, None)
     if ledger is not None:
         _stop_when_down(item, call)
+        _fail_with_its_generated_cases(item, report_, ledger)
         _attribute(item, call, report_, ledger)
+        report_.apiops_rules = declared(item)  # type: ignore[attr-defined]  # for -v; travels from xdist workers
     _scrub(report_)
     return report_
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Generator[None, Any, Any]:
+    """With -v, each test's line names the rules it verifies: ``PASSED [rule-a, rule-b]``."""
+    status = yield
+    declared_rules = getattr(report, "apiops_rules", None)
+    if not status or not declared_rules or config.getoption("verbose") <= 0 or not status[2]:
+        return status
+    category, letter, word = status
+    said = f" [{', '.join(declared_rules)}]"
+    if isinstance(word, tuple):
+        return category, letter, (word[0] + said, word[1])
+    return category, letter, word + said
+
+
+def _fail_with_its_generated_cases(item: pytest.Item, rep: pytest.TestReport, ledger: Ledger) -> None:
+    """A property test whose generated cases (schemathesis' subtests, reported before it) failed has failed: it is
+    not reported as passed after them. Its line names the rules they broke."""
+    if rep.when != "call" or not rep.passed:
+        return
+    failed_cases = [earlier for earlier in item.stash.get(OUTCOMES, []) if earlier.when == "call" and earlier.failed]
+    if failed_cases:
+        rep.outcome = "failed"
+        rep.longrepr = (f"[{', '.join(ledger.failed) or 'generated cases'}] {len(failed_cases)} generated case(s) "
+                        "failed: the SUBFAILED line(s) above")
 
 
 def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
@@ -100,7 +127,7 @@ def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestR
                 ledger.deviate(rule, detail)
                 rep.outcome = "skipped"
                 rep.wasxfail = f"deviation {rule.id}: {detail}"  # reported like an xfail
-            elif rule.kind not in run.fail_on and rule.id not in settings_module.ALWAYS_FAIL:
+            elif rule.kind not in run.fail_on and not rule.security:
                 # Its class is only warned about (--fail-on): seen, reported, not failing the run.
                 ledger.failed.pop(rule.id, None)  # the judge's verdict, turned into the warning
                 ledger.deviate(rule, detail)

@@ -151,10 +151,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.section("answered by the infrastructure, not the Manager")
         for cause, example in run.infrastructure.items():
             terminalreporter.write_line(redact(f"{cause} (e.g. {example})"))
-    if run.stack:  # the Manager's HTTP stack's own answers: held to HTTP's rules, one line per cause
+    if run.stack and (exitstatus != 0 or config.getoption("verbose") > 0):
+        # The Manager's HTTP stack's own answers, held to HTTP's rules: one line per cause, with an example.
         terminalreporter.section("answered by the Manager's HTTP stack, not its code")
         for cause, example in run.stack.items():
             terminalreporter.write_line(redact(f"{cause} (e.g. {example.split('; ')[0]})"))
+    elif run.stack:  # a green run: one line, as the published description's
+        terminalreporter.write_line(f"apiops: answered by the Manager's HTTP stack, not its code (-v shows examples): "
+                                    f"{'; '.join(run.stack)}")
     if run.leftovers:
         terminalreporter.section("credentials left behind")
         unread = sorted({item.project for item in run.leftovers if not item.listed})
