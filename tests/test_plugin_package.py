@@ -20,5 +20,5 @@ def test_every_hook_and_fixture_of_the_plugins_modules_is_registered_through_the
                 defined.add(name)
     assert defined, "no hook or fixture found: the test no longer sees the plugin's modules"
     missing = sorted(name for name in defined if getattr(plugin, name, None) is None)
-    assert missing == [], f"defined in contracts/plugin/ but not exported by the package (pytest never sees them): {missing}"
+    assert missing == [], f"not exported by contracts/plugin/__init__.py (pytest never sees them): {missing}"
     assert sorted(defined) == sorted(plugin.__all__)
