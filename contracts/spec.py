@@ -120,6 +120,15 @@ class Contract:
                                           _pattern(route))
                     self.operations[operation.operation_id] = operation
 
+    @property
+    def name(self) -> str:
+        """The document by its path in the repository (``contracts/editions/2026-08.openapi.yaml``): each edition has
+        its own, and a bare "openapi.yaml" would name the base edition's. One outside the repository as given."""
+        try:
+            return self.path.resolve().relative_to(SPEC_PATH.parent).as_posix()
+        except ValueError:
+            return str(self.path)
+
     # -- the path parser ----------------------------------------------------------------------------
     def route(self, method: str, path: str, api_path: str = "") -> Route | None:
         """The operation ``method path`` calls; ``path`` relative to the API root, or absolute with
@@ -198,7 +207,7 @@ class Contract:
         status = response.status_code
         if status not in self.documented_statuses(operation_id):
             documented = ", ".join(str(code) for code in sorted(self.documented_statuses(operation_id)))
-            return [f"status {status} is not documented (openapi.yaml documents {documented})"]
+            return [f"status {status} is not documented ({self.name} documents {documented})"]
         problems = []
         content_type = response.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":

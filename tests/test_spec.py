@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from openapi_schema_validator import OAS30Validator
 
-from contracts.spec import SPEC_PATH, SpecError, load
+from contracts import editions
+from contracts.spec import OPERATION, SPEC_PATH, SpecError, load
 from tests.conftest import RunSuite
 
 SUPPORTING = {"createCredential", "listCredentials", "getGrantedAccessList", "grantAccess", "revokeAccess",
@@ -82,3 +84,16 @@ def test_the_suite_ends_with_one_line_on_an_invalid_spec(run_suite: RunSuite, tm
     assert run.returncode == 4, run.output
     assert "Traceback" not in run.output
     assert sum(f"{broken}: not a valid OpenAPI document" in line for line in run.output.splitlines()) == 1
+
+
+@pytest.mark.parametrize("edition_id", editions.ids())
+def test_an_undocumented_status_names_the_editions_own_document(edition_id: str) -> None:
+    """A run pinned to 2026-08 reads contracts/editions/2026-08.openapi.yaml: its messages say that file, never a bare
+    "openapi.yaml", which is the base edition's document in this repository."""
+    contract = load(editions.get(edition_id))
+    answer = requests.Response()
+    answer.status_code, answer._content = 418, b"{}"
+    answer.headers["Content-Type"] = "application/json"
+    (problem,) = contract.violations(OPERATION, answer)
+    named = editions.get(edition_id).document.resolve().relative_to(SPEC_PATH.parent).as_posix()
+    assert f"({named} documents " in problem, problem

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from contracts.spec import SPEC_PATH, Contract, resolve
+from contracts.spec import Contract, resolve
 
-ROOT = SPEC_PATH.parent  # the repository's root, where openapi.yaml is
 UNLOADED = "the contract (none could be loaded)"
 
 
@@ -21,12 +20,7 @@ def document_name(contract: Contract | None) -> str:
     Each edition has its own document; a bare "openapi.yaml" would name the base edition's, whichever
     one the rules read. A document outside the repository (``APIOPS_SPEC``) is named as given.
     """
-    if contract is None:
-        return UNLOADED
-    try:
-        return contract.path.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return str(contract.path)
+    return UNLOADED if contract is None else contract.name
 
 
 @dataclass(frozen=True)
