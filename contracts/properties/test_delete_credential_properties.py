@@ -33,7 +33,8 @@ from schemathesis import APIOperation
 from schemathesis.errors import FailureGroup
 
 from contracts import rules
-from contracts.client import ApiClient, infrastructure, segment
+from contracts.client import ApiClient, segment
+from contracts.http.infrastructure import infrastructure
 from contracts.judge import Judge, RuleViolation, current
 from contracts.naming import Namespace
 from contracts.plugin import Credentials
