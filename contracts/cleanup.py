@@ -32,16 +32,9 @@ from typing import Any
 import requests
 
 from contracts import editions, rules
-from contracts.client import (
-    CLEANUP_ALLOWANCE,
-    CREATED_AT,
-    ApiClient,
-    GatewayMisbehaved,
-    GatewayUnreachable,
-    UnexpectedResponse,
-    credential_path,
-    describe,
-)
+from contracts.client import CREATED_AT, ApiClient, UnexpectedResponse, credential_path, describe
+from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable
+from contracts.http.ratelimit import CLEANUP_ALLOWANCE
 from contracts.naming import PREFIX, Namespace, check_run_id
 from contracts.secrets import Secret, register
 from contracts.settings import (

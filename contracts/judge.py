@@ -1,6 +1,6 @@
 """The one judge: every answer of the credential path held to the rulebook (contracts/rules.py) and openapi.yaml.
 
-The judge watches the client's session (:class:`~contracts.client.ContractSession` observers), so
+The judge watches the client's session (:class:`~contracts.http.session.ContractSession` observers), so
 no test can forget it: every answer the suite receives for ``/projects/{projectName}/credentials/
 {username}/``, whatever the method, from a scenario or a generated case, is handed to every
 per-answer check of the rulebook (contracts/answer_checks.py, each registered for its rule): the
@@ -32,8 +32,11 @@ import requests
 
 from contracts import answer_checks, editions, rules, stack
 from contracts.answer_checks import Answered, other_edition
-from contracts.client import GatewayMisbehaved, NoAnswerInTime, describe, leaks, presents_the_token
+from contracts.client import describe
 from contracts.editions import Answer, Edition
+from contracts.http.answer import leaks
+from contracts.http.auth import presents_the_token
+from contracts.http.errors import GatewayMisbehaved, NoAnswerInTime
 from contracts.rules import Rule
 from contracts.secrets import redact
 from contracts.spec import OPERATION, Contract

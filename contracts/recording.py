@@ -30,7 +30,8 @@ from responses import matchers
 from responses.registries import OrderedRegistry
 
 from contracts import clock, editions
-from contracts.client import CREATED_AT, CREATED_BY, GatewayMisbehaved, ReplayedFailure, failure_kind
+from contracts.client import CREATED_AT, CREATED_BY
+from contracts.http.errors import GatewayMisbehaved, ReplayedFailure, failure_kind
 from contracts.secrets import PLACEHOLDER, redact
 
 FORMAT = 1

@@ -22,8 +22,9 @@ import requests
 
 from contracts import clock, editions, published, recording, rules, spec, stack
 from contracts.cleanup import Earlier, earlier_runs
-from contracts.client import ApiClient, GatewayMisbehaved, GatewayUnreachable, Redirected, segment
+from contracts.client import ApiClient, segment
 from contracts.editions import Edition
+from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable, Redirected
 from contracts.naming import Namespace, new_run_id
 from contracts.secrets import PLACEHOLDER, Secret, excerpt, register
 from contracts.settings import Settings, api_root, tls_verify

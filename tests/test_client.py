@@ -13,16 +13,9 @@ import pytest
 import requests
 import responses
 
-from contracts.client import (
-    AnswerTooLarge,
-    ApiClient,
-    GatewayUnreachable,
-    NoAnswerInTime,
-    Redirected,
-    UnsafeRequest,
-    leaks,
-    segment,
-)
+from contracts.client import ApiClient, segment
+from contracts.http.answer import leaks
+from contracts.http.errors import AnswerTooLarge, GatewayUnreachable, NoAnswerInTime, Redirected, UnsafeRequest
 from contracts.naming import Namespace
 from contracts.secrets import PLACEHOLDER, Secret, contains_secret, register
 from tests.conftest import Handler

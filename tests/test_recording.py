@@ -13,7 +13,8 @@ import requests
 import responses
 
 from contracts import recording
-from contracts.client import ApiClient, leaks
+from contracts.client import ApiClient
+from contracts.http.answer import leaks
 from contracts.naming import Namespace
 from contracts.recording import Interaction, Recorder, Recording, RecordingError
 from contracts.secrets import PLACEHOLDER, Secret, register

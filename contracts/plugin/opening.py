@@ -20,7 +20,9 @@ import requests
 from contracts import deviations, drift, editions, published, recording, rules
 from contracts import settings as settings_module
 from contracts import targets as target_module
-from contracts.client import CreateBudget, TokenNoLongerAccepted, presents_the_token
+from contracts.client import CreateBudget
+from contracts.http.auth import presents_the_token
+from contracts.http.errors import TokenNoLongerAccepted
 from contracts.judge import Judge
 from contracts.plugin.run import EXIT_USAGE, Run, budget_path, run_of
 from contracts.secrets import excerpt, redact

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from contracts import report, rules
-from contracts.client import CreateCapReached, GatewayUnreachable, UnsafeRequest
+from contracts.client import CreateCapReached
 from contracts.editions import Edition
+from contracts.http.errors import GatewayUnreachable, UnsafeRequest
 from contracts.judge import Ledger, RuleViolation, recording_into
 from contracts.plugin.collection import declared
 from contracts.plugin.opening import manager_url

@@ -14,7 +14,8 @@ import pytest
 
 from contracts import cleanup, deviations, drift, report
 from contracts import settings as settings_module
-from contracts.client import CreateBudget, limited_line
+from contracts.client import CreateBudget
+from contracts.http.ratelimit import limited_line
 from contracts.plugin.opening import load_verdict_settings, manager_url, target_info_of, with_baseline
 from contracts.plugin.run import Run, budget_path, run_of
 from contracts.plugin.session import keep_the_exit_to_its_line

@@ -73,7 +73,7 @@ def confine(case: Case, namespace: Namespace, fixed: dict[str, str]) -> None:
     - in both, dot segments are defused (:func:`defuse`): an invalid name may hold "/", and a proxy
       that decodes it must not resolve "..".
 
-    The client's guard checks every request again as it is sent (contracts/client.py).
+    The client's guard checks every request again as it is sent (contracts/http/guard.py).
 
     Generated headers in :data:`HTTP_FRAMING_HEADERS` are dropped. Containers are replaced, not
     edited, so schemathesis re-judges whether the case is still positive or negative before its

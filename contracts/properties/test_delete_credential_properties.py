@@ -33,8 +33,9 @@ from schemathesis import APIOperation
 from schemathesis.errors import FailureGroup
 
 from contracts import rules
-from contracts.client import ApiClient, infrastructure, segment
+from contracts.client import ApiClient, segment
 from contracts.credentials import Credentials
+from contracts.http.infrastructure import infrastructure
 from contracts.judge import Judge, RuleViolation, current
 from contracts.naming import Namespace
 from contracts.profiles import deploying_settings

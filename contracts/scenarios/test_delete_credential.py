@@ -17,9 +17,10 @@ from urllib.parse import unquote
 import pytest
 
 from contracts import rules
-from contracts.client import ApiClient, expect, leaks
+from contracts.client import ApiClient, expect
 from contracts.credentials import Credentials
 from contracts.editions import Edition
+from contracts.http.answer import leaks
 from contracts.judge import Judge
 from contracts.naming import Namespace
 from contracts.secrets import PLACEHOLDER

@@ -1,0 +1,61 @@
+"""An answer made whole once read: its body and headers scrubbed of echoed tokens, its time to the last byte.
+
+An answer that carries a registered token in any encoding is marked (:func:`leaks`) and scrubbed before
+anything reads it.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import requests
+import urllib3
+from requests.structures import CaseInsensitiveDict
+
+from contracts import secrets
+from contracts.http.auth import mask_token_of
+from contracts.secrets import PLACEHOLDER
+
+LEAKS_ATTRIBUTE = "apiops_leaks"  # set on a response: where it carried a token
+
+
+def settle(response: requests.Response, body: bytes, elapsed: float) -> None:
+    """Make the answer whole: its body scrubbed of echoed tokens, its time to the last byte."""
+    presented = _presented(response.request.headers.get("Authorization"))
+    leaks: list[str] = []
+    text = body.decode("utf-8", "surrogateescape")
+    if secrets.find(text, presented):
+        leaks.append("body")
+        body = secrets.redact(text, PLACEHOLDER, presented).encode("utf-8", "surrogateescape")
+    headers = urllib3.HTTPHeaderDict()
+    for name, value in response.raw.headers.items():
+        if name.lower() in ("content-encoding", "content-length", "transfer-encoding"):
+            continue  # the body below is decoded and whole
+        if secrets.find(value, presented):
+            leaks.append(f"header {name}")
+            value = secrets.redact(value, PLACEHOLDER, presented)
+        headers.add(name, value)
+    headers["Content-Length"] = str(len(body))
+    version = getattr(response.raw, "version", 11)
+    # The answer as read, for whoever reads the response next (requests, schemathesis): a body
+    # already decoded and scrubbed, headers scrubbed, nothing left on the socket.
+    response.raw = urllib3.HTTPResponse(body=io.BytesIO(body), headers=headers, status=response.status_code,
+                                        version=version, reason=response.reason, preload_content=False,
+                                        decode_content=False, request_url=response.url)
+    response.headers = CaseInsensitiveDict(headers)
+    response.content  # noqa: B018  (reads the body into the response, from memory)
+    response.elapsed = timedelta(seconds=elapsed)
+    setattr(response, LEAKS_ATTRIBUTE, leaks)
+    mask_token_of(response.request)
+
+
+def leaks(response: requests.Response) -> list[str]:
+    """Where the answer carried a token (``body``, ``header X``), as found when it arrived."""
+    return list(getattr(response, LEAKS_ATTRIBUTE, []))
+
+
+def _presented(authorization: str | None) -> list[str]:
+    """The credential a request presented, when long enough to be a token (a generated ``Bearer a`` is not)."""
+    credential = (authorization or "").partition(" ")[2].strip()
+    return [credential] if len(credential) >= 16 and credential != PLACEHOLDER else []
