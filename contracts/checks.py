@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import schemathesis
 
-from contracts import editions, rules, secrets
+from contracts import editions, redaction, rules
 from contracts.answer_checks import error_format_problems, time_problems
 from contracts.spec import load
 
@@ -57,8 +57,8 @@ def no_answer_carries_the_token(ctx: CheckContext, response: Response, case: Cas
     """authentication.md, Token Security: no answer echoes the presented token, in any encoding."""
     presented = (response.request.headers.get("Authorization") or "").partition(" ")[2].strip()
     extra = [presented] if len(presented) >= 16 else []
-    where = (["body"] if secrets.find(response.text_lossy(), extra) else []) + [
-        f"header {name}" for name, value in _flat(response.headers).items() if secrets.find(value, extra)]
+    where = (["body"] if redaction.find(response.text_lossy(), extra) else []) + [
+        f"header {name}" for name, value in _flat(response.headers).items() if redaction.find(value, extra)]
     _fail(rules.TOKEN_NEVER_ECHOED, [f"the answer carries the presented token in: {', '.join(where)}"] if where else [])
     return None
 

@@ -36,7 +36,7 @@ from contracts.client import CREATED_AT, ApiClient, UnexpectedResponse, credenti
 from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable
 from contracts.http.ratelimit import CLEANUP_ALLOWANCE
 from contracts.naming import PREFIX, Namespace, check_run_id
-from contracts.secrets import Secret, register
+from contracts.redaction import Secret, register
 from contracts.settings import (
     DEFAULT_CONCURRENCY,
     SettingsError,

@@ -25,7 +25,7 @@ from contracts.http.guard import Guard
 from contracts.http.ratelimit import RateLimit
 from contracts.http.session import MAX_BODY, ContractSession
 from contracts.naming import Namespace
-from contracts.secrets import PLACEHOLDER, Secret, excerpt
+from contracts.redaction import PLACEHOLDER, Secret, excerpt
 from contracts.stack import Routing
 from contracts.tokens import TokenSource
 

@@ -37,8 +37,8 @@ from contracts.editions import Answer, Edition
 from contracts.http.answer import leaks
 from contracts.http.auth import presents_the_token
 from contracts.http.errors import GatewayMisbehaved, NoAnswerInTime
+from contracts.redaction import redact
 from contracts.rules import Rule
-from contracts.secrets import redact
 from contracts.spec import OPERATION, Contract
 from contracts.stack import Routing, StackAnswer
 

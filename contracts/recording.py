@@ -32,7 +32,7 @@ from responses.registries import OrderedRegistry
 from contracts import clock, editions
 from contracts.client import CREATED_AT, CREATED_BY
 from contracts.http.errors import GatewayMisbehaved, ReplayedFailure, failure_kind
-from contracts.secrets import PLACEHOLDER, redact
+from contracts.redaction import PLACEHOLDER, redact
 
 FORMAT = 1
 ROOT_DIR = Path(__file__).resolve().parent / "recordings"  # the shipped recordings: one directory per edition

@@ -20,7 +20,7 @@ from typing import Any
 from contracts import editions, rules
 from contracts.deviations import Deviations
 from contracts.editions import Edition
-from contracts.secrets import redact
+from contracts.redaction import redact
 
 OUTCOMES = ("passed", "failed", "deviation", "fixed-deviation", "warned", "skipped")
 _MARK = {"passed": "✅ passed", "failed": "❌ failed", "deviation": "⚠️ deviation",

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from contracts import editions, rules
-from contracts.secrets import Secret, header_problem
+from contracts.redaction import Secret, header_problem
 
 TARGETS = ("stub", "live", "local")
 DEFAULT_TARGET = "stub"  # offline: the shipped recordings of the reference gateway

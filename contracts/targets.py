@@ -26,7 +26,7 @@ from contracts.client import ApiClient, segment
 from contracts.editions import Edition
 from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable, Redirected
 from contracts.naming import Namespace, new_run_id
-from contracts.secrets import PLACEHOLDER, Secret, excerpt, register
+from contracts.redaction import PLACEHOLDER, Secret, excerpt, register
 from contracts.settings import Settings, api_root, tls_verify
 from contracts.stack import Routing
 from contracts.tokens import ClientCredentials, Personal, TokenError, TokenSource

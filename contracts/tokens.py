@@ -12,7 +12,7 @@ authentication.md (docs.apinizer.com, "Method 1" and "Method 2") gives two ways 
   ``expires_in`` runs out, and once on a refused-token 401 (the client then sends that request again,
   once).
 
-The secret and every token minted with it are registered for redaction (contracts/secrets.py) the moment
+The secret and every token minted with it are registered for redaction (contracts/redaction.py) the moment
 they are known: every encoding, every writer, recordings included.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from contracts.secrets import Secret, excerpt, register
+from contracts.redaction import Secret, excerpt, register
 
 TOKEN_PATH = "/apiops/auth/token"
 REFRESH_AT = 0.8  # of a token's lifetime: fetched again before it runs out, not after

@@ -17,7 +17,7 @@ from contracts.client import ApiClient, segment
 from contracts.http.answer import leaks
 from contracts.http.errors import AnswerTooLarge, GatewayUnreachable, NoAnswerInTime, Redirected, UnsafeRequest
 from contracts.naming import Namespace
-from contracts.secrets import PLACEHOLDER, Secret, contains_secret, register
+from contracts.redaction import PLACEHOLDER, Secret, contains_secret, register
 from tests.conftest import Handler
 
 API = "http://gateway.invalid/apiops"

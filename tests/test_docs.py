@@ -16,7 +16,7 @@ from contracts.docs import exchanges
 from contracts.docs.common import status_line
 from contracts.docs.page import NO_ANSWER, body_shape
 from contracts.recording import Interaction
-from contracts.secrets import PLACEHOLDER
+from contracts.redaction import PLACEHOLDER
 from contracts.spec import OPERATION, load
 
 

@@ -26,7 +26,7 @@ from contracts.drift.__main__ import main
 from contracts.drift.compare import PUBLISHED_TEST
 from contracts.gateway.faults import FAULTS
 from contracts.recording import Interaction, Recording
-from contracts.secrets import PLACEHOLDER
+from contracts.redaction import PLACEHOLDER
 from tests.conftest import ROOT, TOKEN, live
 
 MODULE = "contracts/scenarios/test_delete_credential.py"

@@ -23,7 +23,7 @@ from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer
 from contracts.judge import answer_problems
 from contracts.naming import Namespace
-from contracts.secrets import Secret
+from contracts.redaction import Secret
 from contracts.settings import Settings
 from contracts.spec import OPERATION, load
 from contracts.targets import SUPPORTING_PATHS, WRONG_TOKEN, PreflightError, Target, preflight

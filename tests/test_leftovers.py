@@ -10,7 +10,7 @@ from contracts.cleanup import Leftover, Registry, clean_up, command, delete_regi
 from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer
 from contracts.naming import Namespace
-from contracts.secrets import Secret
+from contracts.redaction import Secret
 from tests.conftest import TOKEN
 
 NAMESPACE = Namespace("left42")

@@ -10,7 +10,7 @@ from responses import matchers
 from contracts import editions
 from contracts.client import ApiClient
 from contracts.naming import Namespace
-from contracts.secrets import Secret
+from contracts.redaction import Secret
 from contracts.settings import Settings
 from contracts.targets import WRONG_TOKEN, PreflightError, Target, preflight
 

@@ -21,7 +21,7 @@ from benchmarks.rate_limited import KEEP_ALIVE, EveryNth
 from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer, ServerThread
 from contracts.naming import Namespace
-from contracts.secrets import Secret
+from contracts.redaction import Secret
 from tests.conftest import TOKEN, Handler, RunSuite, live
 
 SUITE = "contracts/scenarios"

@@ -17,7 +17,7 @@ from contracts.client import ApiClient
 from contracts.http.answer import leaks
 from contracts.naming import Namespace
 from contracts.recording import Interaction, Recorder, Recording, RecordingError
-from contracts.secrets import PLACEHOLDER, Secret, register
+from contracts.redaction import PLACEHOLDER, Secret, register
 
 API = "http://gateway.invalid/apiops"
 TOKEN = Secret("recording-test-token-42b8e1")

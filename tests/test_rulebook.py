@@ -12,7 +12,7 @@ import requests
 from contracts import answer_checks, docs, editions, rules, spec
 from contracts.gateway.faults import FAULTS
 from contracts.judge import Judge
-from contracts.secrets import PLACEHOLDER
+from contracts.redaction import PLACEHOLDER
 
 
 def test_every_rule_has_a_stable_id_that_states_it_and_no_status_code() -> None:

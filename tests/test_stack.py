@@ -22,7 +22,7 @@ from contracts import editions, rules, stack
 from contracts.gateway.server import GatewayServer
 from contracts.judge import Judge
 from contracts.naming import PREFIX
-from contracts.secrets import PLACEHOLDER
+from contracts.redaction import PLACEHOLDER
 from contracts.spec import load
 from tests.conftest import TOKEN, RunSuite, live
 

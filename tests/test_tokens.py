@@ -16,7 +16,7 @@ from contracts import editions
 from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer
 from contracts.naming import PREFIX, Namespace
-from contracts.secrets import Secret
+from contracts.redaction import Secret
 from contracts.settings import api_root
 from contracts.tokens import ClientCredentials, TokenError
 from tests.conftest import ROOT, TOKEN, RunSuite, live

@@ -16,7 +16,7 @@ from contracts.docs.openapi import edition_document, render_spec
 from contracts.docs.readme import render_readme
 from contracts.drift.load import load
 from contracts.recording import RecordingError
-from contracts.secrets import redact
+from contracts.redaction import redact
 from contracts.spec import Contract, SpecError
 from contracts.spec import load as load_contract
 

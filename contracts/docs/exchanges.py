@@ -19,7 +19,7 @@ from contracts.docs.verified import ContractTest, contract_tests
 from contracts.drift.load import NAMESPACE_MARKER, LoadedRecording, TestRecording
 from contracts.editions import Edition
 from contracts.recording import Interaction
-from contracts.secrets import PLACEHOLDER
+from contracts.redaction import PLACEHOLDER
 from contracts.spec import OPERATION, Contract
 
 DIRECTORY = "exchanges"  # beside the rules page

@@ -13,9 +13,9 @@ import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 
-from contracts import secrets
+from contracts import redaction
 from contracts.http.auth import mask_token_of
-from contracts.secrets import PLACEHOLDER
+from contracts.redaction import PLACEHOLDER
 
 LEAKS_ATTRIBUTE = "apiops_leaks"  # set on a response: where it carried a token
 
@@ -25,16 +25,16 @@ def settle(response: requests.Response, body: bytes, elapsed: float) -> None:
     presented = _presented(response.request.headers.get("Authorization"))
     leaks: list[str] = []
     text = body.decode("utf-8", "surrogateescape")
-    if secrets.find(text, presented):
+    if redaction.find(text, presented):
         leaks.append("body")
-        body = secrets.redact(text, PLACEHOLDER, presented).encode("utf-8", "surrogateescape")
+        body = redaction.redact(text, PLACEHOLDER, presented).encode("utf-8", "surrogateescape")
     headers = urllib3.HTTPHeaderDict()
     for name, value in response.raw.headers.items():
         if name.lower() in ("content-encoding", "content-length", "transfer-encoding"):
             continue  # the body below is decoded and whole
-        if secrets.find(value, presented):
+        if redaction.find(value, presented):
             leaks.append(f"header {name}")
-            value = secrets.redact(value, PLACEHOLDER, presented)
+            value = redaction.redact(value, PLACEHOLDER, presented)
         headers.add(name, value)
     headers["Content-Length"] = str(len(body))
     version = getattr(response.raw, "version", 11)

@@ -1,4 +1,4 @@
-"""The token only on the wire: requests carry :data:`~contracts.secrets.PLACEHOLDER`, put in at send time.
+"""The token only on the wire: requests carry :data:`~contracts.redaction.PLACEHOLDER`, put in at send time.
 
 The request handed back (to tests, recordings, reports) shows the placeholder again, so no frame local,
 exception or report holds the token.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import requests
 from requests.auth import AuthBase
 
-from contracts import secrets
-from contracts.secrets import PLACEHOLDER, Secret
+from contracts import redaction
+from contracts.redaction import PLACEHOLDER, Secret
 from contracts.tokens import Personal, TokenSource
 
 
@@ -40,7 +40,7 @@ def mask_token_of(request: requests.PreparedRequest) -> None:
     """The request handed back (to tests, recordings, reports) carries the placeholder again."""
     value = request.headers.get("Authorization")
     if value is not None:
-        request.headers["Authorization"] = secrets.redact(value, PLACEHOLDER)
+        request.headers["Authorization"] = redaction.redact(value, PLACEHOLDER)
 
 
 def presents_the_token(authorization: str | None) -> bool:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from contracts import secrets
+from contracts import redaction
 
 
 class GatewayUnreachable(Exception):
@@ -22,7 +22,7 @@ class GatewayMisbehaved(AssertionError):
     """The gateway answered in a way the suite refuses to go on with; a failure of the test."""
 
     def __init__(self, message: str, method: str, url: str) -> None:
-        super().__init__(secrets.redact(message))
+        super().__init__(redaction.redact(message))
         self.method, self.url = method, url
 
 
@@ -62,7 +62,7 @@ def failure_kind(failure: GatewayMisbehaved) -> str:
 
 def shown(url: str) -> str:
     """A URL as a message may show it: no token in it."""
-    return secrets.redact(url)
+    return redaction.redact(url)
 
 
 def _unresolvable(host: str) -> bool:

@@ -12,7 +12,7 @@ cases in the property tests), the session holds it to the same rules before and 
 - **Bounded**: a total deadline from connect to the last byte (deadline.py: a watchdog shuts the socket, so a
   gateway that drips one byte a second cannot hold the run), a cap on the body (:class:`AnswerTooLarge`,
   naming the size), and ``elapsed`` measured to the last byte.
-- **The token only on the wire**: requests carry :data:`~contracts.secrets.PLACEHOLDER`; the
+- **The token only on the wire**: requests carry :data:`~contracts.redaction.PLACEHOLDER`; the
   session's auth puts the token in at send time and the request handed back shows the placeholder
   again, so no frame local, exception or report holds it. ``.netrc``, URL user info and proxy
   settings never replace it (``trust_env`` is off; proxies and the CA bundle are taken from the
@@ -51,7 +51,7 @@ from contracts.http.errors import AnswerTooLarge, GatewayMisbehaved, NoAnswerInT
 from contracts.http.guard import READ_METHODS, Guard
 from contracts.http.infrastructure import InfrastructureWatch
 from contracts.http.ratelimit import RateLimit, rate_limited
-from contracts.secrets import Secret, excerpt
+from contracts.redaction import Secret, excerpt
 from contracts.tokens import TokenSource
 
 MAX_BODY = 16 * 1024 * 1024  # bytes; a credential list of a large project is far below

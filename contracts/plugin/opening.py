@@ -25,7 +25,7 @@ from contracts.http.auth import presents_the_token
 from contracts.http.errors import TokenNoLongerAccepted
 from contracts.judge import Judge
 from contracts.plugin.run import EXIT_USAGE, Run, budget_path, run_of
-from contracts.secrets import excerpt, redact
+from contracts.redaction import excerpt, redact
 from contracts.spec import Contract, SpecError, load
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 

@@ -19,7 +19,7 @@ from contracts.judge import Ledger, RuleViolation, recording_into
 from contracts.plugin.collection import declared
 from contracts.plugin.opening import manager_url
 from contracts.plugin.run import EXIT_USAGE, RULES_PROPERTY, run_of, running_target
-from contracts.secrets import redact
+from contracts.redaction import redact
 
 LEDGER = pytest.StashKey[Ledger]()
 OUTCOMES = pytest.StashKey[list[pytest.TestReport]]()

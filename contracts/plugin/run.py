@@ -15,8 +15,8 @@ import pytest
 
 from contracts import cleanup, deviations, report, rules
 from contracts.judge import Judge
+from contracts.redaction import redact
 from contracts.report import TestRecord
-from contracts.secrets import redact
 from contracts.targets import Target
 
 EXIT_USAGE = pytest.ExitCode.USAGE_ERROR

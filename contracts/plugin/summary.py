@@ -19,7 +19,7 @@ from contracts.http.ratelimit import limited_line
 from contracts.plugin.opening import load_verdict_settings, manager_url, target_info_of, with_baseline
 from contracts.plugin.run import Run, budget_path, run_of
 from contracts.plugin.session import keep_the_exit_to_its_line
-from contracts.secrets import redact
+from contracts.redaction import redact
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

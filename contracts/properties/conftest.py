@@ -21,7 +21,7 @@ from schemathesis.config import SchemathesisConfig
 from contracts import rules
 from contracts.judge import current
 from contracts.plugin.run import SEED_KEY, running_target
-from contracts.secrets import PLACEHOLDER
+from contracts.redaction import PLACEHOLDER
 from contracts.spec import spec_path
 from contracts.targets import Target
 

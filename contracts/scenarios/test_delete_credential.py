@@ -23,7 +23,7 @@ from contracts.editions import Edition
 from contracts.http.answer import leaks
 from contracts.judge import Judge
 from contracts.naming import Namespace
-from contracts.secrets import PLACEHOLDER
+from contracts.redaction import PLACEHOLDER
 
 WRONG_TOKEN = "apiops-contract-suite-wrong-token"
 

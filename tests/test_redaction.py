@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from contracts.secrets import MASK, Secret, contains_secret, redact, register
+from contracts.redaction import MASK, Secret, contains_secret, redact, register
 
 TOKEN = Secret("secrets-test-token-90f1d2")
 register(TOKEN)
@@ -42,7 +42,7 @@ def test_a_failure_report_rebuilt_by_schemathesis_is_scrubbed_after_it(pytester:
     """schemathesis rebuilds report.longrepr in its own pytest_exception_interact, after makereport: the
     plugin scrubs again once every plugin has built the report."""
     pytester.makepyfile(f'''
-        from contracts.secrets import register
+        from contracts.redaction import register
         from schemathesis.errors import SchemathesisError
 
         register("{TOKEN.reveal()}")
@@ -65,7 +65,7 @@ def test_showlocals_of_a_failure_inside_the_client_shows_no_part_of_a_long_token
     pytester.makepyfile(f'''
         from contracts.client import ApiClient
         from contracts.naming import Namespace
-        from contracts.secrets import Secret, register
+        from contracts.redaction import Secret, register
 
         TOKEN = "{token}"
 
