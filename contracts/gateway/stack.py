@@ -19,16 +19,30 @@ Faults (faults/) are the Manager's code's: they live behind this layer and are c
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from starlette.types import Receive, Scope, Send
 
 from contracts import stack as stack_data
-from contracts.gateway.model import ApiError
-from contracts.gateway.timing import NO_METHOD, NO_ROUTE
+from contracts.editions import Edition
+from contracts.gateway.model import ApiError, Gateway
+from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
 
-if TYPE_CHECKING:
-    from contracts.gateway.app import Dispatcher
+
+class ManagerCode(Protocol):
+    """What the stack needs of the Manager's code behind it (app.Dispatcher, which builds the stack on itself: the
+    stack does not import it back). ``route`` gives a tuple whose first item has the mapped ``methods`` for a path
+    the code maps, something else for one it does not."""
+
+    timing: Timing
+    gateway: Gateway
+
+    @property
+    def edition(self) -> Edition: ...
+
+    def route(self, raw_path: str) -> Any: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
 JSON = "application/json"
 
@@ -36,7 +50,7 @@ JSON = "application/json"
 class SpringStack:
     """ASGI: the stack's own answers in front of ``dispatcher`` (app.Dispatcher)."""
 
-    def __init__(self, dispatcher: Dispatcher, *, firewall: bool = False) -> None:
+    def __init__(self, dispatcher: ManagerCode, *, firewall: bool = False) -> None:
         self.dispatcher, self.firewall, self.data = dispatcher, firewall, stack_data.load()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
