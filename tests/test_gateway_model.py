@@ -38,7 +38,7 @@ class Http:
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self.server.url + path
-        return self.session.request(method, url, allow_redirects=False, timeout=10, **kwargs)
+        return self.session.request(method, url, **{"allow_redirects": False, "timeout": 10, **kwargs})
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
@@ -244,6 +244,26 @@ NEIGHBOURS = (LONG + "-one", LONG + "-two", LONG + "-one-extended", LONG[:-1], L
 
 
 # -- faults ----------------------------------------------------------------------------------------------
+BODY_BUDGET = 1.0  # seconds; a body still arriving after it is what a client observes of a late or dripping answer
+
+
+def body_within(response: requests.Response, budget: float) -> bytes | str:
+    """The whole body, or, when it is not all there after ``budget`` seconds, that fact: the rest is not awaited (a
+    body that drips one byte every half second would keep the probe half a minute, a late one 1.2 s per answer)."""
+    deadline, chunks = time.monotonic() + budget, []
+    try:
+        for chunk in response.iter_content(chunk_size=None):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                break
+        else:
+            return b"".join(chunks)
+    except requests.ConnectionError:  # the read timed out: nothing came for ``budget`` seconds
+        pass
+    response.close()
+    return f"not all there after {budget} s"
+
+
 def probe(faults: list[str]) -> list[Any]:
     """What a fixed series of requests observes: each response, then the state they leave."""
     server = serve(faults)
@@ -271,9 +291,9 @@ def probe(faults: list[str]) -> list[Any]:
     ]
     seen: list[Any] = []
     for method, path, headers in requests_:
-        response = http.request(method, path, headers=headers)
+        response = http.request(method, path, headers=headers, stream=True, timeout=(10, BODY_BUDGET))
         headers = {k: v for k, v in response.headers.items() if k.lower() != "date"}
-        seen.append((method, path, response.status_code, headers, response.content))
+        seen.append((method, path, response.status_code, headers, body_within(response, BODY_BUDGET)))
     try:
         gateway.add_credential("MyProject", "admin-user")  # re-created: must start without grants
         seen.append(gateway.granted_access("MyProject", "admin-user"))
