@@ -142,8 +142,10 @@ def test_after_a_limit_the_pace_drops_and_climbs_back_to_the_configured_rate(
     for _ in range(8):
         api.list_credentials("MyProject")
     assert pace.rate == 10
-    recent = [later - earlier for earlier, later in zip(script.times[-5:], script.times[-4:], strict=False)]
-    assert all(gap >= 0.095 for gap in recent) and sum(recent) / len(recent) < 0.16, recent  # 10/s again
+    # 10/s again, over the last four gaps as the server saw them: each send's slot is 0.1 s after the last one's,
+    # but one gap alone also holds the time a loaded machine took to get a request out (seen: 0.029 s after a late one)
+    mean = (script.times[-1] - script.times[-5]) / 4
+    assert 0.09 <= mean < 0.16, script.times[-5:]
 
 
 def test_an_unpaced_session_that_was_limited_is_unpaced_again_once_answers_are_not(

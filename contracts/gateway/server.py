@@ -105,9 +105,13 @@ class ServerThread:
                 raise TimeoutError(f"the server on {self.url} did not start within {self.startup_timeout} s")
             time.sleep(0.005)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0, grace: float = 0.5) -> None:
+        """Stop serving: answers in flight get ``grace`` seconds to finish, then the server stops without waiting
+        for them (a client that walked away from a dripping or 800 MB body never finishes it)."""
         self._server.should_exit = True
         if self._thread is not None:
+            self._thread.join(grace)
+            self._server.force_exit = True
             self._thread.join(timeout)
             self._thread = None
         self._socket.close()
