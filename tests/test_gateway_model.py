@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -264,8 +265,9 @@ def body_within(response: requests.Response, budget: float) -> bytes | str:
     return f"not all there after {budget} s"
 
 
-def probe(faults: list[str]) -> list[Any]:
-    """What a fixed series of requests observes: each response, then the state they leave."""
+def probe_exchanges(faults: list[str]) -> tuple[GatewayServer, list[requests.Response]]:
+    """A fixed series of requests to a gateway with ``faults`` (seeded with unusual names, neighbours and a grant):
+    the server, still running, and its answers, each body read within :data:`BODY_BUDGET`."""
     server = serve(faults)
     gateway, http = server.gateway, Http(server)
     for username in (*UNUSUAL, *NEIGHBOURS):
@@ -289,11 +291,24 @@ def probe(faults: list[str]) -> list[Any]:
         ("DELETE", delete_path("MyProject", "admin-user"), AUTH),
         ("GET", "/apiops/openapi.yaml", AUTH),  # openapi-spec.md: what the gateway says of itself
     ]
-    seen: list[Any] = []
+    answers = []
     for method, path, headers in requests_:
+        started = time.monotonic()
         response = http.request(method, path, headers=headers, stream=True, timeout=(10, BODY_BUDGET))
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "date"}
-        seen.append((method, path, response.status_code, headers, body_within(response, BODY_BUDGET)))
+        body = body_within(response, BODY_BUDGET)
+        response._content = body.encode() if isinstance(body, str) else body  # read once, kept for the observers
+        response.elapsed = timedelta(seconds=time.monotonic() - started)  # to the last byte read
+        answers.append(response)
+    return server, answers
+
+
+def probe(faults: list[str]) -> list[Any]:
+    """What a fixed series of requests observes: each response, then the state they leave."""
+    server, answers = probe_exchanges(faults)
+    gateway = server.gateway
+    seen: list[Any] = [(response.request.method, response.request.path_url, response.status_code,
+                        {k: v for k, v in response.headers.items() if k.lower() != "date"}, response.content)
+                       for response in answers]
     try:
         gateway.add_credential("MyProject", "admin-user")  # re-created: must start without grants
         seen.append(gateway.granted_access("MyProject", "admin-user"))
