@@ -25,6 +25,17 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 TOKEN = "self-test-token-7f3a9c1e5b"  # the token of the gateways these tests start
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "long: takes 15 s or more (a gateway slow on purpose, a rate limit, a "
+                                       "re-recording); scheduled first, so that workers overlap it with the rest")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the order of the rest stays random
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first: under -n, one that starts last holds the whole run up by its length alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @dataclass
 class Run:
     returncode: int

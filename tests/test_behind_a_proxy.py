@@ -72,6 +72,7 @@ def test_without_nginx_a_self_test_that_needs_it_fails_rather_than_skips(monkeyp
         proxy.nginx()
 
 
+@pytest.mark.long
 def test_a_clean_gateway_behind_nginx_is_green_through_its_rate_limit_and_leaves_nothing(
     run_suite: RunSuite, clean: Staging
 ) -> None:

@@ -28,8 +28,11 @@ from tests.conftest import TOKEN, Run, RunSuite, live
 
 EDITIONS = editions.ids()
 # Every fault in every edition it has a counterpart in (Fault.applies asks the edition's data).
-CASES = [pytest.param(edition, name, id=f"{edition}-{name}") for edition in EDITIONS for name, fault in FAULTS.items()
-         if fault.applies(editions.get(edition))]
+# The cases whose live run waits on the gateway for 20-40 s (measured): every delete or body held back on purpose.
+LONG = {name for name, fault in FAULTS.items() if fault.delay} | {"body-after-a-delay", "body-drips",
+                                                                  "delete-without-lock"}
+CASES = [pytest.param(edition, name, id=f"{edition}-{name}", marks=[pytest.mark.long] if name in LONG else [])
+         for edition in EDITIONS for name, fault in FAULTS.items() if fault.applies(editions.get(edition))]
 
 # How the self-tests run the contract suite: tight time limits, so that slowness shows quickly.
 SUITE_ARGS = ("contracts/scenarios", "contracts/properties", "--max-response-time", "1", "--request-timeout", "3",

@@ -303,6 +303,7 @@ def encodings(token: str) -> list[str]:
 MIN = 12  # a cut-off piece of the token this long is still the token
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("token", [TOKEN, NASTY], ids=["plain-token", "300-character-token-with-odd-characters"])
 def test_the_token_appears_nowhere_even_when_every_echo_fails_tests_verbosely(
     token: str, run_suite: RunSuite, tmp_path: Path

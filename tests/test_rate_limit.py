@@ -240,6 +240,7 @@ def every_4th() -> Iterator[tuple[GatewayServer, EveryNth, str]]:
 LIMITED_LINE = re.compile(r"apiops: rate limited: (\d+) answers? (?:were|was) 429, the run waited (\d+\.\d) s in all")
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 def test_the_summary_says_how_many_answers_were_limited_and_how_long_the_run_waited(
     run_suite: RunSuite, every_4th: tuple[GatewayServer, EveryNth, str], tmp_path: Path, workers: list[str]

@@ -60,6 +60,7 @@ def copy(tmp_path: Path) -> Path:
     return copy_of_the_repository(tmp_path / "repo")
 
 
+@pytest.mark.long
 def test_regenerating_an_unchanged_tree_changes_no_file(copy: Path) -> None:
     """Reproducible: a fixed clock, fixed names, derandomized cases and one request at a time make the shipped
     recordings and every generated file exactly what the command writes."""
@@ -69,6 +70,7 @@ def test_regenerating_an_unchanged_tree_changes_no_file(copy: Path) -> None:
     assert changed(before, fingerprint(copy)) == set(), done.stdout[-3000:]
 
 
+@pytest.mark.long
 def test_one_moved_answer_of_one_edition_is_followed_by_the_one_command(copy: Path) -> None:
     """The docs of 2026-08 move the unknown project's answer from 400 to 404: after the edit and the command, the
     edition's contract document and recordings say 404, the offline replay of that edition is green, and nothing of
