@@ -45,6 +45,8 @@ DEPLOYING_PROPERTIES = 2  # the property tests that create credentials (contract
 # What the scenarios create in all (contracts/scenarios; tests/test_profiles.py counts it in the recordings), plus
 # the one credential the schema-driven property test creates.
 SCENARIO_CREATES = 32
+# A property that fails has hypothesis run its failing example once more, to report it.
+FAILING_EXAMPLE_REPLAY = 1
 # A shrinking profile (dev) against a gateway that keeps failing may replay its examples many times over.
 SHRINKING_ALLOWANCE = 4
 
@@ -69,8 +71,10 @@ def default_profile(target: str | None = None) -> str:
 
 def create_cap(profile: str, concurrency: int) -> int:
     """How many credentials a run of ``profile`` may create at most: the scenarios', and each deploying property's
-    examples (a batch of ``concurrency`` names each), with room for a shrinking profile's replays."""
-    examples = DEPLOYING_EXAMPLES.get(profile, DEPLOYING_EXAMPLES["dev"])
+    examples (a batch of ``concurrency`` names each), plus the one replay hypothesis makes of a failing example to
+    report it (without it, a gateway that fails a property stopped the default live run at its cap, exit 4, instead
+    of failing the rule), with room for a shrinking profile's replays."""
+    examples = DEPLOYING_EXAMPLES.get(profile, DEPLOYING_EXAMPLES["dev"]) + FAILING_EXAMPLE_REPLAY
     shrinking = 1 if Phase.shrink not in (PROFILES.get(profile) or PROFILES["dev"]).phases else SHRINKING_ALLOWANCE
     return SCENARIO_CREATES + DEPLOYING_PROPERTIES * examples * max(1, concurrency) * shrinking
 
