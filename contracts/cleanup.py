@@ -32,7 +32,7 @@ from typing import Any
 import requests
 
 from contracts import editions, rules
-from contracts.client import CREATED_AT, ApiClient, UnexpectedResponse, credential_path, describe
+from contracts.client import CREATED_AT, ApiClient, UnexpectedResponse, answer_line, credential_path
 from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable
 from contracts.http.ratelimit import CLEANUP_ALLOWANCE
 from contracts.naming import PREFIX, Namespace, check_run_id
@@ -120,7 +120,7 @@ def delete_checked(client: ApiClient, project: str, username: str) -> tuple[str,
         return str(exc), Leftover(project, username, str(exc))
     if gone(response):
         return f"its DELETE answered {response.status_code}", None
-    return describe(response), Leftover(project, username, describe(response))
+    return answer_line(response), Leftover(project, username, answer_line(response))
 
 
 def delete_registered(client: ApiClient, registry: Registry, usernames: list[str] | None = None) -> list[Leftover]:

@@ -235,7 +235,7 @@ class UnexpectedResponse(AssertionError):
     """A supporting call (not the one under test) did not do what the suite needs from it."""
 
 
-def describe(response: requests.Response) -> str:
+def answer_line(response: requests.Response) -> str:
     """``METHOD URL answered STATUS: <first bytes>`` (or that it is not JSON): what a failure must name."""
     body = response.text
     kind = "" if _is_json(response) else (" (not JSON)" if body.strip() else " (no body)")
@@ -253,7 +253,7 @@ def _is_json(response: requests.Response) -> bool:
 
 def expect(response: requests.Response, status: int, what: str) -> requests.Response:
     if response.status_code != status:
-        raise UnexpectedResponse(f"{what}: expected {status}, but {describe(response)}")
+        raise UnexpectedResponse(f"{what}: expected {status}, but {answer_line(response)}")
     return response
 
 
@@ -262,9 +262,9 @@ def json_object(response: requests.Response, what: str) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
-        raise UnexpectedResponse(f"{what}: expected a JSON object, but {describe(response)}") from None
+        raise UnexpectedResponse(f"{what}: expected a JSON object, but {answer_line(response)}") from None
     if not isinstance(body, dict):
-        raise UnexpectedResponse(f"{what}: expected a JSON object, but {describe(response)}")
+        raise UnexpectedResponse(f"{what}: expected a JSON object, but {answer_line(response)}")
     return body
 
 
@@ -272,6 +272,6 @@ def result_list(response: requests.Response, what: str) -> list[dict[str, Any]]:
     expect(response, 200, what)
     items = json_object(response, what).get("resultList")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise UnexpectedResponse(f"{what}: expected a resultList of objects, but {describe(response)}")
+        raise UnexpectedResponse(f"{what}: expected a resultList of objects, but {answer_line(response)}")
     return items
 

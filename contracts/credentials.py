@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from contracts import cleanup, rules
-from contracts.client import describe
+from contracts.client import answer_line
 from contracts.judge import Judge
 from contracts.naming import Namespace
 from contracts.targets import Target
@@ -81,7 +81,7 @@ class Credentials:
             pytest.exit(f"apiops: creating {name!r} answered that it already exists: the namespace "
                         f"{self.namespace.root!r} is not this run's alone (a reused APIOPS_RUN_ID?); nothing of it "
                         "is deleted", returncode=pytest.ExitCode.USAGE_ERROR)
-        pytest.fail(f"set-up: creating credential {name!r}: {describe(response)}", pytrace=False)
+        pytest.fail(f"set-up: creating credential {name!r}: {answer_line(response)}", pytrace=False)
 
     def clean_up(self, judge: Judge) -> None:
         """What is still registered: one a test saw deleted is not deleted again; one that fails stays

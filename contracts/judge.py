@@ -32,7 +32,7 @@ import requests
 
 from contracts import answer_checks, editions, rules, stack
 from contracts.answer_checks import Answered, other_edition
-from contracts.client import describe
+from contracts.client import answer_line
 from contracts.editions import Answer, Edition
 from contracts.http.answer import leaks
 from contracts.http.auth import presents_the_token
@@ -117,19 +117,19 @@ def answer_problems(answer: Answer, edition: Edition, response: requests.Respons
     """How ``response`` differs from the expected ``answer``: status, the edition's failure envelope and code,
     the names its message must name."""
     if response.status_code != answer.status:
-        return [f"expected {answer.status}, but {describe(response)}"]
+        return [f"expected {answer.status}, but {answer_line(response)}"]
     if answer.status < 400 and not answer.names():
         return []
     try:
         body = response.json()
     except ValueError:
-        return [f"expected a JSON body, but {describe(response)}"]
+        return [f"expected a JSON body, but {answer_line(response)}"]
     if not isinstance(body, dict):
-        return [f"expected a JSON object, but {describe(response)}"]
+        return [f"expected a JSON object, but {answer_line(response)}"]
     problems = []
     if answer.status >= 400 and not edition.is_failure(body):
         problems.append(f"the body is not a failure of the {edition} edition ({_envelope(edition)}): "
-                        f"{describe(response)}")
+                        f"{answer_line(response)}")
         problems += other_edition(edition, body, failure=True)
     if answer.code is not None and edition.code(body) != answer.code:
         problems.append(f"`{edition.envelope.code}` is {edition.code(body)!r}, expected {answer.code!r}")

@@ -80,7 +80,7 @@ class Target:
             self.server = None
 
 
-def describe(settings: Settings) -> str:
+def target_line(settings: Settings) -> str:
     """What a run with these settings talks to, and where that came from (the report header)."""
     if settings.target == "stub":
         recordings = Path(settings.recordings) if settings.recordings else recording.DEFAULT_DIR

@@ -18,7 +18,7 @@ from openapi_spec_validator import validate
 
 from contracts import editions, rules
 from contracts.gateway.app import endpoints
-from contracts.gateway.describe import describe
+from contracts.gateway.describe import openapi_description
 from contracts.gateway.faults import FAULTS, UnknownFault
 from contracts.published import BREAKING, compare
 from contracts.spec import SPEC_PATH
@@ -30,7 +30,7 @@ MISSING = editions.base().answer(rules.MISSING_CREDENTIAL).status
 
 @pytest.fixture(scope="module")
 def described() -> dict[str, Any]:
-    return describe()
+    return openapi_description()
 
 
 def test_the_description_is_a_valid_openapi_document(described: dict[str, Any]) -> None:
@@ -46,7 +46,7 @@ def test_every_route_is_described_under_apiops_with_its_operation_id(described: 
     assert all(path.startswith(("/projects/", "/environments/", "/openapi.", "/auth/")) for path in described["paths"])
     operation_ids = {operation["operationId"] for item in described["paths"].values()
                      for method, operation in item.items() if method in {"get", "put", "post", "delete", "patch"}}
-    assert operation_ids == {operation.name for endpoint in endpoints(publish=describe)
+    assert operation_ids == {operation.name for endpoint in endpoints(publish=openapi_description)
                              for operation in endpoint.methods.values()}
 
 
@@ -88,7 +88,7 @@ def test_compared_with_openapi_yaml_the_delete_has_no_breaking_difference(descri
 ])
 def test_a_gateway_with_a_fault_that_changes_an_answer_describes_it_and_that_is_breaking(
         fault: str, where: str) -> None:
-    comparison = compare(OURS, describe([fault]))
+    comparison = compare(OURS, openapi_description([fault]))
     assert where in {difference.where for difference in comparison.differences if difference.severity == BREAKING}, (
         "\n".join(comparison.to_lines()))
 
@@ -100,7 +100,7 @@ def test_a_gateway_with_a_fault_that_changes_an_answer_describes_it_and_that_is_
 def test_a_fault_whose_description_only_stops_declaring_a_status_is_silence_there(fault: str, where: str) -> None:
     """A description may promise fewer statuses (springdoc lists few): a status it no longer declares is not
     evidence either way (published/, response-status-undeclared); the scenarios catch what the gateway does."""
-    comparison = compare(OURS, describe([fault]))
+    comparison = compare(OURS, openapi_description([fault]))
     found = {difference.where: difference for difference in comparison.differences}
     assert found[where].id == "response-status-undeclared" and found[where].severity == "silent", (
         "\n".join(comparison.to_lines()))
@@ -108,13 +108,13 @@ def test_a_fault_whose_description_only_stops_declaring_a_status_is_silence_ther
 
 def test_an_unknown_fault_is_refused() -> None:
     with pytest.raises(UnknownFault, match="no-such-fault"):
-        describe(["no-such-fault"])
+        openapi_description(["no-such-fault"])
 
 
 def test_it_can_describe_itself_from_inside_a_running_event_loop(described: dict[str, Any]) -> None:
     """Where a Starlette handler would call it: asyncio.run cannot nest, so the questions go on a thread."""
     async def handler() -> dict[str, Any]:
-        return describe()
+        return openapi_description()
 
     assert asyncio.run(handler()) == described
 
@@ -124,6 +124,6 @@ def test_a_fault_that_changes_only_how_answers_travel_is_left_out_of_the_descrip
     not described (and describing them would take as long as they do)."""
     wire_only = [name for name, fault in FAULTS.items() if fault.wire_only]
     assert wire_only, "no fault is marked wire_only: this test proves nothing"
-    clean = describe()["paths"]
+    clean = openapi_description()["paths"]
     for name in wire_only:
-        assert describe([name])["paths"] == clean, name
+        assert openapi_description([name])["paths"] == clean, name

@@ -29,7 +29,7 @@ def spec_block(edition: Edition) -> str:
             continue
         text = f"- **{rule.id}**: {rule.statement}"
         if rule.answer is not None:
-            text += f" Answer: {edition.answer(rule).describe()}."
+            text += f" Answer: {edition.answer(rule).summary()}."
         source = rule.source_in(edition)
         text += f" ({source.cite() if source else 'the rulebook'}{', our reading: ' + rule.why if rule.why else ''})"
         lines += _wrapped(text, "        ", "          ")

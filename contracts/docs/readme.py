@@ -16,7 +16,7 @@ def rules_table() -> str:
     rows = ["| rule | class | " + " | ".join(f"expected answer, {edition.id}" for edition in every) + " | sources |",
             "| --- | --- | " + " | ".join("---" for _ in every) + " | --- |"]
     for rule in rules.RULES.values():
-        answers = " | ".join(cell(edition.answer(rule).describe()) if rule.answer else "–" for edition in every)
+        answers = " | ".join(cell(edition.answer(rule).summary()) if rule.answer else "–" for edition in every)
         sources = "<br>".join(f"[{edition.id}: {source.cite()}]({source.url})" if source.url else
                               f"{edition.id}: {source.cite()}" for edition, source in distinct(rule.sources()))
         rows.append(f"| `{rule.id}`<br>{cell(rule.statement)} | {rule.kind} | {answers} | {sources} |")

@@ -298,9 +298,10 @@ class Rules:
         change = (f"`{where or '(body)'}` " + (f"{_types(before.types)} → {_types(after.types)}" if lost
                                               else f"may now be {_types(gained)}"))
         if all(schema.allows(json_type) for json_type in gained):
-            yield at.compatible("field type", change, f"allowed: {schema.describe()}")
+            yield at.compatible("field type", change, f"allowed: {schema.documented_type()}")
         else:
-            yield at.breaking("field type", change, f"clients read it as {_types(before.types)} ({schema.describe()})")
+            yield at.breaking("field type", change,
+                              f"clients read it as {_types(before.types)} ({schema.documented_type()})")
 
     def removed(self, at: At, where: str, key: str, schema: Schema) -> Difference:
         if schema.requires(key):

@@ -70,7 +70,7 @@ class Schema:
             return bool(self.node.get("nullable")) or declared == "null"
         return json_type == declared or (declared == "number" and json_type == "integer")
 
-    def describe(self) -> str:
+    def documented_type(self) -> str:
         if self.node is None or "type" not in self.node:
             return f"not typed in {self.source}"
         nullable = " or null" if self.node.get("nullable") else ""

@@ -77,7 +77,7 @@ class Answer:
         parts = re.split(r"\{\w+\}", self.message or "")
         return re.compile(".*?".join(re.escape(part.strip()) for part in parts), re.DOTALL)
 
-    def describe(self) -> str:
+    def summary(self) -> str:
         parts = [str(self.status)] + ([f"`{self.code}`"] if self.code else [])
         return " ".join(parts) + (f' "{self.message}"' if self.message else "")
 

@@ -86,7 +86,7 @@ def banner(gateway: Gateway, url: str, token_source: str | None, faults: Sequenc
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     if args.list_faults:
-        print("\n".join(fault_registry.describe()))
+        print("\n".join(fault_registry.fault_lines()))
         return 0
     if args.token:
         token, source = args.token, "--token"

@@ -119,7 +119,7 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
     ``hooks``: the response hook of each operation name that faults touch; ``faults``: their names (the
     published description describes the gateway as its faults make it); ``edition``: where the
     supporting operations live (the environments list moved between editions); ``publish``: what
-    ``openapi.yaml`` and ``openapi.json`` answer (describe.describe, passed in: describe.py builds its
+    ``openapi.yaml`` and ``openapi.json`` answer (describe.openapi_description, passed in: describe.py builds its
     apps from this module).
     """
     edition = edition or editions.base()

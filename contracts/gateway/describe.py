@@ -75,7 +75,7 @@ QUESTIONS = (
 )
 
 
-def describe(faults: Sequence[str] = (), edition: Edition | None = None) -> dict[str, Any]:
+def openapi_description(faults: Sequence[str] = (), edition: Edition | None = None) -> dict[str, Any]:
     """The gateway's OpenAPI 3.0.3 description, as a gateway started with ``faults`` in ``edition`` would publish it.
 
     Raises ``UnknownFault`` for a name that is not in faults.FAULTS. Safe to call from inside a
@@ -102,7 +102,7 @@ def describe(faults: Sequence[str] = (), edition: Edition | None = None) -> dict
             "description": "Authorization: Bearer {token}, checked before every operation (authentication.md).",
         }}},
     }
-    for endpoint in endpoints(edition=edition, publish=describe):
+    for endpoint in endpoints(edition=edition, publish=openapi_description):
         document["paths"][_path(endpoint)] = _path_item(endpoint, answers, edition)
     return document
 
@@ -150,7 +150,7 @@ async def _ask_all(faults: tuple[str, ...], edition: Edition) -> list[Answer]:
 async def _ask(question: Question, faults: tuple[str, ...], edition: Edition) -> Answer:
     """One question, on a gateway of its own (a deletion must not change another question's answer)."""
     gateway = Gateway(secrets.token_urlsafe(16), edition=edition)
-    app = assemble(gateway, faults, publish=describe)  # a gateway that describes itself, as server.create_app's
+    app = assemble(gateway, faults, publish=openapi_description)  # describes itself, as server.create_app's does
     seed = default_seed()
     project, username = next((credential.project, credential.username) for credential in seed.credentials.values()
                              if seed.projects[credential.project].environments)

@@ -298,7 +298,7 @@ class Gateway:
             for access in _access_list(found, body):
                 if access in granted or access in wanted:
                     who = f"Credential (username:{credential.username})"
-                    raise bad_request(f"{who} has already access to {access.describe()}!")
+                    raise bad_request(f"{who} has already access to {access.label()}!")
                 wanted.append(access)
             granted.extend(wanted)
             return self._deployment(found, DEPLOY)
@@ -314,7 +314,7 @@ class Gateway:
             for access in unwanted:
                 if access not in granted:
                     who = f"Credential (username:{credential.username})"
-                    raise bad_request(f"{who} has no access to {access.describe()}!")
+                    raise bad_request(f"{who} has no access to {access.label()}!")
             granted[:] = [access for access in granted if access not in unwanted]
             return self._deployment(found, UNDEPLOY)
 
@@ -408,6 +408,6 @@ def _access_list(project: Project, body: object) -> list[Access]:
         known = project.api_proxies if kind == API_PROXY else project.api_proxy_groups
         if name not in known:
             raise bad_request(
-                f"{access.describe()} is not found or user does not have privilege to access it!")
+                f"{access.label()} is not found or user does not have privilege to access it!")
         accesses.append(access)
     return accesses

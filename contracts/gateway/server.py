@@ -28,7 +28,7 @@ from starlette.types import ASGIApp
 
 from contracts.editions import Edition
 from contracts.gateway.app import assemble
-from contracts.gateway.describe import describe
+from contracts.gateway.describe import openapi_description
 from contracts.gateway.model import Gateway
 from contracts.gateway.timing import Timing
 
@@ -42,7 +42,7 @@ def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | No
     ``stack``: on the HTTP stack a real Manager runs on (stack.py: TRACE, OPTIONS, unmapped methods and
     paths answered as Spring and Tomcat answer them); ``firewall``: with Spring Security's request firewall too.
     """
-    return assemble(gateway, faults, timing, publish=describe, stack=stack, firewall=firewall)
+    return assemble(gateway, faults, timing, publish=openapi_description, stack=stack, firewall=firewall)
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:

@@ -92,7 +92,7 @@ class Access:
     def to_json(self) -> dict[str, str]:
         return {"name": self.name, "type": self.type}
 
-    def describe(self) -> str:
+    def label(self) -> str:
         kind = "API Proxy" if self.type == API_PROXY else "API Proxy Group"
         return f"{kind} (name:{self.name})"
 

@@ -75,7 +75,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []  # said once, in the run's one line at its end
     sources = resolved.sources or {}
     lines = [f"apiops target: {resolved.target} (from {sources.get('apiops_target', 'default')}): "
-             f"{target_module.describe(resolved)}",
+             f"{target_module.target_line(resolved)}",
              f"apiops edition: {resolved.edition} (from {sources.get('apiops_edition', 'default')})"
              + (": decided before any test from read-only evidence" if resolved.edition == editions.AUTO else ""),
              f"apiops contract: {spec_path(_pinned(resolved.edition))}"]

@@ -34,8 +34,8 @@ header names are lower case.
 
 from __future__ import annotations
 
-from contracts.gateway.faults.catalogue import FAULTS, UnknownFault, apply_faults, describe, lookup, no_fault
+from contracts.gateway.faults.catalogue import FAULTS, UnknownFault, apply_faults, fault_lines, lookup, no_fault
 from contracts.gateway.faults.registry import Fault, Headers, RequestInfo, ResponseHook
 
-__all__ = ["FAULTS", "Fault", "Headers", "RequestInfo", "ResponseHook", "UnknownFault", "apply_faults", "describe",
+__all__ = ["FAULTS", "Fault", "Headers", "RequestInfo", "ResponseHook", "UnknownFault", "apply_faults", "fault_lines",
            "lookup", "no_fault"]

@@ -85,6 +85,6 @@ async def no_fault(info: RequestInfo, status: int, headers: Headers, body: Any) 
     return status, headers, body
 
 
-def describe() -> list[str]:
+def fault_lines() -> list[str]:
     """One line per fault (``--list-faults``)."""
-    return [fault.describe() for fault in FAULTS.values()]
+    return [fault.line() for fault in FAULTS.values()]

@@ -55,7 +55,7 @@ class Fault:
     # a fault of the unknown project's own answer means nothing where two pages give the same answer.
     applies: Callable[[Edition], bool] = lambda edition: True
 
-    def describe(self) -> str:
+    def line(self) -> str:
         broken = ", ".join(self.breaks) if self.breaks else f"(caught as {self.caught_as})"
         return f"{self.name}: {self.does} — breaks {broken}"
 
