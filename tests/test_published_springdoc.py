@@ -57,7 +57,7 @@ def _operation(operation_id: str, tag: str, names: list[str], body: str | None =
         # springdoc writes `required: true` on a path parameter (OpenAPI demands it); never in a schema
         "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                        for name in names],
-        "responses": {status: _reply(status) for status in ("401", "200", "500")},
+        "responses": {status: _reply(status) for status in ("401", "200", "500")},  # SPRINGDOC_STATUSES
     }
     if body is not None:
         schema = {"$ref": f"#/components/schemas/{body}"}
@@ -78,6 +78,9 @@ def _envelopes(edition: str) -> dict[str, dict[str, Any]]:
                    "deploymentResult": {"$ref": "#/components/schemas/DeploymentResult"}}
     return {"ApiOpsResponseError": {"type": "object", "properties": error},
             "ApiOpsResponseSuccess": {"type": "object", "properties": success}}
+
+
+SPRINGDOC_STATUSES = {"200", "401", "500"}  # what springdoc writes for every operation without @ApiResponse
 
 
 def springdoc(edition: str = "2026-08") -> dict[str, Any]:
@@ -238,11 +241,14 @@ def test_the_silences_of_the_springdoc_description_are_reported_by_id() -> None:
 
 
 def test_a_status_ours_declares_that_theirs_does_not_is_silence() -> None:
-    """oasdiff response-non-success-status-removed: INFO. The 400 answers (missing credential, unknown
-    project) are not declared by springdoc: it lists 200/401/500 for every operation."""
-    [difference] = with_id(compare(contract(NEWER), springdoc()), "response-status-undeclared")
-    assert (difference.where, difference.change, difference.severity) == ("responses.400", "declared → not declared",
-                                                                          SILENT)
+    """oasdiff response-non-success-status-removed: INFO. The error answers of the edition (in 2026-08 the missing
+    credential's and the unknown project's 400) are not declared by springdoc: it lists 200/401/500 for every
+    operation. The statuses are read from the edition's document, so a docs change moves this test along."""
+    ours = {str(status) for status in spec.load(NEWER).documented_statuses(spec.OPERATION)}
+    undeclared = {(f"responses.{status}", "declared → not declared", SILENT) for status in ours - SPRINGDOC_STATUSES}
+    assert undeclared, "the edition declares no status springdoc leaves out: nothing to compare"
+    found = with_id(compare(contract(NEWER), springdoc()), "response-status-undeclared")
+    assert {(difference.where, difference.change, difference.severity) for difference in found} == undeclared
 
 
 def test_no_security_scheme_where_ours_requires_bearer_is_silence() -> None:
