@@ -405,3 +405,14 @@ def test_every_form_shows_the_id() -> None:
     assert comparison.to_json()["differences"][0]["id"] == comparison.differences[0].id
     assert "[security-undeclared]" in lines(comparison)
     assert "| silent | `security-undeclared` | `security` |" in comparison.to_markdown()
+
+
+def test_the_comparison_names_our_document_by_the_recognised_editions_file() -> None:
+    """A 2026-08 run compares with contracts/editions/2026-08.openapi.yaml and says so, never a bare openapi.yaml
+    (the base edition's document in this repository)."""
+    _, comparison = published.compare_recognised(springdoc())
+    assert comparison.document == "contracts/editions/2026-08.openapi.yaml"
+    first = comparison.to_markdown().splitlines()[0]
+    assert first == f"# Published description vs contracts/editions/2026-08.openapi.yaml: `{comparison.operation}`"
+    assert Comparison("op", "DELETE /x/", None, document="contracts/editions/2026-08.openapi.yaml").headline() == (
+        "the published description declares DELETE /x/ as contracts/editions/2026-08.openapi.yaml does")

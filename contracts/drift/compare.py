@@ -95,7 +95,8 @@ def published_drift(before: Path, after: Path, contract: Contract, notes: list[s
             notes.append("the gateway's published description is recorded on one side only: not compared")
         return []
     try:
-        old, new = (published.compare(contract.document, document) for document in (before_document, after_document))
+        old, new = (published.compare(contract.document, theirs, document=contract.name)
+                    for theirs in (before_document, after_document))
     except published.PublishedSpecError as exc:
         notes.append(f"the gateway's published descriptions not compared: {exc}")
         return []

@@ -139,7 +139,7 @@ def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
         return {"note": found.note, "url": found.url}
     if target.settings.record:
         recording.write_published(target.recordings, found.document)
-    comparison = published.compare(contract.document, found.document)
+    comparison = published.compare(contract.document, found.document, document=contract.name)
     return {"url": found.url, "headline": f"the gateway's published description ({found.url}): "
             f"{comparison.headline()}", "lines": comparison.to_lines(), "json": comparison.to_json(),
             "breaking": comparison.has_breaking, "strict": mode == "strict"}

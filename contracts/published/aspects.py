@@ -24,13 +24,15 @@ OPERATION_ASPECTS: tuple[OperationAspect, ...] = (
 )
 
 
-def compare(ours: Mapping[str, Any], theirs: Mapping[str, Any], operation_id: str = OPERATION_ID) -> Comparison:
+def compare(ours: Mapping[str, Any], theirs: Mapping[str, Any], operation_id: str = OPERATION_ID,
+            document: str = "openapi.yaml") -> Comparison:
     """Compare the operation ``operation_id`` of OUR contract with the same operation in THEIR description.
 
     THEIR operation is found by method and path shape, not by name: literal segments equal,
     parameters in the same positions (``{project}`` matches ``{projectName}``), a leading
     ``/apiops`` and the trailing slash ignored for finding it (the slash is then compared). Raises
-    :class:`PublishedSpecError` when either document is unusable or ours lacks the operation.
+    :class:`PublishedSpecError` when either document is unusable or ours lacks the operation. ``document``: how
+    the comparison names ours (its file, e.g. ``contracts/editions/2026-08.openapi.yaml``).
     """
     our_document = check(ours, "our contract")
     their_document = check(theirs)
@@ -39,7 +41,7 @@ def compare(ours: Mapping[str, Any], theirs: Mapping[str, Any], operation_id: st
         raise PublishedSpecError(f"our contract: no operation {operation_id}")
     path, method, item, operation = found
     context = Context(our_document, their_document)
-    comparison = Comparison(operation_id, f"{method.upper()} {path}", None)
+    comparison = Comparison(operation_id, f"{method.upper()} {path}", None, document=document)
     our_operation = Located(path, item, operation)
     their_operation = operations.find(context, method, our_operation)
     if their_operation is not None:

@@ -36,6 +36,7 @@ class Comparison:
     operation: str  # ours: "DELETE /projects/{projectName}/credentials/{username}/"
     found_at: str | None  # "DELETE <their path key>", None when they do not declare it
     differences: list[Difference] = field(default_factory=list)
+    document: str = "openapi.yaml"  # ours, by its file (the run's edition's contract document)
 
     @property
     def has_breaking(self) -> bool:
@@ -46,7 +47,7 @@ class Comparison:
 
     def headline(self) -> str:
         if not self.differences:
-            return f"the published description declares {self.operation} as openapi.yaml does"
+            return f"the published description declares {self.operation} as {self.document} does"
         counts = [f"{self.count(severity)} {severity}" for severity in SEVERITIES]
         return f"{counts[0]}, {counts[1]}, {counts[2]} and {counts[3]} differences in {self.operation}"
 
@@ -61,7 +62,7 @@ class Comparison:
         }
 
     def to_markdown(self) -> str:
-        lines = [f"# Published description vs openapi.yaml: `{self.operation}`", ""]
+        lines = [f"# Published description vs {self.document}: `{self.operation}`", ""]
         if self.found_at is not None:
             lines += [f"Found in the published description as `{self.found_at}`.", ""]
         lines.append(f"**{self.headline()}.**")

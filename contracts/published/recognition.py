@@ -66,7 +66,8 @@ def compare_recognised(theirs: Mapping[str, Any], operation_id: str = OPERATION_
         alike = f"fits {' and '.join(e.id for e in described)} alike" if described else "speaks no edition's envelope"
         raise PublishedSpecError(f"the published description: its DELETE {alike} "
                                  f"({', '.join(editions.ids())} are known)")
-    return edition, compare(spec.load(edition).document, document, operation_id)
+    contract = spec.load(edition)
+    return edition, compare(contract.document, document, operation_id, document=contract.name)
 
 
 def supporting_paths(document: Mapping[str, Any], operation_ids: Mapping[str, Iterable[str]]) -> dict[str, str]:
