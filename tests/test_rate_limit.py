@@ -27,7 +27,10 @@ from tests.conftest import TOKEN, Handler, RunSuite, live
 SUITE = "contracts/scenarios"
 NAMESPACE = Namespace("abc123")
 USERNAME = NAMESPACE.name("limited")
-OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{\"status\":\"SUCCESS\"}"
+# The raw server answers one request per connection and closes it, so it says so: without "Connection: close" the
+# client pools the connection and, on a loaded machine, sent the next request on it before the close arrived.
+OK = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\nConnection: close\r\n\r\n"
+      b"{\"status\":\"SUCCESS\"}")
 
 
 def limited(status: int, retry_after: str | None) -> bytes:
