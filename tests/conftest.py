@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import forked
+
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # bytecode cache that is 2.5 s of a 5 s run. The cache (pytest's own, in __pycache__) is written atomically, so
 # parallel workers share it safely.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+FORK = os.environ.get("APIOPS_SELFTEST_FORK", "1") != "0"
 TOKEN = "self-test-token-7f3a9c1e5b"  # the token of the gateways these tests start
 
 
@@ -50,11 +53,12 @@ def run_suite(tmp_path: Path) -> RunSuite:
     """Run ``python -m pytest <args>`` from the project root; returns exit code and output."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("APIOPS_", "PYTEST_"))}
-        environment.update(env or {})
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
-        done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        environment = {**forked.base_environment(), **(env or {})}
+        command = ["-p", "no:cacheprovider", "-q", *args]
+        if FORK and forked.forkable(environment):
+            return Run(*forked.run(command, environment, ROOT, timeout))
+        done = subprocess.run([sys.executable, "-m", "pytest", *command], cwd=ROOT, env=environment,
+                              capture_output=True, text=True, timeout=timeout, check=False)
         return Run(done.returncode, done.stdout + done.stderr)
 
     return run

@@ -1,0 +1,126 @@
+"""Run the contract suite as ``python -m pytest`` would, in a process forked from one that has already imported it.
+
+The self-tests start the suite a few hundred times, and each fresh interpreter spends about a second of CPU
+importing pytest's plugins, schemathesis and the suite before it sends a request. A fork server (the standard
+library's ``multiprocessing`` "forkserver" start method) imports them once per xdist worker; each run is then a
+fork of it: a new process with its own environment, working directory, output and exit code, as before.
+
+What a fork keeps from the server is only what was imported, and it is imported as pytest imports it:
+
+- inside a pytest start-up, so that the plugins' modules are loaded by pytest's assertion rewriter, as in a fresh
+  run (pytest would otherwise warn that they were "already imported so cannot be rewritten");
+- with no hook that changes a state: the start-up stops at ``pytest_cmdline_main``, before any plugin's
+  ``pytest_configure``, and no test module or conftest is imported (``--noconftest``) (hypothesis reads its profile when
+  a test module builds its settings);
+- in an environment stripped of ``APIOPS_*`` and ``PYTEST_*``, as every run's is. A run that needs a variable a
+  module might read when imported gets a fresh interpreter instead (``forkable``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Variables the suite reads when it runs, never when a module is imported: a run that adds others starts afresh.
+READ_AT_RUN_TIME = ("APIOPS_", "GITHUB_STEP_SUMMARY", "REQUESTS_CA_BUNDLE", "SOURCE_DATE_EPOCH", "TMPDIR")
+# The modules a run imports after pytest has loaded its plugins (measured: ~280 modules, 0.3 s): the schema, the
+# checks and transports schemathesis loads lazily, and the reference gateway a local run starts.
+PRELOAD = ("schemathesis.specs.openapi.schemas", "schemathesis.specs.openapi.checks", "schemathesis.openapi.checks",
+           "schemathesis.transport.requests", "schemathesis.transport.wsgi", "schemathesis.pytest.lazy",
+           "schemathesis.pytest.xdist", "schemathesis.engine.supervisor", "schemathesis.reporting.junitxml",
+           "schemathesis.reporting.html", "contracts.gateway.server")
+
+
+def base_environment() -> dict[str, str]:
+    """The environment every run starts from: the caller's, without the suite's settings or pytest's own."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("APIOPS_", "PYTEST_"))}
+
+
+def forkable(env: Mapping[str, str]) -> bool:
+    """Whether a fork of the server starts as a fresh interpreter would with this environment."""
+    base = base_environment()
+    changed = {k for k in env.keys() | base.keys() if env.get(k) != base.get(k)}
+    return all(k.startswith(READ_AT_RUN_TIME) for k in changed)
+
+
+def preload() -> None:
+    """In the fork server: a pytest start-up that imports the plugins and PRELOAD, then stops before configuring."""
+    import pytest
+
+    class StopBeforeConfigure:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_cmdline_main(self) -> int:
+            for name in PRELOAD:  # under pytest's assertion rewriter, which is installed until the start-up ends
+                __import__(name)
+            return 0
+
+    os.environ.clear()
+    os.environ.update(base_environment())
+    os.chdir(ROOT)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), contextlib.redirect_stderr(devnull):
+        pytest.main(["-p", "no:cacheprovider", "--noconftest"], plugins=[StopBeforeConfigure()])
+
+
+def _run(args: list[str], env: dict[str, str], cwd: str, stdout: str, stderr: str) -> None:
+    """In a fork: become ``python -m pytest <args>`` run in ``cwd`` with ``env``, writing to the two files."""
+    import pytest
+
+    os.environ.clear()
+    os.environ.update(env)
+    tempfile.tempdir = None  # the temporary directory is read from TMPDIR again
+    os.chdir(cwd)
+    sys.path[0] = cwd  # what ``python -m`` puts first
+    for fd, path in ((1, stdout), (2, stderr)):
+        written = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(written, fd)
+        os.close(written)
+    sys.argv = [str(Path(pytest.__file__).with_name("__main__.py")), *args]
+    sys.exit(pytest.console_main())
+
+
+def _list_modules(path: str) -> None:
+    Path(path).write_text("\n".join(sorted(sys.modules)), encoding="utf-8")
+
+
+_context: multiprocessing.context.ForkServerContext | None = None
+
+
+def _start(target: Callable[..., None], *args: str | list[str] | dict[str, str]) -> multiprocessing.context.ForkServerProcess:
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(["tests.forkserver_preload"])
+    process = _context.Process(target=target, args=args)
+    with contextlib.chdir(ROOT):  # the server, started by the first run, imports tests.* from its directory
+        process.start()
+    return process
+
+
+def modules_in_a_fork() -> set[str]:
+    """The modules a fork starts with (what the server imported)."""
+    with tempfile.TemporaryDirectory(prefix="apiops-run-") as scratch:
+        listed = Path(scratch, "modules")
+        process = _start(_list_modules, str(listed))
+        process.join(60)
+        return set(listed.read_text(encoding="utf-8").split())
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path, timeout: float) -> tuple[int, str]:
+    """``python -m pytest`` plus ``command``: its exit code and its output (stdout, then stderr)."""
+    with tempfile.TemporaryDirectory(prefix="apiops-run-") as scratch:
+        stdout, stderr = Path(scratch, "stdout"), Path(scratch, "stderr")
+        process = _start(_run, command, env, str(cwd), str(stdout), str(stderr))
+        process.join(timeout)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+            raise subprocess.TimeoutExpired(["python", "-m", "pytest", *command], timeout)
+        return process.exitcode, stdout.read_text() + stderr.read_text()  # decoded as text=True would
+
