@@ -19,6 +19,7 @@ What a fork keeps from the server is only what was imported, and it is imported 
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import subprocess
@@ -89,15 +90,15 @@ def _list_modules(path: str) -> None:
     Path(path).write_text("\n".join(sorted(sys.modules)), encoding="utf-8")
 
 
-_context: multiprocessing.context.ForkServerContext | None = None
+@functools.cache
+def _server() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.forkserver_preload"])
+    return context
 
 
-def _start(target: Callable[..., None], *args: str | list[str] | dict[str, str]) -> multiprocessing.context.ForkServerProcess:
-    global _context
-    if _context is None:
-        _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(["tests.forkserver_preload"])
-    process = _context.Process(target=target, args=args)
+def _start(target: Callable[..., None], *args: object) -> multiprocessing.context.ForkServerProcess:
+    process = _server().Process(target=target, args=args)
     with contextlib.chdir(ROOT):  # the server, started by the first run, imports tests.* from its directory
         process.start()
     return process
