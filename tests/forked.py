@@ -10,10 +10,11 @@ What a fork keeps from the server is only what was imported, and it is imported 
 - inside a pytest start-up, so that the plugins' modules are loaded by pytest's assertion rewriter, as in a fresh
   run (pytest would otherwise warn that they were "already imported so cannot be rewritten");
 - with no hook that changes a state: the start-up stops at ``pytest_cmdline_main``, before any plugin's
-  ``pytest_configure``, and no test module or conftest is imported (``--noconftest``) (hypothesis reads its profile when
-  a test module builds its settings);
-- in an environment stripped of ``APIOPS_*`` and ``PYTEST_*``, as every run's is. A run that needs a variable a
-  module might read when imported gets a fresh interpreter instead (``forkable``).
+  ``pytest_configure``, and imports no test module or conftest (``--noconftest``): hypothesis reads its profile
+  when a test module builds its settings;
+- in the environment the worker had when it started the server, stripped of ``APIOPS_*`` and ``PYTEST_*`` as
+  every run's is. A run whose environment differs in a variable some module might read when it is imported
+  gets a fresh interpreter instead (``forkable``).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def base_environment() -> dict[str, str]:
 
 def forkable(env: Mapping[str, str]) -> bool:
     """Whether a fork of the server starts as a fresh interpreter would with this environment."""
-    base = base_environment()
+    base = _server()[1]
     changed = {k for k in env.keys() | base.keys() if env.get(k) != base.get(k)}
     return all(k.startswith(READ_AT_RUN_TIME) for k in changed)
 
@@ -91,16 +92,21 @@ def _list_modules(path: str) -> None:
 
 
 @functools.cache
-def _server() -> multiprocessing.context.ForkServerContext:
+def _server() -> tuple[multiprocessing.context.ForkServerContext, dict[str, str]]:
+    """The fork server's context, and the environment it imported in: the worker's when this is first called."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["tests.forkserver_preload"])
-    return context
+    environment = base_environment()
+    with contextlib.chdir(ROOT):  # the server imports tests.* from its working directory
+        started = context.Process(target=_list_modules, args=(os.devnull,))  # starts the server now, in this env
+        started.start()
+    started.join()
+    return context, environment
 
 
 def _start(target: Callable[..., None], *args: object) -> multiprocessing.context.ForkServerProcess:
-    process = _server().Process(target=target, args=args)
-    with contextlib.chdir(ROOT):  # the server, started by the first run, imports tests.* from its directory
-        process.start()
+    process = _server()[0].Process(target=target, args=args)
+    process.start()
     return process
 
 

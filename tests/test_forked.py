@@ -46,6 +46,15 @@ def test_only_a_run_whose_environment_is_read_at_run_time_is_forked(variable: st
     assert forked.forkable(env) is forks
 
 
+def test_a_variable_the_worker_set_after_the_server_started_sends_the_run_to_a_fresh_interpreter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server's modules were imported in the environment it started in, not in the worker's of today."""
+    assert forked.forkable(forked.base_environment())  # the server is started, in the worker's environment
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "something-else")
+    assert not forked.forkable(forked.base_environment())
+
+
 def test_a_forked_run_that_outlives_its_timeout_is_killed() -> None:
     with pytest.raises(subprocess.TimeoutExpired):
         forked.run(["-p", "no:cacheprovider", "--target", "local"], forked.base_environment(), ROOT, timeout=0.5)
