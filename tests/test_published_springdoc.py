@@ -242,7 +242,7 @@ def test_the_silences_of_the_springdoc_description_are_reported_by_id() -> None:
 
 def test_a_status_ours_declares_that_theirs_does_not_is_silence() -> None:
     """oasdiff response-non-success-status-removed: INFO. The error answers of the edition (in 2026-08 the missing
-    credential's and the unknown project's 400) are not declared by springdoc: it lists 200/401/500 for every
+    credential's and the unknown project's) are not declared by springdoc: it lists 200/401/500 for every
     operation. The statuses are read from the edition's document, so a docs change moves this test along."""
     ours = {str(status) for status in spec.load(NEWER).documented_statuses(spec.OPERATION)}
     undeclared = {(f"responses.{status}", "declared → not declared", SILENT) for status in ours - SPRINGDOC_STATUSES}

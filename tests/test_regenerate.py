@@ -72,7 +72,7 @@ def test_regenerating_an_unchanged_tree_changes_no_file(copy: Path) -> None:
 
 @pytest.mark.long
 def test_one_moved_answer_of_one_edition_is_followed_by_the_one_command(copy: Path) -> None:
-    """The docs of 2026-08 move the unknown project's answer (400 to 404): after the edit and the command, the
+    """The docs of 2026-08 move the unknown project's answer (400 to 404, or back): after the edit and the command, the
     edition's document and recordings say the new status, the offline replay of that edition is green, and nothing of
     the other edition moved."""
     data = copy / "contracts" / "editions" / "2026-08.yaml"

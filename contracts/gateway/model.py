@@ -166,7 +166,7 @@ class Gateway:
         return self.edition.success_body({"resultList": items, "resultCount": len(items)}, "listProjects")
 
     def environments(self, project: str) -> dict[str, Any]:
-        """get-environments-by-project.md: an unknown project is 400 here, with its own message."""
+        """get-environments-by-project.md: an unknown project has this page's own answer and message."""
         with self._lock:
             found = self.projects.get(project)
             if found is None:
@@ -256,9 +256,9 @@ class Gateway:
     def delete_credential(self, project: str, username: str) -> dict[str, Any]:
         """delete-credential.md, the endpoint under contract.
 
-        Unknown project: 404. No such credential in *this* project: 400. Else the credential and
-        its grants go, and it is undeployed from every environment of the project (an empty list
-        for a project without environments).
+        An unknown project, then no such credential in *this* project, each get the edition's answer
+        (``unknown-project``, ``missing-credential``). Else the credential and its grants go, and it is
+        undeployed from every environment of the project (an empty list for a project without environments).
         """
         with self._lock:
             found = self.find_project(project)

@@ -9,7 +9,7 @@ staging, so that the suite's wall time there can be measured (benchmarks/live_st
 - every answer takes ``latency_ms`` more, whatever it is (404, 308, 401 ... included);
 - a *deploy-costing* request takes ``deploy_ms`` more: one of :data:`DEPLOYING_OPERATIONS` (the
   operations whose 200 answer carries a ``deploymentResult``) whose model call succeeded (200).
-  A failed one (400 for a missing credential, 404 for an unknown project, 401, 500) costs nothing:
+  A failed one (a missing credential, an unknown project, a refused token, a 500) costs nothing:
   a real gateway validates before it deploys, and fails before deploying. The decision is taken on
   the model's answer, before the faults' response hook: a fault that rewrites a successful
   answer (e.g. ``success-without-content``) has still deployed. The cost is flat per request, whatever the

@@ -38,8 +38,8 @@ def delete_credential_schema(target: Target, property_seed: int | None) -> BaseS
     """
     config = SchemathesisConfig.from_path(SCHEMATHESIS_TOML)
     schema = schemathesis.openapi.from_path(spec_path(target.edition), config=config)  # the edition's document
-    # The statuses a valid and an invalid request may answer are the edition's (the unknown project is a 404 in
-    # one edition and a 400 in the other): from its answers, not from schemathesis.toml.
+    # The statuses a valid and an invalid request may answer are the edition's (the editions differ on the unknown
+    # project's): from its answers, not from schemathesis.toml.
     edition = target.edition
     answers = {name: edition.answer(name).status for name in
                (rules.SUCCESS, rules.MISSING_CREDENTIAL, rules.UNKNOWN_PROJECT, rules.REFUSED_TOKEN)}
