@@ -18,7 +18,7 @@ from tests import forked
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = forked.ROOT
 # The self-tests start the contract suite in a few hundred subprocesses. Each of them has pytest rewrite the asserts
 # of every plugin module it imports (schemathesis and hypothesis are plugins: about 420 modules), and without the
 # bytecode cache that is 2.5 s of a 5 s run. The cache (pytest's own, in __pycache__) is written atomically, so

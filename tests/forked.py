@@ -130,4 +130,3 @@ def run(command: list[str], env: dict[str, str], cwd: Path, timeout: float) -> t
             process.join()
             raise subprocess.TimeoutExpired(["python", "-m", "pytest", *command], timeout)
         return process.exitcode, stdout.read_text() + stderr.read_text()  # decoded as text=True would
-
