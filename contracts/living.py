@@ -44,8 +44,8 @@ class Lag:
             return None
         worst = ", ".join(f"{claim} {seconds:.1f} s" for claim, seconds in sorted(self.waited.items(),
                                                                                    key=lambda item: -item[1]))
-        return (f"the Manager lists its writes late (as a replica read would): up to {worst}; each read that proves "
-                f"something was read again until it held (--settle {window:g} s)")
+        return (f"the Manager lists its writes late, as a replica read would (the longest waits: {worst}); each read "
+                f"that proves something was read again until it held (--settle {window:g} s)")
 
 
 @dataclass

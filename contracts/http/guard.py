@@ -41,8 +41,8 @@ class Guard:
             if not self.namespace.owns(username):
                 raise UnsafeRequest(f"refusing {method} of credential {username!r}: not created by this run")
             if self.namespace.reaches_another(username):
-                raise UnsafeRequest(f"refusing {method} of credential {username!r}: the project lists another's "
-                                    "credential that a Manager comparing names case-insensitively takes for it")
+                raise UnsafeRequest(f"refusing {method} of credential {username!r}: a Manager comparing names "
+                                    "case-insensitively would take it for another's credential the project lists")
         elif method.upper() == "DELETE":
             raise UnsafeRequest(f"refusing DELETE {path}: the suite deletes credentials only")
 
