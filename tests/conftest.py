@@ -66,16 +66,19 @@ def run_suite(tmp_path: Path) -> RunSuite:
 
 @pytest.fixture(scope="session")
 def gateway_factory() -> Iterator[Callable[..., str]]:
-    """Start reference gateways (optionally with faults) on free loopback ports; stop them at the end."""
+    """Start reference gateways (optionally with faults, or living: ``conditions=Conditions(writer=True)``,
+    contracts/gateway/conditions.py) on free loopback ports; stop them, and their writers, at the end."""
+    from contracts.gateway.conditions import Conditions
     from contracts.gateway.server import GatewayServer
 
     servers: list[GatewayServer] = []
 
-    def start(*faults: str, edition: str | None = None, permitted: bool = True) -> str:
+    def start(*faults: str, edition: str | None = None, permitted: bool = True,
+              conditions: Conditions | None = None) -> str:
         from contracts import editions
 
         server = GatewayServer(token=TOKEN, faults=list(faults), permitted=permitted,
-                               edition=editions.get(edition) if edition else None)
+                               edition=editions.get(edition) if edition else None, conditions=conditions)
         server.start()
         servers.append(server)
         return str(server.url)
