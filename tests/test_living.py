@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -13,7 +14,7 @@ from contracts.living import Others, Settler
 from contracts.naming import Namespace, folded
 
 
-def answers(*values: object) -> tuple[list[int], object]:
+def answers(*values: set[str]) -> tuple[list[int], Callable[[], requests.Response]]:
     """A read that answers ``values`` in turn (the last one for ever), and the count of reads made."""
     reads = [0]
     cycle = itertools.chain(values, itertools.repeat(values[-1]))
@@ -27,8 +28,8 @@ def answers(*values: object) -> tuple[list[int], object]:
     return reads, read
 
 
-def value(response: requests.Response) -> object:
-    return eval(response.text)  # noqa: S307 - the test's own repr of a set or a string
+def value(response: requests.Response) -> set[str]:
+    return set(eval(response.text))  # noqa: S307 - the test's own repr of a set
 
 
 def test_a_claim_is_read_again_until_it_holds_and_the_wait_is_the_managers_finding() -> None:
