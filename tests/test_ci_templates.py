@@ -1,6 +1,8 @@
-"""The CI templates fit their platforms: valid by the platforms' own schemas (check-jsonschema's vendored
-copies, offline), every branch runs the offline job, and only where the protected token exists does the
-staging job run, with an unambiguous run id."""
+"""The CI templates run as copied: valid by the platforms' own schemas (check-jsonschema's vendored copies,
+offline), every branch runs the offline job, and the staging job runs, with an unambiguous run id, wherever its
+settings are where the template's header says (a personal token or a service account), as each platform decides
+(GitHub evaluates a job-level `if` before the job's environment applies); it keeps JUnit, the HTML report and the
+recording whatever its exit code."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from contracts.settings import check_run_id
+from contracts.settings import OPTIONS, check_run_id
 from tests.conftest import ROOT
 
 GITHUB = ROOT / ".github" / "workflows" / "contract-staging.yml"
@@ -87,7 +89,7 @@ class Expression:
     (``$APIOPS_TOKEN == null``), evaluated against ``context`` (a dotted name or a variable -> its value; a name
     not in it is undefined). GitHub compares loosely (undefined equals ''), GitLab does not."""
 
-    def __init__(self, text: str, context: dict[str, str], *, gitlab: bool = False) -> None:
+    def __init__(self, text: str, context: dict[str, Any], *, gitlab: bool = False) -> None:
         self.tokens, self.context, self.gitlab, position = [], context, gitlab, 0
         text = text.strip()
         while position < len(text):
@@ -156,11 +158,11 @@ def truthy(value: Any) -> bool:
     return value not in (None, "", False)
 
 
-def evaluate(expression: str, context: dict[str, str]) -> Any:
+def evaluate(expression: str, context: dict[str, Any]) -> Any:
     return Expression(expression.removeprefix("${{").removesuffix("}}"), context).value()
 
 
-def rendered(value: Any, context: dict[str, str]) -> str:
+def rendered(value: Any, context: dict[str, Any]) -> str:
     """A value of an `env:` mapping as the runner sees it: each ``${{ … }}`` replaced by what it evaluates to."""
     def one(match: re.Match[str]) -> str:
         found = evaluate(match[1], context)
@@ -322,3 +324,16 @@ def test_gitlabs_staging_job_writes_and_keeps_junit_the_html_report_and_the_reco
     artifacts = staging["artifacts"]
     assert artifacts["when"] == "always" and artifacts["reports"]["junit"] == "reports/junit.xml"
     assert kept_by(artifacts["paths"]) == set(KEPT)
+
+
+def test_githubs_adopt_run_writes_todays_failing_rules_into_the_kept_reports() -> None:
+    """A stock Manager's first day (docs/ci.md): run by hand with "adopt", the suite writes the deviations file
+    (--deviations-update, through its variable) where the artifact keeps it; any other run writes none."""
+    workflow = load(GITHUB)
+    triggers = next(value for key, value in workflow.items() if key in (True, "on"))
+    assert triggers["workflow_dispatch"]["inputs"]["adopt"]["type"] == "boolean"
+    option = next(option for option in OPTIONS if option.flag == "deviations-update")
+    staging = workflow["jobs"]["staging"]
+    adopted = rendered(staging["env"][option.env], {"inputs.adopt": True})
+    assert adopted == "reports/deviations.yaml"  # under reports/, which the always-kept artifact holds
+    assert rendered(staging["env"][option.env], {}) == ""

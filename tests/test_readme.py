@@ -1,6 +1,7 @@
 """The README is what a newcomer reads first: its tables are generated (never hand-edited), its first screen holds
 the commands that run the suite and the project's own tests, its staging command is green on a gateway that keeps
-the contract, and every page it and docs/ link to exists."""
+the contract, red behind a stock Manager's firewall with the command that adopts it, and every page it and docs/
+link to exists."""
 
 from __future__ import annotations
 
