@@ -143,10 +143,11 @@ class DriftReport:
                 lines += [_line(group) for group in groups]
         if self.expected:
             lines += ["", f"## {self.expected_line()[0].upper()}{self.expected_line()[1:]}", "",
-                      f"Each of these answers is the same expected answer in both editions (contracts/editions/), "
-                      f"and differs in status, envelope or body shape as the editions do. A client must follow "
-                      f"them (`breaking`: one written against the baseline's edition breaks), but no regression "
-                      f"is among them.", ""]
+                      "In each of these exchanges the current answer is the one the current edition documents "
+                      "for what the baseline answered in its own (contracts/editions/): the same expected answer, "
+                      "in another status, envelope or body shape. A client has to follow them (`breaking`: one "
+                      "written against the baseline's edition breaks on them); no edition change explains what is "
+                      "listed above.", ""]
             lines += [f"- {group.severity}: {_line(group)[2:]}" for group in self.groups() if group.expected]
         return "\n".join(lines) + "\n"
 
