@@ -316,7 +316,8 @@ def test_every_reason_names_the_document_it_compares_with_by_its_repository_path
     """The current side is of the 2026-08 edition: its rules read that edition's document, not openapi.yaml; the
     baseline's published description is held to its own edition's document (openapi.yaml)."""
     def named(differences: list[Difference]) -> set[str]:
-        return {name for d in differences for name in re.findall(r"[\w./-]*openapi\.yaml", f"{d.reason} {d.annotation}")}
+        return {name for d in differences
+                for name in re.findall(r"[\w./-]*openapi\.yaml", f"{d.reason} {d.annotation}")}
 
     assert named([d for d in shipped_pair.differences if d.test != PUBLISHED_TEST]) == {
         "contracts/editions/2026-08.openapi.yaml"}

@@ -110,11 +110,12 @@ def published_drift(before: Path, after: Path, contract: Contract, notes: list[s
         notes.append(f"the gateway's published descriptions not compared: {exc}")
         return []
     then, now = ({(d.where, d.change) for d in side.differences} for side in (old, new))
+    held_to = document_name(baseline or contract)  # what the baseline's description was held to
     return ([Difference(PUBLISHED_TEST, None, None, f"published {d.where}", f"now: {d.change}",
                         BREAKING if d.breaking else COMPATIBLE, f"new since the baseline: {d.reason}")
              for d in new.differences if (d.where, d.change) not in then]
             + [Difference(PUBLISHED_TEST, None, None, f"published {d.where}", f"no longer: {d.change}", COMPATIBLE,
-                          f"the published description no longer differs from {document_name(baseline or contract)} here")
+                          f"the published description no longer differs from {held_to} here")
                for d in old.differences if (d.where, d.change) not in now])
 
 
