@@ -163,7 +163,7 @@ class DriftReport:
         if self.expected:
             groups = sum(1 for group in self.groups() if group.expected)
             lines.append(f"  {'EXPECTED':<10} by the edition change {self.edition_change}: {len(self.expected)} "
-                         f"differences in {groups} groups (python -m contracts.drift {self.before} DIR lists them)")
+                         f"differences in {groups} groups (python -m contracts.drift on the two recordings lists them)")
         return "\n".join(lines)
 
     def groups(self) -> list[Group]:
