@@ -58,7 +58,8 @@ def run_suite(tmp_path: Path) -> RunSuite:
         if FORK and forked.forkable(environment):
             return Run(*forked.run(command, environment, ROOT, timeout))
         done = subprocess.run([sys.executable, "-m", "pytest", *command], cwd=ROOT, env=environment,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+                              capture_output=True, text=True, timeout=timeout, check=False,
+                              preexec_fn=forked.default_signals)
         return Run(done.returncode, done.stdout + done.stderr)
 
     return run

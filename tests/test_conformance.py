@@ -18,6 +18,7 @@ import pytest
 
 from contracts import editions, rules
 from contracts.gateway.faults import FAULTS
+from tests import forked
 from tests.conftest import ROOT, TOKEN, RunSuite, live
 
 SUITE = "contracts/scenarios"
@@ -122,7 +123,7 @@ def test_the_report_is_written_when_the_run_is_interrupted(tmp_path: Path) -> No
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(server.url),
                    "--report-json", str(machine)]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True)
+                                   text=True, preexec_fn=forked.default_signals)
         wait_until_it_created_something(server)
         time.sleep(0.5)
         process.send_signal(signal.SIGINT)
