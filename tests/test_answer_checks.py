@@ -8,6 +8,7 @@ no test needs is either redundant or unproven, and a new check without an answer
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -87,7 +88,7 @@ def unit_tests() -> Iterator[tuple[str, Callable[[], None]]]:
     yield "test_a_clean_answer_breaks_no_rule", test_a_clean_answer_breaks_no_rule
     for rule_id in BREAKING:
         yield (f"test_the_judge_names_the_rule_an_answer_breaks[{rule_id}]",
-               lambda rule_id=rule_id: test_the_judge_names_the_rule_an_answer_breaks(rule_id))
+               functools.partial(test_the_judge_names_the_rule_an_answer_breaks, rule_id))
 
 
 def switched_off(seen: answer_checks.Answered) -> Iterator[list[str]]:
