@@ -48,6 +48,12 @@ class Run:
 RunSuite = Callable[..., Run]
 
 
+def assert_exit(run: Run, code: int) -> None:
+    """The run ended with ``code``; when it did not, the failure shows what the run printed (its last 4000
+    characters), not pytest's truncated repr of the Run."""
+    assert run.returncode == code, f"exit {run.returncode}, not {code}; the run printed:\n{run.output[-4000:]}"
+
+
 @pytest.fixture
 def run_suite(tmp_path: Path) -> RunSuite:
     """Run ``python -m pytest <args>`` from the project root; returns exit code and output."""
