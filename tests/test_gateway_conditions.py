@@ -7,6 +7,7 @@ Short intervals and lags keep each test to a second or two; the conditions' own 
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +18,8 @@ import requests
 
 from contracts import editions, rules
 from contracts.gateway.__main__ import main as gateway_main
-from contracts.gateway.conditions import Conditions, caseless
+from contracts.gateway.__main__ import parse
+from contracts.gateway.conditions import Conditions, caseless, from_arguments
 from contracts.gateway.server import GatewayServer
 from tests.conftest import TOKEN
 
@@ -166,12 +168,79 @@ def test_caseless_names_are_unicode_s_not_ascii_s() -> None:
     assert caseless("Alice") != caseless("Alicé")
 
 
+# -- a restart, a login page, a busy Manager ----------------------------------------------------------------------
+def refuses(server: GatewayServer) -> bool:
+    """Whether a new connection to the server's port is refused (nothing listens), as a client sees it."""
+    try:
+        socket.create_connection((server.host, server.port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def wait_for(condition: Callable[[], bool], within: float) -> float:
+    """Seconds until ``condition()`` held; fails after ``within``."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < within, f"not within {within} s"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("when", [{"restart_after": 3}, {"restart_at": 0.3}])
+def test_a_restart_refuses_connections_then_serves_the_same_store_on_the_same_port(
+        when: dict[str, Any], living: Callable[..., Any]) -> None:
+    server, client = living(restart_for=0.8, **when)
+    url = server.url
+    assert client.create("before-the-restart").status_code == 200
+    assert client.delete("admin-user").status_code == 200
+    assert client("GET", CREDENTIALS).status_code == 200  # the third request: the restart follows it
+    wait_for(lambda: refuses(server), within=1.5)
+    down = wait_for(lambda: not refuses(server), within=3)
+    assert down > 0.4, f"listening again after {down:.2f} s, not after restart_for"
+    assert server.url == url and server.restarts.count == 1
+    fresh = Client(server)  # a pooled connection died with the old listener
+    assert "before-the-restart" in fresh.listed() and "admin-user" not in fresh.listed()
+    time.sleep(0.2)
+    assert not refuses(server)  # once
+
+
+def test_a_login_page_answers_every_request_from_the_nth_on(living: Callable[..., Any]) -> None:
+    server, client = living(login_after=2)
+    assert client("GET", CREDENTIALS).status_code == 200
+    for method, path, headers in [("GET", CREDENTIALS, AUTH), ("DELETE", f"{CREDENTIALS}api-user/", AUTH),
+                                  ("POST", "/apiops/auth/token", {}), ("GET", "/apiops/projects/", {})]:
+        response = client(method, path, headers=headers)
+        assert response.status_code == 302, (method, path)
+        assert response.headers["Location"].startswith(f"{server.url}/login?"), response.headers
+        assert response.headers["Content-Type"].startswith("text/html") and "<form" in response.text
+    assert "api-user" in server.gateway.credentials  # the DELETE never reached the Manager
+    page = client("GET", "/login")
+    assert page.status_code == 200 and "<form" in page.text
+
+
+def test_a_busy_manager_answers_503_with_retry_after_then_answers_again(living: Callable[..., Any]) -> None:
+    _, client = living(busy_after=2, busy_for=0.6)
+    assert client("GET", CREDENTIALS).status_code == 200
+    started = time.monotonic()
+    for method, path in [("DELETE", f"{CREDENTIALS}api-user/"), ("GET", CREDENTIALS)]:
+        response = client(method, path)
+        assert (response.status_code, response.headers.get("Retry-After")) == (503, "1"), (method, path)
+        assert response.content
+    assert time.monotonic() - started < 0.5, "too slow to prove the window"
+    time.sleep(0.7)
+    assert client("DELETE", f"{CREDENTIALS}api-user/").status_code == 200
+    assert "api-user" not in client.listed()
+
+
 # -- the options ------------------------------------------------------------------------------------------------
 def test_conditions_refuse_impossible_values() -> None:
     with pytest.raises(ValueError, match="create_lag"):
         Conditions(create_lag=-1)
     with pytest.raises(ValueError, match="writer_interval"):
         Conditions(writer=True, writer_interval=0)
+    with pytest.raises(ValueError, match="login_after"):
+        Conditions(login_after=0)
     assert gateway_main(["--port", "0", "--delete-lag", "-2"]) == 2  # one line, before anything is bound
 
 
@@ -190,8 +259,18 @@ def test_the_command_line_lists_every_condition(capsys: pytest.CaptureFixture[st
     assert exited.value.code == 0
     help_text = capsys.readouterr().out
     flags = ["--writer", "--writer-interval", "--writer-project", "--create-lag", "--delete-lag",
-             "--case-insensitive"]
+             "--case-insensitive", "--restart-after", "--restart-at", "--restart-for", "--login-after", "--busy-after",
+             "--busy-for"]
     assert [flag for flag in flags if flag not in help_text] == []
+
+
+def test_the_command_line_s_flags_are_the_conditions() -> None:
+    assert from_arguments(parse([])) == Conditions()
+    assert from_arguments(parse(["--writer", "--writer-interval", "0.2", "--create-lag", "1", "--delete-lag", "1.5",
+                                 "--restart-after", "40", "--restart-for", "5", "--login-after", "9",
+                                 "--busy-after", "7", "--busy-for", "3", "--case-insensitive"])) == Conditions(
+        writer=True, writer_interval=0.2, create_lag=1, delete_lag=1.5, restart_after=40, restart_for=5,
+        login_after=9, busy_after=7, busy_for=3, case_insensitive=True)
 
 
 def test_the_session_factory_starts_a_living_gateway(gateway_factory: Callable[..., str]) -> None:
