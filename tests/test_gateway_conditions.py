@@ -20,6 +20,7 @@ from contracts import editions, rules
 from contracts.gateway.__main__ import main as gateway_main
 from contracts.gateway.__main__ import parse
 from contracts.gateway.conditions import Conditions, caseless, from_arguments
+from contracts.gateway.describe import openapi_description
 from contracts.gateway.server import GatewayServer
 from tests.conftest import TOKEN
 
@@ -280,3 +281,55 @@ def test_the_session_factory_starts_a_living_gateway(gateway_factory: Callable[.
     }).status_code == 200
     listed = requests.get(url + CREDENTIALS, headers=AUTH, timeout=5).json()["resultList"]
     assert "factory-lag" not in [item["username"] for item in listed]
+
+
+# -- Update Credential (update-credential.md of docs.apinizer.com) ------------------------------------------------
+NEWER, OLDER = "2026-08", "2025-12"
+UPDATE = {"email": "updated@example.com", "fullName": "Updated User", "description": "Updated", "username": "api-user",
+          "password": "NewSecurePassword123!", "roleNameList": ["API_USER"], "enabled": False, "ipList": [],
+          "expireDate": None}
+
+
+def test_in_the_edition_that_documents_it_a_put_updates_a_credential_and_redeploys_it(
+        living: Callable[..., Any]) -> None:
+    edition = editions.get(NEWER)
+    server, client = living(NEWER)
+    hashed = server.gateway.credentials["api-user"].password_hash
+    response = client("PUT", CREDENTIALS, json=UPDATE)
+    assert response.status_code == 200, response.text
+    assert edition.is_success(response.json()) and edition.undeployment(response.json())  # create's answer
+    listed = {item["username"]: item for item in client("GET", CREDENTIALS).json()["resultList"]}
+    assert listed["api-user"]["email"] == "updated@example.com" and listed["api-user"]["enabled"] is False
+    assert listed["api-user"]["ipList"] == [] and listed["api-user"]["expireDate"] is None
+    assert server.gateway.credentials["api-user"].password_hash != hashed
+
+
+def test_a_put_answers_as_the_edition_says_for_a_missing_credential_a_missing_project_and_no_token(
+        living: Callable[..., Any]) -> None:
+    edition = editions.get(NEWER)
+    _, client = living(NEWER)
+    for path, body, headers, expected in [
+        (CREDENTIALS, {**UPDATE, "username": "nobody"}, AUTH, rules.MISSING_CREDENTIAL),
+        (CREDENTIALS, {**UPDATE, "username": "other-user"}, AUTH, rules.MISSING_CREDENTIAL),  # another project's
+        ("/apiops/projects/NoSuchProject/credentials/", UPDATE, AUTH, rules.UNKNOWN_PROJECT),
+        (CREDENTIALS, UPDATE, {}, rules.NO_TOKEN),
+    ]:
+        response = client("PUT", path, json=body, headers=headers)
+        assert edition.answered(response.status_code, response.json()) == expected, (body["username"], path)
+    invalid = client("PUT", CREDENTIALS, json={**UPDATE, "email": None})  # every field is required, as for create
+    assert invalid.status_code == 400 and edition.is_failure(invalid.json())
+
+
+def test_in_the_edition_that_does_not_document_it_a_put_is_not_allowed(living: Callable[..., Any]) -> None:
+    server, client = living(OLDER)
+    response = client("PUT", CREDENTIALS, json=UPDATE)
+    assert response.status_code == editions.get(OLDER).answer(rules.METHOD_NOT_ALLOWED).status == 405
+    assert "PUT" not in response.headers["Allow"]
+    assert server.gateway.credentials["api-user"].email == "user@example.com"
+
+
+@pytest.mark.parametrize("edition, described", [(NEWER, True), (OLDER, False)])
+def test_the_gateway_describes_update_credential_where_it_answers_it(edition: str, described: bool) -> None:
+    document = openapi_description(edition=editions.get(edition))
+    put = document["paths"]["/projects/{projectName}/credentials/"].get("put", {})
+    assert (put.get("operationId") == "updateCredential") is described
