@@ -139,7 +139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def from_arguments(arguments: argparse.Namespace) -> Conditions:
     """The :class:`Conditions` the flags of :func:`add_arguments` ask for; ValueError names a wrong one."""
     given = {field.name: getattr(arguments, f"condition_{field.name}", None) for field in fields(Conditions)}
-    return Conditions(**{name: value for name, value in given.items() if value not in (None, False)})
+    return Conditions(**{name: value for name, value in given.items() if value is not None and value is not False})
 
 
 # -- the store -------------------------------------------------------------------------------------------------
