@@ -321,6 +321,13 @@ def replay(recording: Recording, api_url: str = STUB_API_URL) -> responses.Reque
     return mock
 
 
+def reads_again(mock: responses.RequestsMock, response: requests.Response) -> bool:
+    """Whether the next exchange of a replay is the same read again (a read the recorded run settled by repeating)."""
+    following = mock.registered()
+    return bool(following) and following[0].method == response.request.method \
+        and following[0].url == response.request.url
+
+
 def _timeless(value: Any) -> Any:
     """``value`` without the moment of creation the client writes into a description: it differs on
     every run, like a Date header."""

@@ -39,7 +39,7 @@ def assert_one_clear_error(run_output: str, *expected: str) -> None:
      ("APIOPS_TOKEN cannot be sent", "control character")),
     (("--target", "local", "--project", ".."), {}, ("--project '..'", "dot segment")),
     (("--target", "local", "--project", "."), {}, ("--project '.'", "dot segment")),
-    (("--target", "local", "--api-proxy", "my api"), {}, ("--api-proxy 'my api'", "no spaces")),
+    (("--target", "local", "--api-proxy", "my/api"), {}, ("--api-proxy 'my/api'", "one path segment")),
     ((), {"APIOPS_RUN_ID": "Not-A-Run-Id"}, ("APIOPS_RUN_ID must be 6-24 lowercase letters or digits",)),
     (("--target", "local"), {"APIOPS_RUN_ID": "x"}, ("APIOPS_RUN_ID must be 6-24 lowercase letters or digits",)),
     (("--hypothesis-profile", "nosuch"), {}, ("--hypothesis-profile 'nosuch'", "dev, ci, staging, thorough")),
