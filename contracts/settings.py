@@ -99,7 +99,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("deviations-update", "APIOPS_DEVIATIONS_UPDATE", "write this run's failing rules to FILE as known "
            "deviations (a baseline to adopt the suite on a gateway that deviates today; each entry expires in 90 "
            "days, edit as you like), then run with --deviations=FILE", metavar="FILE"),
-    Option("report", "APIOPS_REPORT", "write the conformance report (Markdown) here", metavar="PATH"),
+    Option("report", "APIOPS_REPORT", "write the conformance report here: Markdown, or one HTML page that opens "
+           "offline when PATH ends in .html", metavar="PATH"),
     Option("report-json", "APIOPS_REPORT_JSON", "write the conformance report (JSON) here", metavar="PATH"),
     Option("rate-limit", "APIOPS_RATE_LIMIT", "requests per second the whole run sends at most (all xdist workers "
            "and --concurrency share it), e.g. 10/s; without it the run paces itself once a 429 limits it",
