@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from contracts import redaction, report_html, rules
 from contracts.redaction import find
 from tests import browser
@@ -120,3 +122,9 @@ def test_an_installed_package_carries_the_template_and_its_style(tmp_path: Path)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     installed = tmp_path / "lib" / "contracts" / "templates"
     assert sorted(path.name for path in installed.iterdir()) == ["report.css", "report.html.j2"]
+
+
+def test_without_a_browser_a_self_test_that_needs_one_fails_rather_than_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match="no headless Chromium is installed: .ci/run installs it"):
+        browser.chromium()
