@@ -14,6 +14,7 @@ tests ended) and ``drift`` (the drift against ``--baseline``, as the terminal pr
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -62,9 +63,7 @@ class Failure:
 
 def render(report: dict[str, Any], notes: list[str]) -> str:
     """The page of ``report`` (:func:`contracts.report.to_json`'s dict) and the report's ``notes``."""
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("contracts", "templates"), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.filters["ticks"] = ticks
+    environment = _environment()
     run = {**dict.fromkeys(RUN_KEYS), **report.get("run", {})}  # a key the run left out reads as not known
     summary, entries = report.get("summary", {}), report.get("rules", [])
     extra = {key: value for key, value in report.items() if key not in ("run", "summary", "rules")}
@@ -88,6 +87,14 @@ def render(report: dict[str, Any], notes: list[str]) -> str:
         editions=[each.id for each in editions.all_editions()], held_to=held_to, labels=LABELS,
         script=SCRIPT, script_hash=_hash(SCRIPT), style=style, style_hash=_hash(style))
     return redact(page)
+
+
+@functools.cache  # compiling the template is most of a render's time (0.2 s)
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("contracts", "templates"), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["ticks"] = ticks
+    return environment
 
 
 def _verdict(stopped: str, failures: list[Failure], problems: list[str]) -> dict[str, str]:
