@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,15 +148,16 @@ def _edition(run: dict[str, Any]) -> Edition | None:
     return editions.get(chosen) if chosen in editions.ids() else None
 
 
-def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | None, json_path: str | None,
-          notes: list[str], extra: dict[str, Any] | None = None) -> list[str]:
-    """Write the report where asked, and to the GitHub step summary when there is one; the paths written."""
+def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | Sequence[str] | None,
+          json_path: str | None, notes: list[str], extra: dict[str, Any] | None = None) -> list[str]:
+    """Write the report where asked (``markdown``: each ``--report`` path, a ``.html`` one as a page), and to the
+    GitHub step summary when there is one; the paths written."""
     written = []
     text = to_markdown(run, results, notes)
     data = to_json(run, results, extra)
-    page = report_html.render(data, notes) if markdown and is_html(markdown) else text
-    for path, content in ((markdown, page),
-                          (json_path, redact(json.dumps(data, indent=2, ensure_ascii=False) + "\n"))):
+    paths = [markdown] if isinstance(markdown, str) else list(markdown or [])
+    reports = [(path, report_html.render(data, notes) if is_html(path) else text) for path in paths]
+    for path, content in (*reports, (json_path, redact(json.dumps(data, indent=2, ensure_ascii=False) + "\n"))):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(content, encoding="utf-8")

@@ -8,7 +8,8 @@ script are inline, and its Content-Security-Policy allows only those two (by the
 all. The whole page is redacted before it is returned.
 
 Read when present, as keys of the report a caller may add: ``run["stopped"]`` (why the run stopped before its
-tests ended) and ``drift`` (the drift against ``--baseline``, as the terminal prints it).
+tests ended), ``drift`` (the drift against ``--baseline``, as the terminal prints it) and ``living`` (the lines
+a staging that lives left, which are among the notes too).
 """
 
 from __future__ import annotations
@@ -68,10 +69,11 @@ def render(report: dict[str, Any], notes: list[str]) -> str:
     summary, entries = report.get("summary", {}), report.get("rules", [])
     extra = {key: value for key, value in report.items() if key not in ("run", "summary", "rules")}
     stack = extra.get("stack") or {}
-    # The notes the Markdown ends with: what fails the run beyond its tests, then the published description's
-    # headline and the stack's answers, which have sections of their own here.
-    stack_notes = {f"{STACK_NOTE}{cause} (e.g. {example})" for cause, example in stack.items()}
-    problems = [note for note in notes if note not in stack_notes and not note.startswith(PUBLISHED_NOTE)]
+    # The notes the Markdown ends with: what fails the run beyond its tests, then what a living staging did
+    # (``living``), the published description's headline and the stack's answers, which have sections here.
+    living = [str(line) for line in extra.get("living") or []]
+    said_elsewhere = {*living, *(f"{STACK_NOTE}{cause} (e.g. {example})" for cause, example in stack.items())}
+    problems = [note for note in notes if note not in said_elsewhere and not note.startswith(PUBLISHED_NOTE)]
     held_to = str(run.get("edition") or "").partition(" ")[0]
     edition = editions.get(held_to) if held_to in editions.ids() else None  # whose pages the links cite
     failures = [_failure(entry, edition) for entry in entries if entry["outcome"] == "failed"]
@@ -80,8 +82,9 @@ def render(report: dict[str, Any], notes: list[str]) -> str:
     page = environment.get_template(TEMPLATE).render(
         verdict=_verdict(stopped, failures, problems), run=run, summary=summary, failures=failures,
         results=[_result(entry, edition) for entry in entries], problems=problems, stopped=stopped,
-        leftovers=extra.get("leftovers") or [], stack=stack, infrastructure=extra.get("infrastructure") or {},
-        published=extra.get("published_spec") or {}, drift=extra.get("drift") or "",
+        leftovers=extra.get("leftovers") or [], stack=stack, living=living,
+        infrastructure=extra.get("infrastructure") or {}, published=extra.get("published_spec") or {},
+        drift=extra.get("drift") or "",
         published_headline=next((note for note in notes if note.startswith(PUBLISHED_NOTE)), ""),
         rate_limited={name: count for name, count in (extra.get("rate_limited") or {}).items() if count},
         editions=[each.id for each in editions.all_editions()], held_to=held_to, labels=LABELS,

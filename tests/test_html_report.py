@@ -27,11 +27,13 @@ LEAK = rules.RULES["no-answer-carries-the-token"]
 def test_a_red_run_writes_one_page_a_browser_renders_verdict_first_with_the_broken_rule_and_no_secret(
     run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
 ) -> None:
-    page = tmp_path / "run.html"
-    run = run_suite(SUITE, *live(gateway_factory("token-echo-body")), "--report", str(page),
+    page, markdown = tmp_path / "run.html", tmp_path / "run.md"
+    run = run_suite(SUITE, *live(gateway_factory("token-echo-body")), "--report", str(markdown), "--report", str(page),
                     "--report-json", str(tmp_path / "run.json"), env={"APIOPS_TOKEN": TOKEN})
     assert run.returncode == 1, run.output[-3000:]
-    assert f"conformance report written to {page}" in run.output
+    # --report is repeatable, each path in its format (the CI templates keep both)
+    assert f"conformance report written to {page}" in run.output and f"written to {markdown}" in run.output
+    assert markdown.read_text(encoding="utf-8").startswith("## Conformance of")
     html = page.read_text(encoding="utf-8")
     # The gateway quoted the token in its answers: no form of it (raw, escaped, encoded, cut) reached the page.
     assert find(html, extra=[TOKEN]) == [], "the token is in the HTML report"
@@ -97,6 +99,13 @@ def test_a_failure_carrying_a_curl_shows_it_to_send_again_and_one_without_leaves
     slot = report_html.render(report("test_x: DELETE http://h/apiops/projects/P/credentials/u/ answered 500"), [])
     assert "No reproduction command" in slot and "--record --recordings DIR" in slot
     assert "<code>DELETE http://h/apiops/projects/P/credentials/u/</code>" in slot  # the request line it does name
+
+
+def test_what_a_living_staging_did_is_said_apart_from_what_fails_the_run() -> None:
+    line = "lists lagged behind writes: 1 read waited 1.2 s"
+    page = report_html.render(report("", outcome="passed", living=[line]), [line])
+    assert "Green:" in page and f"<li>{line}</li>" in page
+    assert "What fails the run beyond its tests" not in page
 
 
 def test_a_green_run_says_green_and_a_stopped_run_says_what_stopped_it() -> None:
