@@ -4,7 +4,8 @@ Each test leaves a :class:`TestRecord` (which rules it declared, which held, fai
 :func:`build` folds them into one :class:`RuleResult` per rule: ``failed`` if any test saw it fail,
 a waived rule ``deviation`` when its failure was seen and ``fixed-deviation`` when it held, else
 ``passed`` when a test verified it, ``skipped`` (with why) when none did. Written as Markdown
-(``--report``), JSON (``--report-json``) and appended to ``$GITHUB_STEP_SUMMARY``, even when the
+(``--report``), as one HTML page when that path ends in ``.html`` (contracts/report_html.py renders the
+JSON report), as JSON (``--report-json``) and appended to ``$GITHUB_STEP_SUMMARY``, even when the
 run fails or is interrupted. Every text is redacted before it is written.
 """
 
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contracts import editions, rules
+from contracts import editions, report_html, rules
 from contracts.deviations import Deviations
 from contracts.editions import Edition
 from contracts.redaction import redact
@@ -147,14 +148,16 @@ def _edition(run: dict[str, Any]) -> Edition | None:
     return editions.get(chosen) if chosen in editions.ids() else None
 
 
-def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | None, json_path: str | None,
-          notes: list[str], extra: dict[str, Any] | None = None) -> list[str]:
-    """Write the report where asked, and to the GitHub step summary when there is one; the paths written."""
+def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | Sequence[str] | None,
+          json_path: str | None, notes: list[str], extra: dict[str, Any] | None = None) -> list[str]:
+    """Write the report where asked (``markdown``: each ``--report`` path, a ``.html`` one as a page), and to the
+    GitHub step summary when there is one; the paths written."""
     written = []
     text = to_markdown(run, results, notes)
-    for path, content in ((markdown, text),
-                          (json_path, redact(json.dumps(to_json(run, results, extra), indent=2, ensure_ascii=False)
-                                             + "\n"))):
+    data = to_json(run, results, extra)
+    paths = [markdown] if isinstance(markdown, str) else list(markdown or [])
+    reports = [(path, report_html.render(data, notes) if is_html(path) else text) for path in paths]
+    for path, content in (*reports, (json_path, redact(json.dumps(data, indent=2, ensure_ascii=False) + "\n"))):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(content, encoding="utf-8")
@@ -165,6 +168,11 @@ def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | Non
             handle.write(text + "\n")
         written.append("$GITHUB_STEP_SUMMARY")
     return written
+
+
+def is_html(path: str) -> bool:
+    """``--report`` writes one HTML page instead of Markdown when its file name ends in ``.html`` (or ``.htm``)."""
+    return Path(path).suffix.lower() in (".html", ".htm")
 
 
 def _cell(text: str) -> str:
