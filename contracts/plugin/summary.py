@@ -118,6 +118,8 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
              "published_spec": run.published.get("json") or {"note": run.published.get("note", "not compared")}}
     extra["rate_limited"] = run.rate_limited
     extra["living"] = run.living_lines()
+    if run.drift_text:  # against --baseline: the HTML report shows it
+        extra["drift"] = redact(run.drift_text)
     notes = [*run.problems, *run.living_lines(),
              *([run.published["headline"]] if run.published.get("headline") else []),
              *(f"answered by the Manager's HTTP stack, not its code: {cause} (e.g. {example})"
