@@ -141,7 +141,8 @@ def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
         recording.write_published(target.recordings, found.document)
     comparison = published.compare(contract.document, found.document, document=contract.name)
     return {"url": found.url, "headline": f"the gateway's published description ({found.url}): "
-            f"{comparison.headline()}", "lines": comparison.to_lines(), "json": comparison.to_json(),
+            f"{comparison.headline()}", "lines": comparison.to_lines(),
+            "breaking_lines": comparison.to_lines(everything=False), "json": comparison.to_json(),
             "breaking": comparison.has_breaking, "strict": mode == "strict"}
 
 
