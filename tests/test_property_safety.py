@@ -187,5 +187,6 @@ def test_a_replay_sends_exactly_the_recorded_requests_and_judges_them_alike(
     replayed = done.stdout + done.stderr
     assert "Not all requests have been executed" not in replayed, replayed[-3000:]
     assert recorded.returncode == done.returncode == (1 if fault else 0), recorded.output[-2000:] + replayed[-2000:]
-    failed = re.compile(r"^(?:SUB)?FAILED (\S+?)(?: - .*)?$", re.MULTILINE)
+    # FAILED [the rules it broke] <node id>
+    failed = re.compile(r"^(?:SUB)?FAILED (?:\[[^\]]*\] )?(\S+?)(?: - .*)?$", re.MULTILINE)
     assert set(failed.findall(replayed)) == set(failed.findall(recorded.output))

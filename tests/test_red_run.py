@@ -29,8 +29,8 @@ LABELLED = [("2025-12", "token-echo-body"), ("2025-12", "unknown-project-answere
             ("2026-08", "unknown-project-forbidden")]
 VERBOSE_LINE = re.compile(r"^(?P<node>contracts/\S.*?) (?P<word>SUBFAILED|FAILED|ERROR) \[(?P<rules>[a-z0-9, -]+)\]",
                           re.MULTILINE)
-SUMMARY_LINE = re.compile(r"^(?P<word>SUBFAILED|FAILED|ERROR)(?: \[(?P<rules>[a-z0-9, -]+)\])? (?P<node>contracts/\S.*)$",
-                          re.MULTILINE)
+SUMMARY_LINE = re.compile(
+    r"^(?P<word>SUBFAILED|FAILED|ERROR)(?: \[(?P<rules>[a-z0-9, -]+)\])? (?P<node>contracts/\S.*)$", re.MULTILINE)
 FAILED_WORD = re.compile(r"^(?:contracts/\S.*? )?(?:SUB)?FAILED\b", re.MULTILINE)
 
 
@@ -73,7 +73,8 @@ def junit_failures(junit: Path) -> dict[str, set[str]]:
 def test_every_line_of_a_failed_test_names_the_rules_the_gateway_broke_and_no_rule_that_held(
     edition: str, fault: str, run_suite: RunSuite, gateway_factory: Callable[..., str], tmp_path: Path
 ) -> None:
-    run, report, junit = run_with_fault(run_suite, gateway_factory, tmp_path, edition, fault, "-v", "-v", "-rf")  # -q -v -v: -v
+    # run_suite passes -q: -v -v after it is -v.
+    run, report, junit = run_with_fault(run_suite, gateway_factory, tmp_path, edition, fault, "-v", "-v", "-rf")
     broken = failed_rules(report)
     assert broken, run.output[-3000:]
     verbose = {match["node"]: named(match["rules"]) for match in VERBOSE_LINE.finditer(run.output)}

@@ -78,8 +78,7 @@ def shorten(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestRepo
     path, lineno = _where(item, call.excinfo)
     if verbose:  # where the test looked, and hypothesis' own hints (@reproduce_failure): for who asks for more
         lines.append(f"test:     {path}:{lineno}   (--tb=long shows the traceback)")
-        lines += [redact(note) for note in getattr(call.excinfo.value, "__notes__", [])
-                  if not note.startswith("Reproduce with:")]
+        lines += [redact(note) for note in getattr(call.excinfo.value, "__notes__", [])]
     crash = getattr(rep.longrepr, "reprcrash", None)
     message = crash.message if crash is not None else lines[0]
     rep.longrepr = ExceptionChainRepr([(ReprTracebackNative([redact(line) + "\n" for line in lines]),
