@@ -79,7 +79,8 @@ def open_once(config: pytest.Config) -> Target:
         _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}")
     run.published = _compare_published(target, contract)
     if run.published:  # one line under the header (an xdist worker cannot print: the summary has it too)
-        line = run.published.get("headline") or f"the gateway's published description: {run.published['note']}"
+        line = run.published.get("headline") or \
+            f"the gateway's published description: not compared: {run.published['note']}"
         _say(config, f"apiops: {line}")
     for earlier in target.earlier:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")

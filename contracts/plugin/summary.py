@@ -139,7 +139,8 @@ def _published_description(terminalreporter: Any, config: pytest.Config, run: Ru
         terminalreporter.section("the gateway's published description")
         lines = run.published.get("breaking_lines") or run.published.get("lines") or []
     elif run.target is None:  # an xdist controller: its workers said nothing
-        said = run.published.get("headline") or f"the gateway's published description: {run.published.get('note')}"
+        said = run.published.get("headline") or \
+            f"the gateway's published description: not compared: {run.published.get('note')}"
         lines = [f"apiops: {said}"]
     else:
         return
