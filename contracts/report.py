@@ -116,7 +116,10 @@ def run_problems(results: list[RuleResult], deviations: Deviations) -> list[str]
 
 def to_json(run: dict[str, Any], results: list[RuleResult], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     counts = {outcome: sum(result.outcome == outcome for result in results) for outcome in OUTCOMES}
-    return {"run": run, "summary": counts, "rules": [result.to_json() for result in results], **(extra or {})}
+    # A stopped run says so at the top, with why: its rules' outcomes are what it saw before it stopped.
+    stopped = {"stopped": {"reason": run["stopped"]}} if run.get("stopped") else {}
+    return {"run": run, "summary": counts, **stopped, "rules": [result.to_json() for result in results],
+            **(extra or {})}
 
 
 def to_markdown(run: dict[str, Any], results: list[RuleResult], notes: Iterable[str] = ()) -> str:
@@ -127,6 +130,8 @@ def to_markdown(run: dict[str, Any], results: list[RuleResult], notes: Iterable[
              f"Target `{run.get('target')}` at `{run.get('base_url')}`, project `{run.get('project')}`, "
              f"run `{run.get('run_id')}`, {run.get('date')}: "
              + ", ".join(f"{count} {outcome}" for outcome, count in counts.items() if count) + ".",
+             *(["", f"**The run stopped** before its tests were done (exit 4): {_cell(run['stopped'])}"]
+               if run.get("stopped") else []),
              "", f"Held to the edition {run.get('edition')}, chosen on: "
              + ("; ".join(run.get("edition_evidence") or []) or "the settings") + ".",
              "", "| rule | class | outcome | detail |", "| --- | --- | --- | --- |"]

@@ -79,7 +79,8 @@ def open_once(config: pytest.Config) -> Target:
         _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}")
     run.published = _compare_published(target, contract)
     if run.published:  # one line under the header (an xdist worker cannot print: the summary has it too)
-        line = run.published.get("headline") or f"the gateway's published description: {run.published['note']}"
+        line = run.published.get("headline") or \
+            f"the gateway's published description: not compared: {run.published['note']}"
         _say(config, f"apiops: {line}")
     for earlier in target.earlier:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
@@ -141,7 +142,8 @@ def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
         recording.write_published(target.recordings, found.document)
     comparison = published.compare(contract.document, found.document, document=contract.name)
     return {"url": found.url, "headline": f"the gateway's published description ({found.url}): "
-            f"{comparison.headline()}", "lines": comparison.to_lines(), "json": comparison.to_json(),
+            f"{comparison.headline()}", "lines": comparison.to_lines(),
+            "breaking_lines": comparison.to_lines(everything=False), "json": comparison.to_json(),
             "breaking": comparison.has_breaking, "strict": mode == "strict"}
 
 

@@ -87,6 +87,13 @@ class Run:
         if isinstance(value, pytest.exit.Exception) and str(value.msg).startswith("apiops:"):
             self.exit_line = redact(str(value.msg))
 
+    @pytest.hookimpl(tryfirst=True)  # before pytest's JUnit writer writes its file
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """A run the plugin stopped (exit 4: the token refused, the Manager gone, bad input) is one errored test
+        case in JUnit, carrying the verdict, so that CI's test tab says why instead of showing nothing."""
+        if self.exit_line and not hasattr(session.config, "workerinput"):
+            stopped_in_junit(session.config, self.exit_line)
+
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: a run with -p no:xdist must not fail on it
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """xdist controller: what a worker left behind."""
@@ -107,6 +114,19 @@ class Run:
         self.living["others"] = max(self.living["others"], living.get("others", 0))
         self.living["settle"] = living.get("settle", self.living["settle"])
         self.target_info = self.target_info or output.get("target_info", {})
+
+
+def stopped_in_junit(config: pytest.Config, verdict: str) -> None:
+    """Hand ``--junitxml``'s writer (if any) one errored test case, ``apiops::the run stopped``, with the verdict."""
+    from _pytest.junitxml import xml_key  # pytest's own writer: no public API hands it a report
+
+    writer = config.stash.get(xml_key, None)
+    if writer is None:
+        return
+    common: dict[str, Any] = {"nodeid": "apiops::the run stopped", "location": ("apiops", None, "the run stopped"),
+                              "keywords": {}, "duration": 0.0, "user_properties": [], "sections": []}
+    writer.pytest_runtest_logreport(pytest.TestReport(outcome="failed", longrepr=verdict, when="setup", **common))
+    writer.pytest_runtest_logreport(pytest.TestReport(outcome="passed", longrepr=None, when="teardown", **common))
 
 
 RUN = pytest.StashKey[Run]()
