@@ -26,7 +26,7 @@ from contracts.http.errors import TokenNoLongerAccepted
 from contracts.judge import Judge
 from contracts.plugin.run import EXIT_USAGE, Run, budget_path, run_of
 from contracts.redaction import excerpt, redact
-from contracts.spec import Contract, SpecError, load
+from contracts.spec import Contract, SpecError, load, spec_path
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 
 
@@ -76,7 +76,8 @@ def open_once(config: pytest.Config) -> Target:
         recording.write_meta(target.recordings, recording_meta(target))
     if target.settings.edition == editions.AUTO or config.getoption("verbose") > 0:
         # A pinned edition was named in the header; the evidence that it holds is in the report (and here with -v).
-        _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}")
+        _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}; contract: "
+                     f"{spec_path(target.edition)}")
     run.published = _compare_published(target, contract)
     if run.published:  # one line under the header (an xdist worker cannot print: the summary has it too)
         line = run.published.get("headline") or \

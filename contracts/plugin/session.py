@@ -78,7 +78,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
              f"{target_module.target_line(resolved)}",
              f"apiops edition: {resolved.edition} (from {sources.get('apiops_edition', 'default')})"
              + (": decided before any test from read-only evidence" if resolved.edition == editions.AUTO else ""),
-             f"apiops contract: {spec_path(_pinned(resolved.edition))}"]
+             "apiops contract: " + (str(spec_path(_pinned(resolved.edition))) if resolved.edition != editions.AUTO
+                                    else "the detected edition's (named with it, before any test)")]
     run = run_of(config)
     if resolved.target != "stub" and run.create_cap:
         lines.append(f"apiops budget: this run may create at most {run.create_cap} credentials (profile "
