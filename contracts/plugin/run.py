@@ -21,6 +21,7 @@ from contracts.targets import Target
 
 EXIT_USAGE = pytest.ExitCode.USAGE_ERROR
 RULES_PROPERTY = "apiops_rules"  # the user property that carries a test's record (xdist, JUnit)
+CANCELLED = "SIGTERM"  # the KeyboardInterrupt a SIGTERM becomes (opening.py): a CI job cancelled
 
 
 @dataclass(eq=False)  # registered as a plugin: hashed by identity
@@ -54,6 +55,7 @@ class Run:
     down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
     token_refused: bool = False  # the token stopped being accepted mid-run: nothing more can be sent
     finishing: bool = False  # the session's clean-up is under way
+    running: str = ""  # the test under way, for the line of a cancelled run
 
     def went_down(self, why: str) -> bool:
         """The infrastructure says the Manager cannot be reached: the run's one verdict (see outcomes._stop_when_down).
@@ -71,10 +73,17 @@ class Run:
                 self.records[record.nodeid] = record
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        """The plugin stopped the run with ``pytest.exit("apiops: …")``: remember the line to print it alone."""
+        """The plugin stopped the run with ``pytest.exit("apiops: …")``, or a SIGTERM cancelled it: remember the line
+        to print it alone, at the very end."""
         value = excinfo.value
         if isinstance(value, pytest.exit.Exception) and str(value.msg).startswith("apiops:"):
             self.exit_line = redact(str(value.msg))
+        elif isinstance(value, KeyboardInterrupt) and value.args == (CANCELLED,):
+            # pytest's own account of the interrupt comes first (its traceback under --full-trace, redacted); the
+            # run's one verdict last, on its own.
+            self.exit_line = redact(f"apiops: the run was cancelled (SIGTERM, as CI cancels a job) during "
+                                    f"{self.running or 'the session'}: the tests after it were not run; the "
+                                    "clean-up ran before this line (what it left is listed above)")
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: a run with -p no:xdist must not fail on it
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
