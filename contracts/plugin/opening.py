@@ -83,7 +83,7 @@ def open_once(config: pytest.Config) -> Target:
         _say(config, f"apiops: {line}")
     for earlier in target.earlier:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
-    _stop_cleanly_on_sigterm()
+    stop_cleanly_on_sigterm()
     return target
 
 
@@ -169,7 +169,7 @@ def with_baseline(resolved: settings_module.Settings) -> settings_module.Setting
     return resolved
 
 
-def _stop_cleanly_on_sigterm() -> None:
+def stop_cleanly_on_sigterm() -> None:
     # CI cancels a job with SIGTERM: turn it into KeyboardInterrupt so that fixtures tear down and
     # the session's clean-up runs, as on Ctrl-C.
     def interrupt(signum: int, frame: Any) -> None:

@@ -56,6 +56,7 @@ class Run:
     token_refused: bool = False  # the token stopped being accepted mid-run: nothing more can be sent
     finishing: bool = False  # the session's clean-up is under way
     running: str = ""  # the test under way, for the line of a cancelled run
+    worker: bool = False  # an xdist worker: its controller reports
 
     def went_down(self, why: str) -> bool:
         """The infrastructure says the Manager cannot be reached: the run's one verdict (see outcomes._stop_when_down).
@@ -78,12 +79,13 @@ class Run:
         value = excinfo.value
         if isinstance(value, pytest.exit.Exception) and str(value.msg).startswith("apiops:"):
             self.exit_line = redact(str(value.msg))
-        elif isinstance(value, KeyboardInterrupt) and value.args == (CANCELLED,):
+        elif isinstance(value, KeyboardInterrupt) and value.args == (CANCELLED,) and not self.worker:
             # pytest's own account of the interrupt comes first (its traceback under --full-trace, redacted); the
-            # run's one verdict last, on its own.
-            self.exit_line = redact(f"apiops: the run was cancelled (SIGTERM, as CI cancels a job) during "
-                                    f"{self.running or 'the session'}: the tests after it were not run; the "
-                                    "clean-up ran before this line (what it left is listed above)")
+            # run's one verdict last, on its own (an xdist worker's is its controller's to say).
+            during = f" during {self.running}" if self.running else ""
+            self.exit_line = redact(f"apiops: the run was cancelled (SIGTERM, as CI cancels a job){during}: the "
+                                    "tests after it were not run; the clean-up ran before this line (what it left "
+                                    "is listed above)")
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: a run with -p no:xdist must not fail on it
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

@@ -19,6 +19,7 @@ from contracts import targets as target_module
 from contracts.client import CreateBudget
 from contracts.editions import Edition
 from contracts.naming import new_run_id
+from contracts.plugin.opening import stop_cleanly_on_sigterm
 from contracts.plugin.output import flush_what_is_printed, redact_everything_printed
 from contracts.plugin.run import RUN, Run, budget_path, run_of
 from contracts.redaction import register
@@ -34,12 +35,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("base_url", default=None) and os.environ.get("APIOPS_BASE_URL"):
         config.option.base_url = os.environ["APIOPS_BASE_URL"]
     config.addinivalue_line("markers", "rule(*ids): the rules of contracts/rules.py a test verifies")
-    config.stash[RUN] = Run()
+    config.stash[RUN] = Run(worker=hasattr(config, "workerinput"))
     config.pluginmanager.register(config.stash[RUN], "apiops-run")
     if not hasattr(config, "workerinput"):  # the controller decides; xdist workers inherit its options
         _record_for_the_baseline(config)
     _configure_hypothesis(config)
     _decide_the_run(config)
+    if config.getoption("dist", default="no") != "no" and not hasattr(config, "workerinput"):
+        # An xdist controller opens no target, where a sequential run starts to stop cleanly (opening.py): a cancel
+        # (SIGTERM to the job's processes) would kill it before its workers' clean-up is heard.
+        stop_cleanly_on_sigterm()
 
 
 def _decide_the_run(config: pytest.Config) -> None:
