@@ -8,6 +8,7 @@ import contextlib
 import http.client
 import io
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -91,6 +92,29 @@ def test_a_run_cancelled_by_sigterm_during_a_request_prints_and_writes_no_form_o
     if flag == "--full-trace":
         assert "headers = " in output and MASK in output, output[-3000:]  # the frame that held it, redacted
     assert output.strip().splitlines()[-1].startswith("apiops: the run was cancelled (SIGTERM"), output[-3000:]
+
+
+def test_a_parallel_run_cancelled_by_sigterm_ends_with_one_line_and_no_token(tmp_path: Path) -> None:
+    """CI cancels a job by signalling all its processes: the xdist controller (which opens no target) and the
+    workers stop cleanly, and the controller alone says the run's one line."""
+    with a_create_that_hangs() as (server, sent, release):
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, "-n", "2", "--full-trace",
+                   *live(server.url)]
+        process = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, preexec_fn=default_signals,
+                                   start_new_session=True)  # its own process group, as a CI job's
+        try:
+            assert sent.wait(60), "the run sent no create"
+            os.killpg(process.pid, signal.SIGTERM)
+            release.set()
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    output = stdout + stderr
+    without_the_token("the output", output)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    said = [line for line in output.splitlines() if line.startswith("apiops: the run was cancelled (SIGTERM")]
+    assert len(said) == 1 and output.strip().splitlines()[-1] == said[0], output[-3000:]
 
 
 # -- a token in the reason phrase ---------------------------------------------------------------------------------
