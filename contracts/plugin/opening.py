@@ -24,7 +24,7 @@ from contracts.client import CreateBudget
 from contracts.http.auth import presents_the_token
 from contracts.http.errors import TokenNoLongerAccepted
 from contracts.judge import Judge
-from contracts.plugin.run import EXIT_USAGE, Run, budget_path, run_of
+from contracts.plugin.run import CANCELLED, EXIT_USAGE, Run, budget_path, run_of
 from contracts.redaction import excerpt, redact
 from contracts.spec import Contract, SpecError, load, spec_path
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
@@ -85,7 +85,7 @@ def open_once(config: pytest.Config) -> Target:
         _say(config, f"apiops: {line}")
     for earlier in target.earlier:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
-    _stop_cleanly_on_sigterm()
+    stop_cleanly_on_sigterm()
     return target
 
 
@@ -172,11 +172,11 @@ def with_baseline(resolved: settings_module.Settings) -> settings_module.Setting
     return resolved
 
 
-def _stop_cleanly_on_sigterm() -> None:
+def stop_cleanly_on_sigterm() -> None:
     # CI cancels a job with SIGTERM: turn it into KeyboardInterrupt so that fixtures tear down and
     # the session's clean-up runs, as on Ctrl-C.
     def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt(CANCELLED)  # the run's line says so (run.py)
 
     # Not the main thread (e.g. an embedding runner): keep its handler.
     with contextlib.suppress(ValueError):

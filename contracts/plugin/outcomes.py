@@ -1,11 +1,10 @@
 """Per test: the ledger of the rules the judge saw, the rule a failure breaks (its headline), a waived or
 warned rule's failure turned into a deviation, the test's record for the report, the run stopped once the
-Manager is down; and the token scrubbed out of every report and log record.
+Manager is down; and the token scrubbed out of every report (what else is printed: output.py).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Generator
 from typing import Any
 
@@ -28,6 +27,7 @@ OUTCOMES = pytest.StashKey[list[pytest.TestReport]]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    run_of(item.config).running = item.nodeid
     if "target" not in getattr(item, "fixturenames", ()):
         return (yield)
     ledger = Ledger(item.nodeid, [rules.RULES[rule_id] for rule_id in declared(item) if rule_id in rules.RULES])
@@ -225,23 +225,3 @@ def _scrub(report_: pytest.TestReport) -> None:
         if cleaned != text:
             report_.longrepr = cleaned
     report_.sections = [(name, redact(content)) for name, content in report_.sections]
-
-
-def redact_log_records() -> None:
-    factory = logging.getLogRecordFactory()
-    if getattr(factory, "_apiops", False):
-        return
-
-    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = factory(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken log call is not ours to fix here
-            return record
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return record
-
-    make._apiops = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(make)
