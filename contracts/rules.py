@@ -14,7 +14,7 @@ Everything else reads this module and the editions: the scenarios declare the ru
 gateway answers with their expected answers and its faults say which rule each breaks, and the
 conformance report, the living docs, the contract documents' DELETE responses and the README's
 tables are generated from them. To follow a docs change of one answer, change it in its edition's
-file, then regenerate (``python -m contracts.docs``) and re-record.
+file, then regenerate (``python -m contracts.pages``) and re-record.
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
 SECURITY: frozenset[str] = frozenset(rule.id for rule in RULES.values() if rule.security)
 
 # The rule each schemathesis check (built-in, schemathesis.toml) verifies.
-CHECKS: dict[str, Rule] = {
+SCHEMATHESIS_CHECKS: dict[str, Rule] = {
     "not_a_server_error": DOCUMENTED,
     "status_code_conformance": DOCUMENTED,
     "content_type_conformance": DOCUMENTED,

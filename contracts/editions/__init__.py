@@ -16,7 +16,7 @@ reads every one of them and names none. An :class:`Edition` holds
 Everything else asks an edition instead of knowing a wire format: the judge reads a message with
 :meth:`Edition.message`, the reference gateway writes one with :meth:`Edition.failure_body`, the
 faults ask :meth:`Edition.answered` which answer a body gave. Adding an edition is one new file
-here, then ``python -m contracts.docs`` (which writes its contract document) and a recording.
+here, then ``python -m contracts.pages`` (which writes its contract document) and a recording.
 """
 
 from __future__ import annotations

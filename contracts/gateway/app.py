@@ -46,7 +46,7 @@ from contracts import editions
 from contracts.editions import Edition
 from contracts.gateway.faults import Headers, RequestInfo, ResponseHook, apply_faults, no_fault
 from contracts.gateway.model import ApiError, Gateway, bad_request
-from contracts.gateway.stack import SpringStack
+from contracts.gateway.spring import SpringStack
 from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
 
 API_PREFIX = "/apiops/"

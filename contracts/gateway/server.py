@@ -159,7 +159,7 @@ class GatewayServer:
     create, delete, grant and revoke (timing.py). ``edition``: the wire format it answers in
     (contracts/editions; default the base edition); ``permitted=False``: the token's user lacks the
     permission to manage credentials. ``stack``: on the HTTP stack a real Manager runs on (Spring and
-    Tomcat's own answers, contracts/gateway/stack.py; on by default); ``firewall``: with Spring Security's
+    Tomcat's own answers, contracts/gateway/spring.py; on by default); ``firewall``: with Spring Security's
     request firewall too (off by default: it refuses usernames the docs promise). ``service_accounts``: client id ->
     secret, exchanged at ``POST /apiops/auth/token`` for tokens of ``token_ttl`` seconds; ``token_uses``: the
     personal token is refused (expired) after that many accepted requests. ``conditions``: a staging Manager that

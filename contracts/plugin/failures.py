@@ -104,10 +104,17 @@ def failure_lines(violation: RuleViolation, ledger: Ledger, edition: Edition | N
     if violation.expected:
         lines.append(f"expected: {violation.expected}")
     if not (violation.expected and violation.found.startswith("expected")):  # a status the lines above show
-        lines.append(f"found:    {excerpt(violation.found, 400)}")
+        lines.append(f"found:    {ends_kept(violation.found)}")
     if response is not None:
         lines.append(f"again:    {curl(response.request)}")
     return lines
+
+
+def ends_kept(text: str, limit: int = 400, tail: int = 160) -> str:
+    """``text`` redacted, then cut in the middle: a finding's end often says what to do (the command that adopts a
+    known deviation), its start what was seen."""
+    cleaned = redact(text)
+    return cleaned if len(cleaned) <= limit else f"{cleaned[:limit - tail]} … {cleaned[-tail:]}"
 
 
 def answer_text(response: requests.Response) -> str:

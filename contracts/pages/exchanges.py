@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts.docs.common import GENERATED, DocsError, status_line
-from contracts.docs.verified import ContractTest, contract_tests
 from contracts.drift.load import NAMESPACE_MARKER, LoadedRecording, TestRecording
 from contracts.editions import Edition
+from contracts.pages.common import GENERATED, DocsError, status_line
+from contracts.pages.verified import ContractTest, contract_tests
 from contracts.recording import Interaction
 from contracts.redaction import PLACEHOLDER
 from contracts.spec import OPERATION, Contract

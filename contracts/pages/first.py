@@ -1,7 +1,7 @@
 """The rules page's opening (docs/delete-credential.md): what a newcomer asks before the rules.
 
 Who may call the endpoint in each edition (the editions' ``callers``, with their pages), one recorded request
-and its answer per edition, in full (as the exchanges pages show them: contracts/docs/exchanges.py), and what
+and its answer per edition, in full (as the exchanges pages show them: contracts/pages/exchanges.py), and what
 the HTTP stack under a stock Manager means for usernames (contracts/stack.yaml). Every fact is the editions',
 the recordings' or the stack's data; this module only lays them out.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from contracts import rules, stack
-from contracts.docs import exchanges
-from contracts.docs.common import cell
-from contracts.docs.exchanges import Delete
 from contracts.editions import MISSING_PERMISSION, Edition
+from contracts.pages import exchanges
+from contracts.pages.common import cell
+from contracts.pages.exchanges import Delete
 
 USERNAMES = "usernames-on-a-stock-manager"  # the anchor of that section, for the rule's link
 SAMPLE = "user{}name"  # a username with one character, as the suite sends it (one percent-encoded path segment)

@@ -3,7 +3,7 @@
 Each section's heading is the rule's statement; under it its id and class, its expected answer in
 each edition side by side (status and body shape), where the docs say it, the tests that verify it,
 and one recorded DELETE per edition, linked to the whole exchange on that edition's exchanges page
-(contracts/docs/exchanges.py). Then each edition's documented statuses.
+(contracts/pages/exchanges.py). Then each edition's documented statuses.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts import rules
-from contracts.docs import exchanges, first
-from contracts.docs.common import GENERATED, Recorded, cell, distinct, shown, status_line
-from contracts.docs.exchanges import Delete
-from contracts.docs.verified import ContractTest, contract_tests, tests_by_rule
 from contracts.editions import Edition
+from contracts.pages import exchanges, first
+from contracts.pages.common import GENERATED, Recorded, cell, distinct, shown, status_line
+from contracts.pages.exchanges import Delete
+from contracts.pages.verified import ContractTest, contract_tests, tests_by_rule
 from contracts.rules import Rule
 from contracts.spec import OPERATION, Contract
 
