@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import functools
-import os
 import re
 import shlex
 import sys
@@ -35,17 +34,20 @@ from contracts import editions, rules
 from contracts.client import CREATED_AT, ApiClient, UnexpectedResponse, answer_line, credential_path
 from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable
 from contracts.http.ratelimit import CLEANUP_ALLOWANCE
-from contracts.naming import PREFIX, Namespace, check_run_id, folded
+from contracts.naming import PREFIX, Namespace, folded
 from contracts.redaction import Secret, register
 from contracts.settings import (
     DEFAULT_CONCURRENCY,
     SettingsError,
+    add_arguments,
     api_root,
     check_name,
+    check_run_id,
     count,
     rate,
     service_account,
     tls_verify,
+    variable,
 )
 from contracts.tokens import ClientCredentials, Personal, TokenError, TokenSource
 
@@ -252,27 +254,22 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                     "Touches nothing outside apiops-ct-<run id>-. The token comes from APIOPS_TOKEN, or a service "
                     "account's APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET.")
     parser.add_argument("--run-id", required=True, help="the run whose credentials to remove")
-    parser.add_argument("--base-url", default=os.environ.get("APIOPS_BASE_URL"),
+    parser.add_argument("--base-url", default=variable("APIOPS_BASE_URL"),
                         help="the Manager URL (default: APIOPS_BASE_URL)")
-    parser.add_argument("--project", default=os.environ.get("APIOPS_PROJECT"),
-                        help="the project (default: APIOPS_PROJECT)")
     parser.add_argument("--yes", action="store_true", help="delete them (default: only list them)")
-    parser.add_argument("--concurrency", default=os.environ.get("APIOPS_CONCURRENCY", str(DEFAULT_CONCURRENCY)),
-                        help=f"deletes sent at once (default: APIOPS_CONCURRENCY, else {DEFAULT_CONCURRENCY})")
-    parser.add_argument("--rate-limit", default=os.environ.get("APIOPS_RATE_LIMIT"),
-                        help="requests per second at most, e.g. 10/s (default: APIOPS_RATE_LIMIT); a 429 is "
-                             "waited out either way")
+    add_arguments(parser, ("project", "concurrency", "rate-limit"))  # the suite's own options, as it declares them
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    args.concurrency = args.concurrency or str(DEFAULT_CONCURRENCY)
     try:
         run_id = check_run_id(args.run_id)
         if not args.base_url or not args.project:
             raise SettingsError("needs --base-url and --project (or APIOPS_BASE_URL and APIOPS_PROJECT)")
         check_name("--project", args.project)
-        token = Secret(os.environ.get("APIOPS_TOKEN", ""))
+        token = Secret(variable("APIOPS_TOKEN") or "")
         client_id, client_secret = service_account()  # or a service account's, as the suite takes it
         if not token and not client_id:
             raise SettingsError("needs the token in APIOPS_TOKEN, or APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET")

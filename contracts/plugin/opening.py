@@ -26,7 +26,8 @@ from contracts.http.errors import TokenNoLongerAccepted
 from contracts.judge import Judge
 from contracts.plugin.run import CANCELLED, EXIT_USAGE, Run, budget_path, run_of
 from contracts.redaction import excerpt, redact
-from contracts.spec import Contract, SpecError, load, spec_path
+from contracts.settings import contract_document
+from contracts.spec import Contract, SpecError, load
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 
 
@@ -36,7 +37,7 @@ def open_once(config: pytest.Config) -> Target:
     if run.target is not None:
         return run.target
     try:
-        contract = load()  # an invalid contract is one clear error, before anything is sent
+        contract = load(contract_document())  # an invalid contract is one clear error, before anything is sent
         resolved = with_baseline(settings_module.resolve(config))
         load_verdict_settings(run, resolved)
         target = open_target(resolved, run.run_id or None)
@@ -49,7 +50,7 @@ def open_once(config: pytest.Config) -> Target:
     run.target = target
     try:
         preflight(target)
-        contract = load(target.edition)  # the document of the edition the run holds the gateway to
+        contract = load(contract_document(target.edition))  # the document of the edition the run holds the gateway to
     except (PreflightError, SpecError) as exc:
         target.close()
         run.target = None
@@ -77,7 +78,7 @@ def open_once(config: pytest.Config) -> Target:
     if target.settings.edition == editions.AUTO or config.getoption("verbose") > 0:
         # A pinned edition was named in the header; the evidence that it holds is in the report (and here with -v).
         _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}; contract: "
-                     f"{spec_path(target.edition)}")
+                     f"{contract_document(target.edition)}")
     run.published = _compare_published(target, contract)
     if run.published:  # one line under the header (an xdist worker cannot print: the summary has it too)
         line = run.published.get("headline") or \

@@ -5,7 +5,6 @@ conformance reports, and the terminal summary (what failed the run beyond its te
 from __future__ import annotations
 
 import dataclasses
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -104,8 +103,8 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
     run_info = {
         "target": resolved.target,
         "gateway": info.get("gateway") or ("reference gateway" if resolved.target == "local" else
-                                           os.environ.get("APIOPS_GATEWAY_NAME", "live gateway")),
-        "gateway_version": info.get("gateway_version") or os.environ.get("APIOPS_GATEWAY_VERSION"),
+                                           settings_module.gateway_named()[0] or "live gateway"),
+        "gateway_version": info.get("gateway_version") or settings_module.gateway_named()[1],
         "base_url": info.get("base_url"),
         "project": info.get("project") or resolved.project,
         "date": date.today().isoformat(),
@@ -125,7 +124,7 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
              *([run.published["headline"]] if run.published.get("headline") else []),
              *(f"answered by the Manager's HTTP stack, not its code: {cause} (e.g. {example})"
                for cause, example in run.stack.items())]
-    if resolved.report or resolved.report_json or os.environ.get("GITHUB_STEP_SUMMARY"):
+    if resolved.report or resolved.report_json or settings_module.variable("GITHUB_STEP_SUMMARY"):
         run.written = report.write(results, run_info, markdown=resolved.report, json_path=resolved.report_json,
                                    notes=notes, extra=extra)
     run.results = results
