@@ -22,11 +22,14 @@ cases in the property tests), the session holds it to the same rules before and 
   reads them.
 - **Only reads retried**: a connection failure of a GET is retried; anything that may have reached
   the gateway never is.
-- **Rate limits waited out** (:class:`RateLimit`): a 429, or a 503 with ``Retry-After``, is waited out
-  (``Retry-After`` delay-seconds or HTTP-date, else exponential backoff) within the request's deadline and a
-  run-wide budget. A 429 is re-sent after the wait, whatever the method: a rate limiter answers it without
-  passing the request on (RFC 6585). A 503 is re-sent only to a read: it may come from the Manager itself.
-  Nothing else is retried. Requests are paced up front (``--rate-limit``); a limited answer halves the pace
+- **Rate limits and a busy Manager waited out** (:class:`RateLimit`): a 429, or a 503 with ``Retry-After``, is
+  waited out (``Retry-After`` delay-seconds or HTTP-date, else exponential backoff) within the request's deadline
+  and a run-wide budget, and re-sent after the wait, whatever the method. A rate limiter answers 429 without
+  passing the request on (RFC 6585 4); a 503 says the server "is currently unable to handle the request" and its
+  ``Retry-After`` when to come back (RFC 9110 15.6.4): the request was not handled, so a DELETE, a create or a
+  change goes again as a read does. (A Manager that changed something and then answered 503 breaks that; the
+  re-sent request shows it: a DELETE finds nothing, a create finds its name taken.) Beyond the wait allowed, the
+  last answer stands, and the infrastructure watch makes it the run's one verdict. Nothing else is retried. Requests are paced up front (``--rate-limit``); a limited answer halves the pace
   and answers that are not limited climb it back (AIMD), all its threads sharing one pace and one budget.
 
 Observers (the judge, the recorder, replay's time restoration) see each answer once it is whole.
@@ -48,7 +51,7 @@ from contracts.http.answer import settle
 from contracts.http.auth import TokenAtSendTime, mask_token_of, presents_the_token
 from contracts.http.deadline import Watchdog, WatchedAdapter
 from contracts.http.errors import AnswerTooLarge, GatewayMisbehaved, NoAnswerInTime, Redirected, ReplayedFailure, shown
-from contracts.http.guard import READ_METHODS, Guard
+from contracts.http.guard import Guard
 from contracts.http.infrastructure import InfrastructureWatch
 from contracts.http.ratelimit import RateLimit, rate_limited
 from contracts.redaction import Secret, excerpt
@@ -100,10 +103,9 @@ class ContractSession(requests.Session):
             if not rate_limited(response):
                 self.rate_limit.answered()
                 break
-            # RFC 6585: a limiter answers 429 without passing the request on, so it may go again; a 503
-            # may be the Manager's own, so only a read goes again (a change might have been made).
-            again = response.status_code == 429 or method.upper() in READ_METHODS
-            if not self.rate_limit.wait(response, attempt, until) or not again:
+            # A 429 (RFC 6585 4) or a 503 with Retry-After (RFC 9110 15.6.4): the request was not handled, so it
+            # goes again after the wait, whatever its method (see the module docstring).
+            if not self.rate_limit.wait(response, attempt, until):
                 break
             self.token_auth(request)  # the token back in: the attempt masked it
         if response.status_code == 401 and self.token_auth.source.refreshable and \
