@@ -68,6 +68,8 @@ class Forwarder:
 
     def restart(self, seconds: float) -> None:
         """Down (every connection closed, the port refusing) for ``seconds``, then up on the same port."""
+        with contextlib.suppress(OSError):  # wakes the accept() under way: a close alone leaves it one more
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             for sock in self._open:
