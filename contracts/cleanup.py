@@ -166,7 +166,8 @@ class Comeback:
                     f"{self.seconds:g} s): the clean-up deleted what the run created and checked each deletion "
                     "against the gateway's credential list")
         return (f"apiops: the Manager did not answer again within the clean-up's wait of {self.seconds:g} s "
-                "(--cleanup-wait): what the run created is listed below, as far as it could be checked")
+                "(--cleanup-wait): what the run created is under \"credentials left behind\", as far as it could be "
+                "checked")
 
     def wait(self, client: ApiClient, project: str) -> bool:
         """Until the Manager answers ``project``'s credential list with 200 again, at most :attr:`seconds`

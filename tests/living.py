@@ -4,11 +4,12 @@ wrapper that turns a condition on at the k-th create it passes on, and a TCP for
 - ``busy``: from that create on, every request is answered 503 with ``Retry-After: 1`` for ``seconds``, without
   passing it on (a Manager busy deploying); then all goes through again;
 - ``login``: from that create on, every request is answered 302 to ``/login`` with an HTML page (an SSO session
-  or a front door that starts redirecting to a login page), for good;
+  or a front door that starts redirecting to a login page), for good; ``login-page``: the same page with a 200;
 - ``restart``: just after that create was answered, the forwarder closes its connections and its listening socket
   for ``seconds`` (connections refused), then listens on the same port again; the store is intact.
 
-The trigger counts creates (POST of a credential list) passed on to the gateway; ``fired`` is set once it fired.
+The trigger counts creates (POST of a credential list), or with ``on="delete"`` the DELETEs of a test's credential,
+that reach the wrapper; ``fired`` is set once it fired.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ class Forwarder:
 class Living:
     """The ASGI wrapper: passes every request on until the ``at``-th create, then the condition."""
 
-    def __init__(self, app: ASGIApp, condition: str, at: int, seconds: float = 3.0) -> None:
-        self.app, self.condition, self.at, self.seconds = app, condition, at, seconds
+    def __init__(self, app: ASGIApp, condition: str, at: int, seconds: float = 3.0, on: str = "create") -> None:
+        self.app, self.condition, self.at, self.seconds, self.on = app, condition, at, seconds, on
         self.creates = 0
         self.fired = threading.Event()
         self.until = 0.0
@@ -105,7 +106,9 @@ class Living:
             await self.app(scope, receive, send)
             return
         create = scope["method"] == "POST" and scope["path"].endswith("/credentials/")
-        if not self.fired.is_set() and create:
+        # A DELETE of a test's credential (the routing probes before the tests delete names never created).
+        delete = scope["method"] == "DELETE" and "-cred-" in scope["path"]
+        if not self.fired.is_set() and (create if self.on == "create" else delete):
             self.creates += 1
             if self.creates == self.at:
                 self.fired.set()
@@ -122,6 +125,9 @@ class Living:
         if self.fired.is_set() and self.condition == "login":
             await self._answer(receive, send, 302, [(b"location", b"/login?next=%2Fapiops"),
                                                     (b"content-type", b"text/html;charset=utf-8")], LOGIN_PAGE)
+            return
+        if self.fired.is_set() and self.condition == "login-page":
+            await self._answer(receive, send, 200, [(b"content-type", b"text/html;charset=utf-8")], LOGIN_PAGE)
             return
         await self.app(scope, receive, send)
 
@@ -147,9 +153,9 @@ class Staging:
 
 
 @contextlib.contextmanager
-def staging(condition: str, at: int = 3, seconds: float = 3.0) -> Iterator[Staging]:
+def staging(condition: str, at: int = 3, seconds: float = 3.0, on: str = "create") -> Iterator[Staging]:
     with GatewayServer(token=TOKEN, timeout_keep_alive=75) as gateway:
-        living = Living(gateway.app, condition, at, seconds)
+        living = Living(gateway.app, condition, at, seconds, on)
         thread = ServerThread(living, timeout_keep_alive=75)
         thread.start()
         forwarder = Forwarder(thread.port)

@@ -29,17 +29,21 @@ cases in the property tests), the session holds it to the same rules before and 
   ``Retry-After`` when to come back (RFC 9110 15.6.4): the request was not handled, so a DELETE, a create or a
   change goes again as a read does. (A Manager that changed something and then answered 503 breaks that; the
   re-sent request shows it: a DELETE finds nothing, a create finds its name taken.) Beyond the wait allowed, the
-  last answer stands, and the infrastructure watch makes it the run's one verdict. Nothing else is retried. Requests are paced up front (``--rate-limit``); a limited answer halves the pace
-  and answers that are not limited climb it back (AIMD), all its threads sharing one pace and one budget.
+  last answer stands, and the infrastructure watch makes it the run's one verdict. Nothing else is retried.
+  Requests are paced up front (``--rate-limit``); a limited answer halves the pace and answers that are not
+  limited climb it back (AIMD), all its threads sharing one pace and one budget.
 
-Observers (the judge, the recorder, replay's time restoration) see each answer once it is whole.
+Observers (the judge, the recorder, replay's time restoration) see each answer once it is whole; the requests
+sent in :meth:`ContractSession.unobserved` (the suite's own probes) are seen by none.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -57,6 +61,7 @@ from contracts.http.ratelimit import RateLimit, rate_limited
 from contracts.redaction import Secret, excerpt
 from contracts.tokens import TokenSource
 
+_UNOBSERVED: contextvars.ContextVar[bool] = contextvars.ContextVar("apiops_unobserved", default=False)
 MAX_BODY = 16 * 1024 * 1024  # bytes; a credential list of a large project is far below
 Observer = Callable[[requests.Response], None]
 
@@ -118,14 +123,15 @@ class ContractSession(requests.Session):
             response, body, elapsed = self._attempt(request, method, url, until, kwargs)
         settle(response, body, elapsed)
         if response.is_redirect or 300 <= response.status_code < 400:
-            for observe in list(self.observers):
+            for observe in self._observers():
                 if not getattr(observe, "judges", False):  # recorded, but no answer to judge
                     batch.observe(functools.partial(observe, response))
             location = response.headers.get("Location", "(no Location)")
             raise self.on_failure(request, Redirected(
                 f"{method} {shown(url)} answered {response.status_code} redirecting to {excerpt(location, 200)}: "
-                "the suite never follows a redirect, and re-sent nothing", method, url))
-        for observe in list(self.observers):
+                "the suite never follows a redirect, and re-sent nothing", method, url, response.status_code,
+                excerpt(location, 200)))
+        for observe in self._observers():
             batch.observe(functools.partial(observe, response))
         return response
 
@@ -159,10 +165,23 @@ class ContractSession(requests.Session):
         """``judge`` as an observer that never sees the infrastructure's answers (see :class:`InfrastructureWatch`)."""
         return InfrastructureWatch(judge, seen, went_down)
 
+    def _observers(self) -> list[Observer]:
+        return [] if _UNOBSERVED.get() else list(self.observers)
+
+    @contextlib.contextmanager
+    def unobserved(self) -> Iterator[None]:
+        """The requests this thread sends in the block are seen by no observer (neither judged nor recorded): the
+        suite's own probes, e.g. whether a login page answers a read too (a replay never makes them)."""
+        token = _UNOBSERVED.set(True)
+        try:
+            yield
+        finally:
+            _UNOBSERVED.reset(token)
+
     def _no_answer(self, request: requests.PreparedRequest, failure: GatewayMisbehaved) -> BaseException:
         """Tell the failure observers (the recorder), then what to raise (the judge names the rule)."""
         mask_token_of(request)
-        for observe in list(self.failure_observers):
+        for observe in [] if _UNOBSERVED.get() else list(self.failure_observers):
             batch.observe(functools.partial(observe, request, failure))
         return self.on_failure(request, failure)
 
