@@ -8,26 +8,32 @@ wrapper that turns a condition on at the k-th create it passes on, and a TCP for
 - ``restart``: just after that create was answered, the forwarder closes its connections and its listening socket
   for ``seconds`` (connections refused), then listens on the same port again; the store is intact.
 
+Broken answers, from the first request on (``at=0``): ``gzip-label``: every DELETE's answer is labelled
+``Content-Encoding: gzip`` and is not gzip; ``bom``: every answer's body begins with a UTF-8 byte order mark.
+
 The trigger counts creates (POST of a credential list), or with ``on="delete"`` the DELETEs of a test's credential,
 that reach the wrapper; ``fired`` is set once it fired.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.gateway.server import GatewayServer, ServerThread
 from contracts.naming import PREFIX
 from tests.conftest import TOKEN
 
-LOGIN_PAGE = b"<!doctype html><html><head><title>Sign in</title></head><body><form action=\"/login\"></form></body></html>"
+LOGIN_PAGE = (b"<!doctype html><html><head><title>Sign in</title></head>"
+              b"<body><form action=\"/login\"></form></body></html>")
 
 
 class Forwarder:
@@ -97,6 +103,8 @@ class Living:
         self.app, self.condition, self.at, self.seconds, self.on = app, condition, at, seconds, on
         self.creates = 0
         self.fired = threading.Event()
+        if at == 0:
+            self.fired.set()
         self.until = 0.0
         self.forwarder: Forwarder | None = None
         self.answered = 0  # requests answered by the condition, not the gateway
@@ -129,7 +137,32 @@ class Living:
         if self.fired.is_set() and self.condition == "login-page":
             await self._answer(receive, send, 200, [(b"content-type", b"text/html;charset=utf-8")], LOGIN_PAGE)
             return
+        if self.condition == "bom" or (self.condition == "gzip-label" and scope["method"] == "DELETE"):
+            await self._mangled(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+    async def _mangled(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The gateway's answer, whole, then sent broken as the condition says."""
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, keep)
+        body = b"".join(chunks)
+        headers = [(name, value) for name, value in start.get("headers", []) if name.lower() != b"content-length"]
+        if self.condition == "bom":
+            body = codecs.BOM_UTF8 + body
+        else:
+            headers.append((b"content-encoding", b"gzip"))
+        self.answered += 1
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
     async def _answer(self, receive: Receive, send: Send, status: int, headers: list[tuple[bytes, bytes]],
                       body: bytes) -> None:

@@ -1,11 +1,14 @@
 """A staging that is interrupted mid-run (issue 28): a Manager busy for a few seconds (503 with Retry-After) is
 waited out and the run is green; a Manager that restarts, or a front door that starts answering with a login page,
 is the run's one verdict (exit 4), blaming no rule, and its clean-up waits for the Manager to come back, deletes
-what the run made and checks it against the gateway's list (tests/living.py)."""
+what the run made and checks it against the gateway's list (tests/living.py). A broken answer (a Content-Encoding
+it does not have, a byte order mark before its JSON) is the Manager's, judged under every-answer-is-documented."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +76,25 @@ def test_a_login_page_from_mid_run_on_is_one_verdict_blaming_no_rule_and_the_lef
     # every credential the gateway really holds is among it.
     assert "upper bound" in section, run.output[-3000:]
     assert all(f"MyProject/{name}" in section for name in left), (left, section)
+
+
+@pytest.mark.parametrize("condition", ["gzip-label", "bom"])
+def test_a_broken_answer_is_the_managers_judged_under_every_answer_is_documented_not_an_unreachable_gateway(
+    run_suite: RunSuite, condition: str, tmp_path: Path
+) -> None:
+    """Issue 28: a DELETE labelled gzip that is not was "cannot reach the gateway" / "the Manager stopped
+    answering", and a BOM before every answer's JSON stopped the run at preflight ("is --base-url the Manager URL?")."""
+    report = tmp_path / "report.json"
+    with staging(condition, at=0) as broken:
+        run = run_suite(SUITE, *live(broken.url), "--report-json", str(report), env={"APIOPS_TOKEN": TOKEN})
+        assert broken.living.answered, "nothing was broken: the test proves nothing"
+        left = broken.left()
+    assert run.returncode == 1, run.output[-3000:]
+    for wrong in ("cannot reach", "stopped answering", "the run stops here", "is --base-url", "infrastructure"):
+        assert wrong not in run.output, (wrong, run.output[-3000:])
+    failed = {rule["id"] for rule in json.loads(report.read_text(encoding="utf-8"))["rules"]
+              if rule["outcome"] == "failed"}
+    assert failed == {"every-answer-is-documented"}, (failed, run.output[-3000:])
+    said = "does not decode as its Content-Encoding: gzip says" if condition == "gzip-label" else "byte order mark"
+    assert said in run.output, run.output[-3000:]
+    assert left == [], left

@@ -51,7 +51,7 @@ import urllib3
 from urllib3.util.retry import Retry
 
 from contracts.http import batch
-from contracts.http.answer import settle
+from contracts.http.answer import UNDECODABLE_ATTRIBUTE, settle
 from contracts.http.auth import TokenAtSendTime, mask_token_of, presents_the_token
 from contracts.http.deadline import Watchdog, WatchedAdapter
 from contracts.http.errors import AnswerTooLarge, GatewayMisbehaved, NoAnswerInTime, Redirected, ReplayedFailure, shown
@@ -203,6 +203,14 @@ class ContractSession(requests.Session):
                                          f"over the {self.max_body:,}-byte cap (stopped reading after {size:,} "
                                          "bytes)", method, url)
                 chunks.append(chunk)
+        except urllib3.exceptions.DecodeError as exc:
+            # The whole answer arrived, but not in the Content-Encoding it names: the Manager's answer, judged
+            # (answer.undecodable), not a gateway that could not be reached. Its body: none that can be read.
+            response.close()
+            encoding = excerpt(response.headers.get("Content-Encoding", ""), 40)
+            setattr(response, UNDECODABLE_ATTRIBUTE, f"its body does not decode as its Content-Encoding: {encoding} "
+                                                     f"says ({excerpt(str(exc.args[0] if exc.args else exc), 120)})")
+            return b""
         except urllib3.exceptions.HTTPError as exc:  # a broken body, as requests would have said it
             raise requests.ConnectionError(f"the answer's body broke off: {type(exc).__name__}") from None
         if watch.fired:
