@@ -5,6 +5,7 @@ wrapper that turns a condition on at the k-th create it passes on, and a TCP for
   passing it on (a Manager busy deploying); then all goes through again;
 - ``login``: from that create on, every request is answered 302 to ``/login`` with an HTML page (an SSO session
   or a front door that starts redirecting to a login page), for good; ``login-page``: the same page with a 200;
+  ``login-once``: that one request alone is redirected, as a Manager's own wrong answer would be;
 - ``restart``: just after that create was answered, the forwarder closes its connections and its listening socket
   for ``seconds`` (connections refused), then listens on the same port again; the store is intact.
 
@@ -131,6 +132,10 @@ class Living:
                                b"<html><body>Service Unavailable</body></html>")
             return
         if self.fired.is_set() and self.condition == "login":
+            await self._answer(receive, send, 302, [(b"location", b"/login?next=%2Fapiops"),
+                                                    (b"content-type", b"text/html;charset=utf-8")], LOGIN_PAGE)
+            return
+        if self.fired.is_set() and self.condition == "login-once" and not self.answered:
             await self._answer(receive, send, 302, [(b"location", b"/login?next=%2Fapiops"),
                                                     (b"content-type", b"text/html;charset=utf-8")], LOGIN_PAGE)
             return

@@ -98,3 +98,36 @@ def test_a_broken_answer_is_the_managers_judged_under_every_answer_is_documented
     said = "does not decode as its Content-Encoding: gzip says" if condition == "gzip-label" else "byte order mark"
     assert said in run.output, run.output[-3000:]
     assert left == [], left
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "inf", "nan"])
+def test_a_bad_cleanup_wait_is_one_line_and_exit_4(run_suite: RunSuite, value: str) -> None:
+    run = run_suite(SUITE, "--target", "local", "--cleanup-wait", value)
+    assert run.returncode == 4, run.output[-2000:]
+    assert [line for line in run.output.splitlines() if "--cleanup-wait must be" in line] == \
+        [f"apiops: --cleanup-wait must be a finite number of seconds, 0 or more, got {value!r}"], run.output[-2000:]
+    assert "Traceback" not in run.output
+
+
+def test_a_single_redirect_the_read_does_not_reproduce_stays_the_managers_and_the_probe_is_not_recorded(
+    run_suite: RunSuite, tmp_path: Path
+) -> None:
+    """The read that checks for a login page is the suite's own: neither judged nor recorded, so the replay of the
+    recording makes the same requests and judges the same (a recorded probe would be an exchange it never makes)."""
+    recordings = tmp_path / "recorded"
+    with staging("login-once", at=2, on="delete") as once:
+        run = run_suite(SUITE, *live(once.url), *ORDERED, "--record", "--recordings", str(recordings),
+                        "--report-json", str(tmp_path / "live.json"), env={"APIOPS_TOKEN": TOKEN})
+        assert once.living.answered == 1, "no redirect: the test proves nothing"
+    assert run.returncode == 1, run.output[-3000:]
+    assert "stopped accepting the token" not in run.output and "the run stops here" not in run.output
+    assert "answered 302 redirecting to /login" in run.output, run.output[-3000:]
+    replay = run_suite(SUITE, "--target", "stub", "--recordings", str(recordings), *ORDERED,
+                       "--report-json", str(tmp_path / "replay.json"))
+    assert replay.returncode == 1, replay.output[-3000:]
+
+    def failed(report: Path) -> set[str]:
+        return {rule["id"] for rule in json.loads(report.read_text(encoding="utf-8"))["rules"]
+                if rule["outcome"] == "failed"}
+
+    assert failed(tmp_path / "live.json") == failed(tmp_path / "replay.json") == {"every-answer-is-documented"}
