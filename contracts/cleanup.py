@@ -26,7 +26,7 @@ import re
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ from contracts import editions, rules
 from contracts.client import CREATED_AT, ApiClient, UnexpectedResponse, answer_line, credential_path, result_list
 from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable
 from contracts.http.ratelimit import CLEANUP_ALLOWANCE
-from contracts.naming import PREFIX, Namespace, check_run_id
+from contracts.naming import PREFIX, Namespace, check_run_id, folded
 from contracts.redaction import Secret, register
 from contracts.settings import (
     DEFAULT_CONCURRENCY,
@@ -244,15 +244,26 @@ def still_listed(client: ApiClient, namespace: Namespace, registered: dict[str, 
         mine = {name for name, where in registered.items() if where == project} | \
             {item.username for item in failed if item.project == project} | \
             {name for name, (where, _) in claimed.items() if where == project}
-        try:
-            listed = client.usernames(project)
+        ours = functools.partial(_ours, namespace, {folded(name) for name in mine})
+        try:  # a Manager that lists a delete late had the settle window to show it (contracts/living.py)
+            listed = client.listed(project, functools.partial(_none_of, ours),
+                                   "a deleted credential gone from the list")
         except (GatewayUnreachable, GatewayMisbehaved, UnexpectedResponse) as exc:
             left += [Leftover(project, name, f"{unchecked.get(name, 'not deleted')}; the credential list could not "
                               f"be read ({exc})", listed=False) for name in sorted(mine)]
             continue
         left += [Leftover(project, name, answers.get(name, "still listed by the gateway after the clean-up"))
-                 for name in sorted(listed) if name in mine or namespace.owns(name)]
+                 for name in sorted(listed) if ours(name)]
     return left
+
+
+def _none_of(ours: Callable[[str], bool], names: set[str]) -> bool:
+    return not any(ours(name) for name in names)
+
+
+def _ours(namespace: Namespace, mine: set[str], name: str) -> bool:
+    """A listed name of the run's, compared as a Manager that folds names would (naming.folded); never another's."""
+    return namespace.owns(name) or (folded(name) in mine and not namespace.reaches_another(name))
 
 
 def command(run_id: str, manager_url: str, project: str) -> str:

@@ -24,6 +24,7 @@ from contracts.http.errors import GatewayUnreachable, UnsafeRequest, reason, sho
 from contracts.http.guard import Guard
 from contracts.http.ratelimit import RateLimit
 from contracts.http.session import MAX_BODY, ContractSession
+from contracts.living import Others, Settler, V
 from contracts.naming import Namespace
 from contracts.redaction import PLACEHOLDER, Secret, excerpt
 from contracts.stack import Routing
@@ -106,6 +107,7 @@ class ApiClient:
         max_body: int = MAX_BODY,
         concurrency: int = 1,
         rate_limit: float | None = None,
+        settle: float = 5.0,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.namespace = namespace
@@ -116,6 +118,9 @@ class ApiClient:
         # a credential named with one could never be deleted, so it is never created.
         self.routing: Routing = Routing()
         self.create_budget: CreateBudget | None = None  # the run's cap on what it creates (None: no cap)
+        # A staging that lives (contracts/living.py): claims read again until they hold, others' changes counted.
+        self.settler = Settler(settle)
+        self.others = Others()
         guard = Guard(urlsplit(self.api_url).path, namespace, set(projects))
         self.session = ContractSession(token, guard, deadline=timeout, max_body=max_body, verify=verify,
                                        rate_limit=RateLimit(rate_limit))
@@ -218,7 +223,35 @@ class ApiClient:
 
     # -- conveniences built on the above ------------------------------------------------------
     def usernames(self, project: str) -> list[str]:
-        return [item["username"] for item in result_list(self.list_credentials(project), "list credentials")]
+        return self._usernames(project, self.list_credentials(project))
+
+    def _usernames(self, project: str, response: requests.Response) -> list[str]:
+        """Every read of a list tells the run of others' names that fold into its namespace (never to be reached)
+        and of others' changes to the project (living.Others)."""
+        names = [str(item.get("username")) for item in result_list(response, "list credentials")]
+        self.namespace.avoid(names)
+        self.others.saw(project, names, self.namespace.of_the_run)
+        return names
+
+    # -- reads that settle (contracts/living.py) -------------------------------------------------
+    def settled(self, read: Callable[[], requests.Response], value: Callable[[requests.Response], V],
+                holds: Callable[[V], bool], claim: str | None) -> V:
+        """``value`` of ``read()``, read again until it ``holds`` or the settle window passes (--settle)."""
+        return self.settler.settle(read, value, holds, claim)
+
+    def listed(self, project: str, holds: Callable[[set[str]], bool], claim: str) -> set[str]:
+        """The project's usernames, read again until they ``hold`` (or the window passes)."""
+        return self.settled(lambda: self.list_credentials(project),
+                            lambda response: set(self._usernames(project, response)), holds, claim)
+
+    def shows(self, project: str, username: str) -> bool:
+        """Whether the project lists ``username``, once a write that made it had time to show."""
+        return username in self.listed(project, lambda names: username in names, "a credential listed")
+
+    def drops(self, project: str, username: str) -> bool:
+        """Whether the project no longer lists ``username``, once a delete had time to show."""
+        return username not in self.listed(project, lambda names: username not in names,
+                                           "a deleted credential gone from the list")
 
     def environment_names(self, project: str) -> list[str]:
         return [item["name"] for item in result_list(self.environments(project), "environments by project")]

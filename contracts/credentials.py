@@ -15,7 +15,7 @@ import requests
 from contracts import cleanup, rules
 from contracts.client import answer_line
 from contracts.judge import Judge
-from contracts.naming import Namespace
+from contracts.naming import Namespace, folded
 from contracts.targets import Target
 
 
@@ -27,13 +27,16 @@ class Credentials:
     timeout, a dropped connection) may have made it; the name is the run's own (its namespace holds
     the run id, and preflight refused a namespace with credentials in it), and deleting one that was
     never made finds nothing. Any answer other than 200 unregisters it: it made nothing of ours. A
-    create that answers "already exists" means the run's namespace is not its alone: the run stops,
-    and nothing of that name is deleted.
+    create that answers "already exists" for a name that differs only in case (folded, contracts/naming.py)
+    from one the run made is the Manager folding usernames: ``usernames-are-case-sensitive`` fails, and the
+    run goes on. Otherwise it means the run's namespace is not its alone: the run stops, and nothing of that
+    name is deleted.
     """
 
-    def __init__(self, target: Target, namespace: Namespace, registry: cleanup.Registry) -> None:
-        self.target, self.namespace, self.registry = target, namespace, registry
+    def __init__(self, target: Target, namespace: Namespace, registry: cleanup.Registry, judge: Judge) -> None:
+        self.target, self.namespace, self.registry, self.judge = target, namespace, registry, judge
         self.mine: list[str] = []
+        self.made: set[str] = set()  # the names whose create answered 200
 
     def __call__(self, label: str = "cred", *, username: str | None = None, **fields: Any) -> str:
         name = username or self.namespace.name(label)
@@ -50,7 +53,9 @@ class Credentials:
         # Every answer is settled before the first failure is raised: the register then holds exactly the
         # creates that succeeded (a failed create made nothing of ours to delete or report).
         failures = []
-        for name, response in zip(usernames, responses, strict=True):
+        # The creates that succeeded first: a name refused as existing is then told apart from its case twin's.
+        answered = sorted(zip(usernames, responses, strict=True), key=lambda pair: pair[1].status_code != 200)
+        for name, response in answered:
             try:
                 self._created(name, response)
             except BaseException as failure:  # noqa: B036 - pytest.fail and pytest.exit are BaseExceptions
@@ -67,6 +72,7 @@ class Credentials:
 
     def _created(self, name: str, response: requests.Response) -> None:
         if response.status_code == 200:
+            self.made.add(name)
             return
         self.registry.forget(name)
         self.mine.remove(name)
@@ -78,6 +84,10 @@ class Credentials:
                         f"{edition.permissions}; give the token's user that permission in the project (nothing was "
                         "created)", returncode=pytest.ExitCode.USAGE_ERROR)
         if said == rules.ALREADY_EXISTS or "already" in response.text.lower():
+            twin = next((other for other in self.made if other != name and folded(other) == folded(name)), None)
+            if twin is not None:
+                self.judge.that(rules.USERNAME_CASE, False, f"creating {name!r} answered {response.status_code} that "
+                                f"it already exists: the Manager takes it for {twin!r}, which differs only in case")
             pytest.exit(f"apiops: creating {name!r} answered that it already exists: the namespace "
                         f"{self.namespace.root!r} is not this run's alone (a reused APIOPS_RUN_ID?); nothing of it "
                         "is deleted", returncode=pytest.ExitCode.USAGE_ERROR)

@@ -19,7 +19,7 @@ file, then regenerate (``python -m contracts.docs``) and re-record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from contracts import answer_checks, editions
@@ -60,7 +60,6 @@ class Rule:
     answer: str | None = None  # the name of its expected answer in every edition (contracts/editions/)
     why: str = ""  # the reasoning behind a reading or a convention
     source: Source | None = None  # where no edition's pages are the source (an RFC, the suite's own policy)
-    tags: tuple[str, ...] = field(default=())
     # A security rule fails the run whatever --fail-on says, and --deviations-update never waives it: a leaked
     # token is never only a warning.
     security: bool = False
@@ -239,8 +238,3 @@ def get(rule_id: str) -> Rule:
         return RULES[rule_id]
     except KeyError:
         raise UnknownRule(rule_id) from None
-
-
-def by_status(status: int, edition: Edition) -> list[Rule]:
-    """The rules whose expected answer in ``edition`` has this status, in rulebook order."""
-    return [rule for rule in RULES.values() if rule.answer is not None and edition.answer(rule).status == status]

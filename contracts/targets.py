@@ -145,7 +145,8 @@ def open_target(settings: Settings, run_id: str | None = None) -> Target:
     namespace = Namespace(run_id or new_run_id(), worker)
     # A replay answers in the recorded order, one request at a time.
     client = ApiClient(api_url, source, namespace, projects=projects, timeout=settings.timeout,
-                       verify=tls_verify(), concurrency=1 if settings.target == "stub" else settings.concurrency)
+                       verify=tls_verify(), concurrency=1 if settings.target == "stub" else settings.concurrency,
+                       settle=settings.settle)
     target = Target(settings=settings, api_url=api_url, client=client, namespace=namespace, token=token,
                     server=server, recordings=recordings, meta=meta)
     if settings.target == "stub":
@@ -280,6 +281,8 @@ def preflight(target: Target) -> None:
         raise PreflightError(f"preflight: project {project!r} already holds {len(taken)} credential(s) of this run's "
                              f"namespace ({taken[0]} ...): the run id {target.namespace.run_id!r} is not this run's "
                              "alone (a reused APIOPS_RUN_ID?); nothing of it will be touched")
+    # Others' credentials that a Manager folding names would take for the run's: no name of the run reaches them.
+    target.namespace.avoid([str(item.get("username", "")) for item in items if isinstance(item, dict)])
     if target.kind == "live":
         target.earlier = earlier_runs([item for item in items if isinstance(item, dict)], target.namespace.run_id)
     if target.settings.api_proxy:

@@ -48,6 +48,12 @@ class Run:
 RunSuite = Callable[..., Run]
 
 
+def assert_exit(run: Run, code: int) -> None:
+    """The run ended with ``code``; when it did not, the failure shows what the run printed (its last 4000
+    characters), not pytest's truncated repr of the Run."""
+    assert run.returncode == code, f"exit {run.returncode}, not {code}; the run printed:\n{run.output[-4000:]}"
+
+
 @pytest.fixture
 def run_suite(tmp_path: Path) -> RunSuite:
     """Run ``python -m pytest <args>`` from the project root; returns exit code and output."""
@@ -58,7 +64,8 @@ def run_suite(tmp_path: Path) -> RunSuite:
         if FORK and forked.forkable(environment):
             return Run(*forked.run(command, environment, ROOT, timeout))
         done = subprocess.run([sys.executable, "-m", "pytest", *command], cwd=ROOT, env=environment,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+                              capture_output=True, text=True, timeout=timeout, check=False,
+                              preexec_fn=forked.default_signals)
         return Run(done.returncode, done.stdout + done.stderr)
 
     return run
@@ -66,16 +73,19 @@ def run_suite(tmp_path: Path) -> RunSuite:
 
 @pytest.fixture(scope="session")
 def gateway_factory() -> Iterator[Callable[..., str]]:
-    """Start reference gateways (optionally with faults) on free loopback ports; stop them at the end."""
+    """Start reference gateways (optionally with faults, or living: ``conditions=Conditions(writer=True)``,
+    contracts/gateway/conditions.py) on free loopback ports; stop them, and their writers, at the end."""
+    from contracts.gateway.conditions import Conditions
     from contracts.gateway.server import GatewayServer
 
     servers: list[GatewayServer] = []
 
-    def start(*faults: str, edition: str | None = None, permitted: bool = True) -> str:
+    def start(*faults: str, edition: str | None = None, permitted: bool = True,
+              conditions: Conditions | None = None) -> str:
         from contracts import editions
 
         server = GatewayServer(token=TOKEN, faults=list(faults), permitted=permitted,
-                               edition=editions.get(edition) if edition else None)
+                               edition=editions.get(edition) if edition else None, conditions=conditions)
         server.start()
         servers.append(server)
         return str(server.url)

@@ -4,6 +4,7 @@ responses, the README's tables."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from functools import cache
@@ -53,6 +54,49 @@ def test_every_rule_is_on_the_page_with_its_source_and_the_tests_that_verify_it(
 def test_the_rules_page_is_at_most_400_lines() -> None:
     assert len(rules_page().splitlines()) <= 400
     assert len(docs.OUTPUT.read_text(encoding="utf-8").splitlines()) <= 400
+
+
+def opening(title: str) -> str:
+    """A section of the rules page before the rules (``## <title>`` to the next ``## ``)."""
+    found = re.search(rf"^## (?:<a id=\"[^\"]+\"></a>)?{re.escape(title)}\n(.*?)(?=^## )", rules_page(),
+                      re.MULTILINE | re.DOTALL)
+    assert found, f"no section {title!r} on the rules page"
+    return found[1]
+
+
+def test_the_rules_page_says_who_may_call_the_endpoint_in_each_edition_with_its_public_page() -> None:
+    """Written from the pages themselves: 2025-12's Credentials API page (Permissions) and 2026-08's delete page."""
+    rows = {line.split(" | ")[0].strip("| "): line for line in opening("Who may call it").splitlines()
+            if line.startswith("| 20")}
+    assert "`ROLE_MANAGE_PROXIES`" in rows["2025-12"] and "`ROLE_DEPLOY_UNDEPLOY_PROXIES`" in rows["2025-12"]
+    assert "https://apinizer.github.io/management-api-docs/02-api-reference/07-credentials/#permissions" in (
+        rows["2025-12"])
+    assert "`IDENTITY` + `MANAGE` in the project" in rows["2026-08"]
+    assert "`IDENTITY` + `DEPLOY_UNDEPLOY` in the project" in rows["2026-08"]
+    assert "https://docs.apinizer.com/api-reference/credentials/crud/delete-credential#permissions" in rows["2026-08"]
+    for edition in editions.all_editions():  # and what a user without them gets
+        assert edition.answer(editions.MISSING_PERMISSION).summary() in rows[edition.id]
+
+
+def test_the_rules_page_shows_a_recorded_request_and_answer_of_each_edition_inline() -> None:
+    section = opening("One request and its answer")
+    for edition in editions.all_editions():
+        shown = section.split(f"**{edition.id}**", 1)[1].split("\n**", 1)[0]
+        command = re.search(r"```sh\n(.*?)\n```", shown, re.DOTALL)
+        answer = re.search(r"```json\n(.*?)\n```", shown, re.DOTALL)
+        assert command and answer, f"{edition.id}: no request and answer inline"
+        assert command[1].startswith("curl -X DELETE") and "Bearer $APIOPS_TOKEN" in command[1]
+        assert "→ **200 OK**" in shown and edition.is_success(json.loads(answer[1])), answer[1]
+        assert edition.undeployment(json.loads(answer[1])), "the answer's deployment result is shown in full"
+        assert PLACEHOLDER not in shown
+
+
+def test_the_rules_page_says_what_a_stock_managers_firewall_means_for_usernames() -> None:
+    section = opening("What the Manager's stack means for usernames")
+    for refused in ("`%` (`%25`)", "`;` (`%3B`)", "`\\` (`%5C`)"):
+        assert refused in section, refused
+    assert "StrictHttpFirewall" in section and f"(#{rules.ENCODED.id})" in section
+    assert '(#usernames-on-a-stock-manager)' in sections()[rules.ENCODED.id]
 
 
 def test_rule_headings_are_the_statements_with_their_punctuation() -> None:

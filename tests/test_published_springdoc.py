@@ -29,7 +29,6 @@ from contracts import editions, published, spec
 from contracts.published import BREAKING, CLASSIFICATIONS, SILENT, Comparison, Difference, compare, recognise
 
 DELETE_PATH = "/apiops/projects/{projectName}/credentials/{username}/"
-OUR_PATH = "/projects/{projectName}/credentials/{username}/"
 NEWER, OLDER = editions.get("2026-08"), editions.get("2025-12")
 
 # -- the fixture: the whole API as springdoc writes it --------------------------------------------------------------

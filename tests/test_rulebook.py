@@ -76,9 +76,9 @@ def test_every_per_answer_check_is_registered_for_exactly_one_existing_rule() ->
 
 def test_a_rule_gets_one_per_answer_check_at_most() -> None:
     registry = answer_checks.Registry()
-    registry.register(rules.TIMELY.id)(answer_checks.answers_within_the_time_budget)
+    registry.register(rules.TIMELY.id, answer_checks.Reads())(answer_checks.answers_within_the_time_budget)
     with pytest.raises(ValueError, match=rules.TIMELY.id):
-        registry.register(rules.TIMELY.id)(answer_checks.no_answer_carries_the_token)
+        registry.register(rules.TIMELY.id, answer_checks.Reads())(answer_checks.no_answer_carries_the_token)
 
 
 def test_every_rule_judged_on_every_answer_has_a_check_and_the_security_rules_are_flagged() -> None:
@@ -95,7 +95,7 @@ def test_the_judge_calls_every_registered_check_on_an_answer_in_registration_ord
                      check: answer_checks.Check = check) -> Iterator[list[str]]:
             called.append(rule_id)
             return check(seen)
-        recording.register(rule_id)(recorded)
+        recording.register(rule_id, answer_checks.CHECKS.reads(rule_id))(recorded)
     monkeypatch.setattr(answer_checks, "CHECKS", recording)
     edition = editions.base()
     url = "http://manager.test/apiops/projects/MyProject/credentials/api-user/"

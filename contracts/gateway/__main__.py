@@ -1,15 +1,17 @@
 """``python -m contracts.gateway``: run the reference gateway until Ctrl-C.
 
     python -m contracts.gateway --port 8080 [--host 127.0.0.1] [--token T] [--fault NAME ...]
-        [--latency-ms N] [--deploy-ms N] [--no-stack] [--firewall]
+        [--latency-ms N] [--deploy-ms N] [--no-stack] [--firewall] [--writer] [--create-lag S] [--case-insensitive] ...
     python -m contracts.gateway --list-faults
 
 The token is ``--token``, else ``APIOPS_TOKEN``, else a fresh random one, which is then printed
 (the only way to learn it). A token that was given is never printed.
 
 ``--latency-ms`` and ``--deploy-ms`` make it as slow as a remote gateway that deploys what it is
-given (contracts/gateway/timing.py). On Ctrl-C it prints one line: the requests it answered, by
-operation, and the deploy-costing ones.
+given (contracts/gateway/timing.py). The flags of a living Manager (``--writer``, ``--create-lag``,
+``--case-insensitive`` ...: contracts/gateway/conditions.py, all off by default) make it a shared staging Manager
+that moves while a run goes on. On Ctrl-C it prints one line: the requests it answered, by operation, and the
+deploy-costing ones.
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ import argparse
 import os
 import secrets
 import sys
+import threading
 from collections.abc import Sequence
 
-import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from contracts import editions
+from contracts.gateway import conditions as living
 from contracts.gateway import faults as fault_registry
+from contracts.gateway.conditions import Conditions
 from contracts.gateway.model import Gateway
-from contracts.gateway.server import bind, create_app
+from contracts.gateway.server import GatewayServer
 from contracts.gateway.timing import Timing, summary
 
 
@@ -54,11 +59,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--deploy-ms", type=float, default=0.0, metavar="N",
                         help="milliseconds added to every successful create, delete, grant and revoke "
                              "(a deployment to the project's environments; default 0)")
+    living.add_arguments(parser)
     return parser.parse_args(argv)
 
 
 def banner(gateway: Gateway, url: str, token_source: str | None, faults: Sequence[str],
-           timing: Timing | None = None) -> str:
+           timing: Timing | None = None, conditions: Conditions | None = None) -> str:
     lines = [f"Apinizer reference gateway on {url}", f"  Manager URL: {url}", f"  API base:    {url}/apiops/"]
     if token_source is None:
         lines.append(f"  token:       {gateway.token}")
@@ -70,6 +76,8 @@ def banner(gateway: Gateway, url: str, token_source: str | None, faults: Sequenc
     if timing is not None and (timing.latency_ms or timing.deploy_ms):
         lines.append(f"  timing:      +{timing.latency_ms:g} ms per answer, "
                      f"+{timing.deploy_ms:g} ms per successful create, delete, grant or revoke")
+    for line in (conditions or living.QUIET).lines():
+        lines.append(f"  lives:       {line}")
     lines.append("  projects:")
     for project in gateway.projects.values():
         environments = ", ".join(e.name for e in project.environments) or "(none)"
@@ -94,31 +102,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         token, source = os.environ["APIOPS_TOKEN"], "APIOPS_TOKEN"
     else:
         token, source = secrets.token_urlsafe(24), None
-    gateway = Gateway(token, edition=editions.get(args.edition), permitted=not args.no_permission)
     try:
-        timing = Timing(args.latency_ms, args.deploy_ms)
-    except ValueError as exc:
+        conditions = living.from_arguments(args)
+        gateway = Gateway(token, edition=editions.get(args.edition), permitted=not args.no_permission,
+                          conditions=conditions)
+        # uvicorn's own logging (startup line, access log): this is a server a person is watching.
+        server = GatewayServer(gateway=gateway, faults=args.fault, host=args.host, port=args.port,
+                               latency_ms=args.latency_ms, deploy_ms=args.deploy_ms, stack=not args.no_stack,
+                               firewall=args.firewall, log_config=LOGGING_CONFIG, log_level="info", access_log=True)
+    except (ValueError, fault_registry.UnknownFault) as exc:  # before anything is bound, but for the socket's own
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        app = create_app(gateway, args.fault, timing, stack=not args.no_stack, firewall=args.firewall)
-    except fault_registry.UnknownFault as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        sock = bind(args.host, args.port)
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(banner(gateway, f"http://{host}:{sock.getsockname()[1]}", source, args.fault, timing), flush=True)
+    server.start()
+    print(banner(gateway, server.url, source, args.fault, server.timing, conditions), flush=True)
     try:
-        # uvicorn's own logging (startup line, access log): this is a server a person is watching.
-        uvicorn.Server(uvicorn.Config(app, lifespan="off")).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn shuts down gracefully on Ctrl-C, then raises it again
+        threading.Event().wait()  # the server, its writer and its restarts are threads; this one waits for Ctrl-C
+    except KeyboardInterrupt:
         return 130  # the conventional status of SIGINT, without a traceback
     finally:
-        print(summary(timing.stats.snapshot()), flush=True)
+        server.stop()
+        print(summary(server.stats()), flush=True)
     return 0
 
 

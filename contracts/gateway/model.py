@@ -9,7 +9,9 @@ create-credential.md, list-credentials.md, get-granted-access-list.md, grant-acc
 revoke-access.md, get-environments-by-project.md, list-projects.md, authentication.md,
 base-url.md, error-handling.md.
 
-Names are compared exactly everywhere: "Path parameters are Case Sensitive" (base-url.md).
+Names are compared exactly everywhere: "Path parameters are Case Sensitive" (base-url.md), unless the gateway's
+:class:`~contracts.gateway.conditions.Conditions` make its store case-insensitive; they also make its lists lag
+(conditions.py's :class:`~contracts.gateway.conditions.CredentialStore` keeps the credentials).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from contracts import editions, rules
 from contracts.editions import Edition
+from contracts.gateway.conditions import QUIET, Conditions, CredentialStore
 from contracts.gateway.state import (
     ACCESS_TYPES,
     API_PROXY,
@@ -84,7 +87,7 @@ class Gateway:
 
     def __init__(self, token: str, seed: Callable[[], State] = default_seed, edition: Edition | None = None,
                  permitted: bool = True, service_accounts: dict[str, str] | None = None, token_ttl: int = 3600,
-                 token_uses: int | None = None) -> None:
+                 token_uses: int | None = None, conditions: Conditions = QUIET) -> None:
         if not token:
             raise ValueError("the gateway needs a non-empty token")
         self.token = token
@@ -101,9 +104,10 @@ class Gateway:
         # Whether the token's user may manage and deploy credentials (delete-credential.md, Permissions).
         self.permitted = permitted
         self._seed = seed
+        self.conditions = conditions  # a living Manager's store: case-insensitive, lagging lists (conditions.py)
         self._lock = threading.RLock()
         self.projects: dict[str, Project] = {}
-        self.credentials: dict[str, Credential] = {}
+        self.credentials = CredentialStore({}, {}, conditions)
         self.grants: dict[str, list[Access]] = {}
         # What a fault (faults/) keeps between requests, by the fault's name: the model's, not a module's.
         self.fault_state: dict[str, Any] = {}
@@ -113,7 +117,8 @@ class Gateway:
         """Back to the seed (a fresh copy, so nothing a test did survives)."""
         state = self._seed()
         with self._lock:
-            self.projects, self.credentials, self.grants = state.projects, state.credentials, state.grants
+            self.projects, self.grants = state.projects, state.grants
+            self.credentials = CredentialStore(state.credentials, state.grants, self.conditions)
 
     # -- authentication.md --------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> None:
@@ -202,7 +207,7 @@ class Gateway:
     # -- credentials ------------------------------------------------------------------------------
     def find_credential(self, project: Project, username: str) -> Credential:
         """A credential of ``project``; another project's is not found (list-credentials.md, Scope)."""
-        credential = self.credentials.get(username)
+        credential = self.credentials.find(username)
         if credential is None or credential.project != project.name:
             raise answer(self.edition, rules.MISSING_CREDENTIAL, username=username)
         return credential
@@ -216,7 +221,7 @@ class Gateway:
         """list-credentials.md: only the project's own credentials, password always null."""
         with self._lock:
             name = self.find_project(project).name
-            items = [c.to_json() for c in self.credentials.values() if c.project == name]
+            items = [c.to_json() for c in self.credentials.listed() if c.project == name]
         return self.edition.success_body({"resultList": items}, "listCredentials")
 
     def usernames(self, project: str) -> list[str]:
@@ -245,8 +250,18 @@ class Gateway:
             self._insert(credential)
             return credential
 
+    def drop_credential(self, project: str, username: str) -> bool:
+        """Remove a credential of ``project`` directly, without delete's checks (add_credential's counterpart: another
+        writer's, writer.py); whether there was one."""
+        with self._lock:
+            credential = self.credentials.find(username)
+            if credential is None or credential.project != project:
+                return False
+            self.remove_credential(credential)
+            return True
+
     def _insert(self, credential: Credential) -> None:
-        if credential.username in self.credentials:  # in any project: usernames are unique across all of them
+        if self.credentials.find(credential.username):  # in any project: usernames are unique across all of them
             raise answer(self.edition, rules.ALREADY_EXISTS, username=credential.username)
         self.credentials[credential.username] = credential
         # setdefault, not assignment: the grant table is its own table, so a credential that is
@@ -283,8 +298,15 @@ class Gateway:
     def granted_access(self, project: str, username: str) -> dict[str, Any]:
         """get-granted-access-list.md."""
         with self._lock:
-            credential = self.find_credential(self.find_project(project), username)
-            items = [access.to_json() for access in self.grants.get(credential.username, [])]
+            found = self.find_project(project)
+            if self.conditions.lagging:  # as a replica shows it (conditions.py)
+                seen = self.credentials.seen(username)
+                if seen is None or seen[0].project != found.name:
+                    raise answer(self.edition, rules.MISSING_CREDENTIAL, username=username)
+                items = [access.to_json() for access in seen[1]]
+            else:
+                credential = self.find_credential(found, username)
+                items = [access.to_json() for access in self.grants.get(credential.username, [])]
         return self.edition.success_body({"resultList": items}, "getGrantedAccessList")
 
     def grant_access(self, project: str, username: str, body: object) -> dict[str, Any]:

@@ -28,9 +28,11 @@ from starlette.types import ASGIApp
 
 from contracts.editions import Edition
 from contracts.gateway.app import assemble
+from contracts.gateway.conditions import QUIET, Conditions
 from contracts.gateway.describe import openapi_description
 from contracts.gateway.model import Gateway
 from contracts.gateway.timing import Timing
+from contracts.gateway.writer import Writer
 
 
 def create_app(gateway: Gateway, faults: Sequence[str] = (), timing: Timing | None = None, *,
@@ -129,7 +131,9 @@ class GatewayServer:
     Tomcat's own answers, contracts/gateway/stack.py; on by default); ``firewall``: with Spring Security's
     request firewall too (off by default: it refuses usernames the docs promise). ``service_accounts``: client id ->
     secret, exchanged at ``POST /apiops/auth/token`` for tokens of ``token_ttl`` seconds; ``token_uses``: the
-    personal token is refused (expired) after that many accepted requests. ``options`` go to uvicorn.
+    personal token is refused (expired) after that many accepted requests. ``conditions``: a staging Manager that
+    lives (conditions.py: another writer, lagging lists, a case-insensitive store ...); none by default.
+    ``options`` go to uvicorn.
     """
 
     def __init__(self, token: str | None = None, faults: Sequence[str] = (), *, host: str = "127.0.0.1",
@@ -137,12 +141,17 @@ class GatewayServer:
                  latency_ms: float = 0, deploy_ms: float = 0, edition: Edition | None = None,
                  permitted: bool = True, stack: bool = True, firewall: bool = False,
                  service_accounts: dict[str, str] | None = None, token_ttl: int = 3600, token_uses: int | None = None,
-                 **options: Any) -> None:
+                 conditions: Conditions | None = None, **options: Any) -> None:
         if gateway is None:
             gateway = Gateway(token or secrets.token_urlsafe(24), edition=edition, permitted=permitted,
-                              service_accounts=service_accounts, token_ttl=token_ttl, token_uses=token_uses)
+                              service_accounts=service_accounts, token_ttl=token_ttl, token_uses=token_uses,
+                              conditions=conditions or QUIET)
         elif token is not None and token != gateway.token:
             raise ValueError("token and gateway.token differ: pass one of them")
+        elif conditions is not None and conditions != gateway.conditions:
+            raise ValueError("conditions and gateway.conditions differ: pass them to the Gateway")
+        self.conditions = gateway.conditions
+        self.writer = Writer(gateway, self.conditions) if self.conditions.writer else None
         self.gateway = gateway
         self.token = gateway.token
         self.faults = tuple(faults)
@@ -167,6 +176,8 @@ class GatewayServer:
 
     def start(self) -> GatewayServer:
         self._thread.start()
+        if self.writer is not None:
+            self.writer.start()
         return self
 
     def stats(self) -> dict[str, Any]:
@@ -185,6 +196,8 @@ class GatewayServer:
         self.timing.stats.reset()
 
     def stop(self) -> None:
+        if self.writer is not None:
+            self.writer.stop()
         self._thread.stop()
 
     def __enter__(self) -> GatewayServer:

@@ -5,6 +5,7 @@ throwaway credentials.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 
@@ -69,6 +70,8 @@ def recorded_exchanges(request: pytest.FixtureRequest) -> Iterator[recording.Rec
             # An error, never a skip: an unrecorded scenario is an unchecked rule.
             pytest.fail(str(exc), pytrace=False)
         with recording.replay(recorded, target.api_url) as mock:
+            # A read that settles reads again as often as the recorded run did (its answers decide, not the clock).
+            target.client.settler.again = functools.partial(recording.reads_again, mock)
             yield recorded
             # After the test's own fixtures tore down (its clean-up is part of its recording).
             left = recording.unfired(mock)
@@ -142,6 +145,6 @@ def other_project(target: Target) -> str:
 def credential(target: Target, namespace: Namespace, judge: Judge,
                pytestconfig: pytest.Config) -> Iterator[Credentials]:
     """Throwaway credentials in the project; whatever survives the test is deleted after it."""
-    credentials = Credentials(target, namespace, run_of(pytestconfig).registry)
+    credentials = Credentials(target, namespace, run_of(pytestconfig).registry, judge)
     yield credentials
     credentials.clean_up(judge)

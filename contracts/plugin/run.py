@@ -15,6 +15,7 @@ import pytest
 
 from contracts import cleanup, deviations, report, rules
 from contracts.judge import Judge
+from contracts.living import Lag
 from contracts.redaction import redact
 from contracts.report import TestRecord
 from contracts.targets import Target
@@ -47,6 +48,8 @@ class Run:
     infrastructure: dict[str, str] = field(default_factory=dict)  # the proxy's answers: cause -> first example
     rate_limited: dict[str, float] = field(default_factory=dict)  # RateLimit.counts(), summed over xdist workers
     stack: dict[str, str] = field(default_factory=dict)  # the Manager's HTTP stack's answers: cause -> first example
+    # A staging that lives (contracts/living.py): the longest wait per claim, others' changes seen, the window.
+    living: dict[str, Any] = field(default_factory=lambda: {"lag": {}, "others": 0, "settle": 0.0})
     target_info: dict[str, Any] = field(default_factory=dict)  # what the report says of the target (xdist: a worker's)
     verdicts_loaded: bool = False  # deviations, --rules and --fail-on read (every process that judges or reports)
     run_id: str = ""  # decided once, by the controller (or a sequential run), for every xdist worker
@@ -55,6 +58,14 @@ class Run:
     away: bool = False  # the Manager stopped answering (or its front door shut): the clean-up waits for it
     token_refused: bool = False  # the token stopped being accepted mid-run: nothing more can be sent
     finishing: bool = False  # the session's clean-up is under way
+
+    def living_lines(self) -> list[str]:
+        """The staging's own findings: the lag its lists showed, others' changes to the project."""
+        lag = Lag(dict(self.living["lag"])).line(self.living["settle"])
+        others = self.living["others"]
+        return ([lag] if lag else []) + ([f"the project changed under the run: {others} credential(s) of others "
+                                          "created or deleted between its reads; left out of the neighbour rules"]
+                                         if others else [])
 
     def went_down(self, why: str) -> bool:
         """The infrastructure says the Manager cannot be reached: the run's one verdict (see outcomes._stop_when_down).
@@ -91,6 +102,12 @@ class Run:
             self.rate_limited[name] = self.rate_limited.get(name, 0) + count
         for cause, example in output.get("stack", {}).items():
             self.stack.setdefault(cause, example)
+        living = output.get("living") or {}
+        for claim, seconds in living.get("lag", {}).items():
+            self.living["lag"][claim] = max(seconds, self.living["lag"].get(claim, 0.0))
+        # Every worker reads the same project: the most one of them saw, not the sum (which counts a change twice).
+        self.living["others"] = max(self.living["others"], living.get("others", 0))
+        self.living["settle"] = living.get("settle", self.living["settle"])
         self.target_info = self.target_info or output.get("target_info", {})
         self.said += [line for line in output.get("said", []) if line not in self.said]
 

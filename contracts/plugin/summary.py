@@ -53,6 +53,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                 run.cleanup_at = {"run_id": target.namespace.run_id, "manager_url": manager_url(target.api_url)}
         finally:
             run.rate_limited = target.client.session.rate_limit.counts()
+            run.living = {"lag": dict(target.client.settler.lag.waited), "others": len(target.client.others.changed),
+                          "settle": target.client.settler.window}
             target.close()
     keep_the_exit_to_its_line(config, run)
     workeroutput = getattr(config, "workeroutput", None)
@@ -62,6 +64,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                                   "published": run.published, "cleanup_at": run.cleanup_at,
                                   "infrastructure": run.infrastructure, "stack": run.stack, "said": run.said}
         workeroutput["apiops"]["rate_limited"] = run.rate_limited
+        workeroutput["apiops"]["living"] = run.living
         return
     _compare_with_the_baseline(config, run)
     if run.leftovers:
@@ -120,7 +123,9 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
              "infrastructure": run.infrastructure,
              "published_spec": run.published.get("json") or {"note": run.published.get("note", "not compared")}}
     extra["rate_limited"] = run.rate_limited
-    notes = [*run.problems, *([run.published["headline"]] if run.published.get("headline") else []),
+    extra["living"] = run.living_lines()
+    notes = [*run.problems, *run.living_lines(),
+             *([run.published["headline"]] if run.published.get("headline") else []),
              *(f"answered by the Manager's HTTP stack, not its code: {cause} (e.g. {example})"
                for cause, example in run.stack.items())]
     if resolved.report or resolved.report_json or os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -183,6 +188,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         used = CreateBudget(run.create_cap, budget_path(run.run_id)).used()
         terminalreporter.write_line(f"apiops: created {used} credential(s), of the {run.create_cap} this run may "
                                     "create")
+    for line in run.living_lines():  # a staging that lives: said once, failing nothing
+        terminalreporter.write_line(f"apiops: {line}")
     limited = limited_line(run.rate_limited)  # only when an answer was limited
     if limited:
         terminalreporter.write_line(limited)

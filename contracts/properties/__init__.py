@@ -20,6 +20,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+import hypothesis
 from requests.structures import CaseInsensitiveDict
 
 from contracts.client import segment
@@ -85,7 +86,10 @@ def confine(case: Case, namespace: Namespace, fixed: dict[str, str]) -> None:
         if name.name in fixed and VALID_NAME.fullmatch(generated):
             params[name.name] = segment(fixed[name.name])
         else:
-            params[name.name] = segment(defuse(namespace.root + generated))
+            confined = defuse(namespace.root + generated)
+            if namespace.reaches_another(confined):  # a folding Manager would take it for another's: not this one
+                hypothesis.reject()
+            params[name.name] = segment(confined)
     case.path_parameters = params
     framing = [name for name in case.headers if name.lower() in HTTP_FRAMING_HEADERS]
     if framing:

@@ -233,7 +233,7 @@ def test_deleting_a_credential_succeeds_then_finds_no_credential_and_it_is_gone_
                        f"without the {target.edition.id} edition's success {target.edition.success_marker(OPERATION)}")
         for answer in deletes(client, project, batch):
             judge.expect(answer, rules.PERMANENT)
-        still = set(batch) & set(client.usernames(project))
+        still = set(batch) & client.listed(project, set(batch).isdisjoint, "a deleted credential gone from the list")
         judge.that(rules.PERMANENT, not still, f"still listed after their delete: {sorted(still)}")
 
     for_each_batch(create_delete_delete_list, usernames(namespace, "any", SUFFIXES, target.routing), client,
@@ -251,11 +251,11 @@ def test_a_username_that_needs_url_encoding_is_created_listed_and_deleted_as_its
     def round_trip(batch: list[str]) -> None:
         assert all(segment(name) != name for name in batch), f"{batch!r}: each needs encoding, or it is off-topic"
         credential.all(batch)  # the names travel in JSON bodies ...
-        missing = set(batch) - set(client.usernames(project))
+        missing = set(batch) - client.listed(project, set(batch).issubset, "a credential listed")
         assert not missing, f"set-up: not listed as created: {sorted(missing)}"
         for answer in deletes(client, project, batch):  # ... and back as encoded path segments
             judge.expect(answer, rules.ENCODED)
-        still = set(batch) & set(client.usernames(project))
+        still = set(batch) & client.listed(project, set(batch).isdisjoint, "a deleted credential gone from the list")
         judge.that(rules.ENCODED, not still, f"still listed after their delete: {sorted(still)}")
 
     for_each_batch(round_trip, usernames(namespace, "enc", ENCODED_SUFFIXES, target.routing), client,
