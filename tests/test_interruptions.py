@@ -1,7 +1,7 @@
 """A staging that is interrupted mid-run (issue 28): a Manager busy for a few seconds (503 with Retry-After) is
 waited out and the run is green; a Manager that restarts, or a front door that starts answering with a login page,
 is the run's one verdict (exit 4), blaming no rule, and its clean-up waits for the Manager to come back, deletes
-what the run made and checks it against the gateway's list (tests/living.py). A broken answer (a Content-Encoding
+what the run made and checks it against the gateway's list (tests/interrupting.py). A broken answer (a Content-Encoding
 it does not have, a byte order mark before its JSON) is the Manager's, judged under every-answer-is-documented."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TOKEN, RunSuite, live
-from tests.living import staging
+from tests.interrupting import staging
 
 SUITE = "contracts/scenarios"
 ORDERED = ("-p", "no:randomly")  # the condition fires at the same create, run after run

@@ -14,7 +14,7 @@ from contracts.gateway.server import GatewayServer
 from contracts.naming import Namespace
 from contracts.redaction import Secret
 from tests.conftest import TOKEN
-from tests.living import Forwarder
+from tests.interrupting import Forwarder
 
 NAMESPACE = Namespace("left42")
 MADE, NEVER_MADE = NAMESPACE.name("made"), NAMESPACE.name("create-never-succeeded")
