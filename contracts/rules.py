@@ -177,7 +177,8 @@ TOKEN_FIRST = Rule(
         "nothing about a project or credential is answered before it is checked.")
 TOKEN_NEVER_ECHOED = Rule(
     "no-answer-carries-the-token",
-    "No answer carries the presented token, in its body or any header, in any encoding.",
+    "No answer carries the presented token, in its body, any header or its status line's reason phrase, in any "
+    "encoding.",
     "reading",
     why="The page treats the token as a secret to be kept out of logs and code; an answer echoing it would put "
         "it into every log and report that keeps answers.",
