@@ -111,6 +111,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("rate-limit", "APIOPS_RATE_LIMIT", "requests per second the whole run sends at most (all xdist workers "
            "and --concurrency share it), e.g. 10/s; without it the run paces itself once a 429 limits it",
            metavar="N/s"),
+    Option("cleanup-wait", "APIOPS_CLEANUP_WAIT", "seconds the clean-up waits for a Manager that stopped answering "
+           "mid-run (a restart, a front door that shut) to answer a read again, before it deletes what the run "
+           "created and checks each deletion; only a Manager that did not come back leaves an upper bound; 0: no "
+           "wait", "60", metavar="SECONDS"),
     Option("fail-on", "APIOPS_FAIL_ON", "rule classes whose failures fail the run, comma-separated: "
            + ", ".join(rules.KINDS) + "; a failure of another class is reported as a warning (security rules, "
            "e.g. no-answer-carries-the-token, fail whatever this says)", ",".join(rules.KINDS), metavar="CLASSES"),
@@ -185,6 +189,7 @@ class Settings:
     latency_ms: float = 0.0
     deploy_ms: float = 0.0
     rate_limit: float | None = None  # requests per second, the whole run
+    cleanup_wait: float = 60.0  # seconds the clean-up waits for a Manager that stopped answering
     # A service account (authentication.md, Method 2): APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET, environment only.
     client_id: str | None = None
     client_secret: Secret | None = None
@@ -346,6 +351,7 @@ def resolve(config: pytest.Config) -> Settings:
         latency_ms=milliseconds("--latency-ms", value("apiops_latency_ms")),
         deploy_ms=milliseconds("--deploy-ms", value("apiops_deploy_ms")),
         rate_limit=rate("--rate-limit", value("apiops_rate_limit")),
+        cleanup_wait=milliseconds("--cleanup-wait", value("apiops_cleanup_wait"), "seconds"),
         sources=sources,
     )
 
@@ -414,13 +420,14 @@ def rate(flag: str, raw: str | None) -> float | None:
     return number
 
 
-def milliseconds(flag: str, raw: str | None) -> float:
+def milliseconds(flag: str, raw: str | None, unit: str = "milliseconds") -> float:
+    """A finite number of ``unit``, 0 or more."""
     try:
         number = float(raw or "0")
     except ValueError:
         number = math.nan
     if not (math.isfinite(number) and number >= 0):
-        raise SettingsError(f"{flag} must be a finite number of milliseconds, 0 or more, got {raw!r}")
+        raise SettingsError(f"{flag} must be a finite number of {unit}, 0 or more, got {raw!r}")
     return number
 
 

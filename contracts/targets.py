@@ -24,6 +24,7 @@ from contracts import clock, editions, published, recording, rules, spec, stack
 from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, segment
 from contracts.editions import Edition
+from contracts.http.answer import undecodable
 from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable, Redirected
 from contracts.naming import Namespace, new_run_id
 from contracts.redaction import PLACEHOLDER, Secret, excerpt, register
@@ -430,6 +431,9 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
     if "html" in content_type.lower() or response.text.lstrip().startswith("<"):
         raise PreflightError(f"preflight: GET {url} answered {status} with an HTML page, not the Management API's "
                              "JSON: is --base-url the Manager URL (not a login page or a proxy)?")
+    if body is None and undecodable(response):  # the Manager's answer, broken: not a wrong URL
+        raise PreflightError(f"preflight: GET {url} answered {status}, but {undecodable(response)}: the run cannot "
+                             "read the Manager's answers")
     if body is None:
         raise PreflightError(f"preflight: GET {url} answered {status} with a body that is not JSON: is --base-url "
                              "the Manager URL?")

@@ -40,8 +40,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                     # Counted from the gateway's list, read once per project after the deletes, not from the
                     # register (a create that never succeeded made nothing; a DELETE's 200 is checked, every
                     # test's included); the register is the upper bound when the list cannot be read.
+                    comeback = cleanup.Comeback(target.settings.cleanup_wait) \
+                        if target.settings.cleanup_wait > 0 else None
                     run.leftovers = cleanup.clean_up(target.client, run.registry, target.namespace,
-                                                     sorted(target.client.projects))
+                                                     sorted(target.client.projects), comeback=comeback,
+                                                     away=run.away)
+                    said = comeback.line() if comeback is not None else None
+                    if said:
+                        run.said.append(said)
             if target.kind != "stub":
                 run.cleanup_at = {"run_id": target.namespace.run_id, "manager_url": manager_url(target.api_url)}
         finally:
@@ -55,7 +61,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["apiops"] = {"target_info": target_info_of(target) if target is not None else {},
                                   "leftovers": [dataclasses.asdict(item) for item in run.leftovers],
                                   "published": run.published, "cleanup_at": run.cleanup_at,
-                                  "infrastructure": run.infrastructure, "stack": run.stack}
+                                  "infrastructure": run.infrastructure, "stack": run.stack, "said": run.said}
         workeroutput["apiops"]["rate_limited"] = run.rate_limited
         workeroutput["apiops"]["living"] = run.living
         return
