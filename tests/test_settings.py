@@ -96,8 +96,8 @@ def test_the_api_root_is_the_manager_url_with_apiops_appended_once(manager: str,
 
 def test_nothing_in_contracts_reads_the_environment_but_the_settings_module_and_its_three_allowed_readers() -> None:
     # The reference gateway's own command line (it may not import the suite), the regeneration's cleaning of its
-    # children's environment, and the clock's SOURCE_DATE_EPOCH: everything else asks contracts/settings.py.
-    allowed = {"settings.py", "clock.py", "regenerate.py", "gateway/__main__.py"}
+    # children's environment, and the clock's SOURCE_DATE_EPOCH: everything else asks contracts/settings/.
+    allowed = {"settings/__init__.py", "clock.py", "regenerate.py", "gateway/__main__.py"}
     root = Path(__file__).resolve().parent.parent / "contracts"
     readers = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
                      if re.search(r"os\.environ|os\.getenv", path.read_text(encoding="utf-8"))

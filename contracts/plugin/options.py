@@ -1,6 +1,6 @@
 """The plugin's options, and the one mistake pytest makes with them before the plugin can speak.
 
-The options themselves are declared once, in contracts/settings.py. pytest decides its rootdir and ini
+The options themselves are declared once, in contracts/settings/. pytest decides its rootdir and ini
 file before it knows them, so a path option in the space form can change that decision: said here, in
 one line, before anything runs.
 """

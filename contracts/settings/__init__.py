@@ -11,9 +11,7 @@ Anything wrong is a :class:`SettingsError`: one line, exit 4, never a traceback.
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +19,22 @@ from urllib.parse import urlsplit
 import pytest
 
 from contracts import editions, rules, spec
-from contracts.redaction import MASK, Secret, header_problem
+from contracts.redaction import Secret, header_problem
+from contracts.settings.values import (
+    SettingsError,
+    check_name,
+    check_run_id,
+    count,
+    directory,
+    kinds,
+    milliseconds,
+    rate,
+    seconds,
+    writable,
+)
+
+__all__ = ["SettingsError", "check_name", "check_run_id", "count", "directory", "kinds", "milliseconds", "rate",
+           "seconds", "writable"]
 
 TARGETS = ("stub", "live", "local")
 DEFAULT_TARGET = "stub"  # offline: the shipped recordings of the reference gateway
@@ -31,10 +44,6 @@ PUBLISHED_SPEC = ("off", "report", "strict")
 # The reference gateway used by --target local works in this project, grants this proxy.
 LOCAL_PROJECT = "MyProject"
 LOCAL_API_PROXY = "MyAPI"
-
-
-class SettingsError(Exception):
-    """A setting is missing or wrong: one clear line, no traceback."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,7 @@ READ = {variable.name: variable for variable in VARIABLES} | \
 def variable(name: str) -> str | None:
     """The one reader of the environment: a declared variable's value (empty reads as unset)."""
     if name not in READ:
-        raise KeyError(f"{name} is not declared in contracts/settings.py (VARIABLES or OPTIONS)")
+        raise KeyError(f"{name} is not declared in contracts/settings/ (VARIABLES or OPTIONS)")
     return os.environ.get(name) or None
 
 
@@ -372,97 +381,6 @@ def gateway_named() -> tuple[str | None, str | None]:
     return variable("APIOPS_GATEWAY_NAME"), variable("APIOPS_GATEWAY_VERSION")
 
 
-def check_run_id(run_id: str, source: str = "APIOPS_RUN_ID") -> str:
-    """A run id is 6-24 lowercase letters and digits: one unambiguous piece of every name the run makes."""
-    if not re.fullmatch(r"[a-z0-9]{6,24}", run_id):
-        raise SettingsError(f"{source} must be 6-24 lowercase letters or digits (e.g. gh<run>r<attempt>), "
-                            f"got {run_id!r}")
-    return run_id
-
-
-def check_name(flag: str, name: str) -> None:
-    """A project or proxy name must be one path segment that goes where it says (base-url.md)."""
-    if not name.strip():
-        raise SettingsError(f"{flag} must not be empty")
-    if name in (".", ".."):
-        raise SettingsError(f"{flag} {name!r} cannot be sent: a dot segment is resolved into another path")
-    # base-url.md says names hold no spaces; a Manager that accepted one anyway is still tested (percent-encoded).
-    if "/" in name or name != name.strip() or any(ord(char) < 32 for char in name):
-        raise SettingsError(f"{flag} {name!r}: a name is one path segment: no '/', control character, or space at "
-                            "either end")
-
-
-def seconds(flag: str, raw: str | None, *, zero: bool = False) -> float:
-    try:
-        number = float(raw or "nan")
-    except ValueError:
-        number = math.nan
-    if not (math.isfinite(number) and (number > 0 or (zero and number == 0))):
-        kind = "a finite number of seconds, 0 or more" if zero else "a positive, finite number of seconds"
-        raise SettingsError(f"{flag} must be {kind}, got {raw!r}")
-    return number
-
-
-def count(flag: str, raw: str | None) -> int:
-    if raw is None or not raw.isdigit() or not 1 <= int(raw) <= 64:
-        raise SettingsError(f"{flag} must be a whole number from 1 to 64, got {raw!r}")
-    return int(raw)
-
-
-def rate(flag: str, raw: str | None) -> float | None:
-    """``N/s`` (or ``N``): requests per second, a positive finite number; None when not given."""
-    if raw is None or raw == "":
-        return None
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*s)?\s*", raw)
-    number = float(found[1]) if found else math.nan
-    if not (math.isfinite(number) and number > 0):
-        raise SettingsError(f"{flag} must be a positive number of requests per second, e.g. 10/s, got {raw!r}")
-    return number
-
-
-def milliseconds(flag: str, raw: str | None, unit: str = "milliseconds") -> float:
-    """A finite number of ``unit``, 0 or more."""
-    try:
-        number = float(raw or "0")
-    except ValueError:
-        number = math.nan
-    if not (math.isfinite(number) and number >= 0):
-        raise SettingsError(f"{flag} must be a finite number of {unit}, 0 or more, got {raw!r}")
-    return number
-
-
-def directory(flag: str, raw: str | None, *, must_exist: bool) -> str | None:
-    if raw is None:
-        return None
-    path = Path(raw).expanduser()
-    if path.exists() and not path.is_dir():
-        raise SettingsError(f"{flag} {raw}: not a directory")
-    if must_exist and not path.is_dir():
-        raise SettingsError(f"{flag} {raw}: no such directory")
-    return str(path)
-
-
-def writable(flag: str, raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    path = Path(raw).expanduser()
-    if path.is_dir():
-        raise SettingsError(f"{flag} {raw}: is a directory; give a file path")
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise SettingsError(f"{flag} {raw}: {parent} is not a directory")
-    return str(path)
-
-
-def kinds(raw: str, flag: str = "--rules") -> tuple[str, ...]:
-    chosen = tuple(part.strip() for part in raw.split(",") if part.strip())
-    unknown = [part for part in chosen if part not in rules.KINDS]
-    if unknown or not chosen:
-        raise SettingsError(f"{flag} takes classes out of {', '.join(rules.KINDS)}, comma-separated; "
-                            f"got {raw!r}")
-    return chosen
-
-
 def service_account() -> tuple[str | None, Secret | None]:
     """A service account's client credentials (authentication.md, Method 2), from the environment only."""
     client_id, secret = variable("APIOPS_CLIENT_ID"), variable("APIOPS_CLIENT_SECRET")
@@ -485,29 +403,3 @@ def tls_verify() -> bool | str:
         if found := variable(name):
             return found
     return True
-
-
-def lines(config_ini: dict[str, str] | None = None) -> list[str]:
-    """Every setting, its value (secrets masked) and where it came from, as a run without options would settle it:
-    an option given on pytest's command line wins over all of these."""
-    ini = config_ini or {}
-    said = []
-    for option in OPTIONS:
-        found = variable(option.env) if option.env else None
-        value, source = (found, f"env {option.env}") if found else \
-            (ini.get(option.dest), f"ini {option.dest}") if ini.get(option.dest) else (option.default, "default")
-        said.append(f"--{option.flag:<20} {value if value is not None else '(unset)'}  ({source})")
-    for declared in VARIABLES:
-        value = variable(declared.name)
-        shown = "(unset)" if value is None else MASK if declared.secret else value
-        said.append(f"{declared.name:<22} {shown}  ({declared.help})")
-    return said
-
-
-if __name__ == "__main__":
-    import tomllib
-
-    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-    found = tomllib.loads(pyproject.read_text(encoding="utf-8")) if pyproject.is_file() else {}
-    print("\n".join(lines({key: str(value) for key, value in
-                           found.get("tool", {}).get("pytest", {}).get("ini_options", {}).items()})))
