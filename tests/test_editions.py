@@ -7,6 +7,7 @@ error bodies carry), not copied from the pages.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -177,3 +178,57 @@ def test_the_environments_list_is_read_where_the_gateways_own_description_declar
     assert published.supporting_paths(described, SUPPORTING_PATHS) == {
         "getEnvironmentsByProject": "/environments/{projectName}"}
     assert published.supporting_paths({"paths": {}}, SUPPORTING_PATHS) == {}
+
+
+# -- editions of one envelope, told apart by the answers the preflight may ask ------------------------------------
+def _variant(of: str, name: str, status: int) -> editions.Edition:
+    """An edition like ``of`` but for one answer's status, as a reviewer's third edition file would be."""
+    edition = editions.get(of)
+    moved = dataclasses.replace(edition.answer(name), status=status)
+    return dataclasses.replace(edition, id=f"{of}-{name}-{status}", answers={**edition.answers, name: moved})
+
+
+def _add(monkeypatch: pytest.MonkeyPatch, edition: editions.Edition) -> None:
+    """The shipped editions and ``edition``, for this test only (as if its file were in contracts/editions/)."""
+    everyone = {**{e.id: e for e in editions.all_editions()}, edition.id: edition}
+    monkeypatch.setattr(editions, "_all", lambda: everyone)
+
+
+def _choose_against(speaks: editions.Edition) -> tuple[editions.Edition, list[str]]:
+    """Preflight of an --edition auto run against the reference gateway speaking ``speaks``, over loopback HTTP."""
+    with GatewayServer(token=TOKEN, edition=speaks) as server:
+        api = f"{server.url}/apiops"
+        settings = Settings(target="live", project="MyProject", token=Secret(TOKEN), manager_url=server.url)
+        client = ApiClient(api, Secret(TOKEN), Namespace("abc123"), projects={"MyProject"})
+        target = Target(settings=settings, api_url=api, client=client, namespace=client.namespace,
+                        token=Secret(TOKEN))
+        preflight(target)
+        return target.edition, target.evidence
+
+
+def test_editions_of_one_envelope_are_told_apart_by_the_unknown_projects_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A third edition that differs from another only in the unknown project's status: a GET of a project that
+    does not exist (read-only) tells them apart, whichever the gateway speaks."""
+    newer = editions.get(NEWER)
+    other = _variant(NEWER, rules.UNKNOWN_PROJECT, 404)
+    _add(monkeypatch, other)
+    for speaks in (newer, other):
+        chosen, evidence = _choose_against(speaks)
+        assert chosen == speaks, evidence
+        assert any("no such project" in line for line in evidence), evidence
+
+
+def test_editions_that_nothing_read_only_tells_apart_end_the_run_in_one_line_that_says_how_to_pin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A third edition that differs only in an answer the preflight may not ask (the missing credential's: a DELETE)
+    cannot be chosen by --edition auto: one line says so and how to pin each."""
+    other = _variant(NEWER, rules.MISSING_CREDENTIAL, 404)
+    _add(monkeypatch, other)
+    with pytest.raises(PreflightError) as caught:
+        _choose_against(editions.get(NEWER))
+    message = str(caught.value)
+    assert "cannot be told apart" in message and "\n" not in message, message
+    assert f"--edition {NEWER}" in message and f"--edition {other.id}" in message, message
