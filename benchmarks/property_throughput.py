@@ -6,7 +6,7 @@ Both runs test the same operation (``deleteCredential``) of the same spec agains
 reference gateway (``GatewayServer``, reset before each run), with the same example count (the
 hypothesis profile's ``max_examples`` is passed to ``st run`` as ``--max-examples``), the same
 phases (examples, coverage, fuzzing), the same checks (``schemathesis.toml``, plus the suite's
-own through ``SCHEMATHESIS_HOOKS=contracts.checks``), the same response-time limit and the same
+own through ``SCHEMATHESIS_HOOKS=contracts.st_hooks``), the same response-time limit and the same
 bearer token, given the spec-aware way (so negative-auth cases go out without it in both).
 
 A case is a request that reaches the operation's path, counted by the gateway; probes that
@@ -126,7 +126,7 @@ def main() -> None:
                   "--max-response-time", limit, "--no-color"]
         if profile.derandomize:
             st_cmd.append("--generation-deterministic")
-        st_env = env | {"SCHEMATHESIS_HOOKS": "contracts.checks"}
+        st_env = env | {"SCHEMATHESIS_HOOKS": "contracts.st_hooks"}
         ours: list[Run] = []
         peer: list[Run] = []
         for _ in range(args.runs):  # interleaved, so that machine noise hits both alike

@@ -92,17 +92,49 @@ class Answered:
 Check = Callable[[Answered], Iterator[list[str]]]
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What of an answer a check reads. A recording keeps all of it (contracts/recording.py derives the headers it
+    drops from these), so that a replay judges exactly what the live run judged; tests/test_answer_checks.py
+    fails when a check reads what it does not declare."""
+
+    headers: frozenset[str] = frozenset()  # response headers read by name, lower case
+    every_header: bool = False  # every header, whatever its name (where an echoed token was found)
+    status: bool = False
+    reason: bool = False  # the status line's reason phrase
+    body: bool = False
+    elapsed: bool = False  # the time to the last byte
+
+    def __or__(self, other: Reads) -> Reads:
+        return Reads(self.headers | other.headers, self.every_header or other.every_header,
+                     self.status or other.status, self.reason or other.reason, self.body or other.body,
+                     self.elapsed or other.elapsed)
+
+
+def reads(*headers: str, every_header: bool = False, status: bool = False, reason: bool = False, body: bool = False,
+          elapsed: bool = False) -> Reads:
+    return Reads(frozenset(name.lower() for name in headers), every_header, status, reason, body, elapsed)
+
+
+# What telling the Manager's HTTP stack's own answers apart reads (contracts/stack.py: its error page, the Allow it
+# lists, the connection its firewall closes): read by every check that reads ``seen.stack`` or ``seen.request``.
+STACK = reads("Allow", "Connection", status=True, body=True)
+# Where the presented token was found when the answer arrived (``seen.leaks``): every header and the body.
+LEAKS = reads(every_header=True, body=True)
+
+
 class Registry:
-    """Rule id -> its one per-answer check, in the order registered."""
+    """Rule id -> its one per-answer check and what of an answer it reads, in the order registered."""
 
     def __init__(self) -> None:
         self._checks: dict[str, Check] = {}
+        self._reads: dict[str, Reads] = {}
 
-    def register(self, rule_id: str) -> Callable[[Check], Check]:
+    def register(self, rule_id: str, declared: Reads) -> Callable[[Check], Check]:
         def add(check: Check) -> Check:
             if rule_id in self._checks:
                 raise ValueError(f"{rule_id} already has a per-answer check, {self._checks[rule_id].__name__}")
-            self._checks[rule_id] = check
+            self._checks[rule_id], self._reads[rule_id] = check, declared
             return check
         return add
 
@@ -112,17 +144,23 @@ class Registry:
     def items(self) -> list[tuple[str, Check]]:
         return list(self._checks.items())
 
+    def reads(self, rule_id: str | None = None) -> Reads:
+        """What ``rule_id``'s check reads of an answer; without one, what any check reads."""
+        if rule_id is not None:
+            return self._reads[rule_id]
+        return functools.reduce(Reads.__or__, self._reads.values(), Reads())
+
 
 CHECKS = Registry()
 
 
 # -- the checks, in the order the judge reads them ---------------------------------------------------------
-@CHECKS.register("no-answer-carries-the-token")
+@CHECKS.register("no-answer-carries-the-token", LEAKS)
 def no_answer_carries_the_token(seen: Answered) -> Iterator[list[str]]:
     yield [f"the answer carries the presented token in: {', '.join(seen.leaks)}"] if seen.leaks else []
 
 
-@CHECKS.register("undeclared-methods-are-not-allowed")
+@CHECKS.register("undeclared-methods-are-not-allowed", STACK | reads("Allow", status=True))
 def undeclared_methods_are_not_allowed(seen: Answered) -> Iterator[list[str]]:
     if seen.stack is not None:
         if seen.stack.kind != stack.FIREWALL:
@@ -141,7 +179,7 @@ def undeclared_methods_are_not_allowed(seen: Answered) -> Iterator[list[str]]:
         yield stack.allow_problems(seen.response.headers.get("Allow"), seen.declared)
 
 
-@CHECKS.register("a-valid-token-is-required")
+@CHECKS.register("a-valid-token-is-required", STACK | reads(status=True))
 def a_valid_token_is_required(seen: Answered) -> Iterator[list[str]]:
     if seen.request == "without-the-token":
         expected = seen.edition.answer(REFUSED_TOKEN).status
@@ -149,7 +187,7 @@ def a_valid_token_is_required(seen: Answered) -> Iterator[list[str]]:
                                                   f"answered {seen.status}, not {expected}"]
 
 
-@CHECKS.register("malformed-names-are-rejected")
+@CHECKS.register("malformed-names-are-rejected", STACK | reads(status=True))
 def malformed_names_are_rejected(seen: Answered) -> Iterator[list[str]]:
     if seen.request == "malformed-name":
         rejections = {seen.edition.answer(MISSING_CREDENTIAL).status, seen.edition.answer(UNKNOWN_PROJECT).status}
@@ -157,7 +195,7 @@ def malformed_names_are_rejected(seen: Answered) -> Iterator[list[str]]:
                                                     f"not one of {', '.join(map(str, sorted(rejections)))}"]
 
 
-@CHECKS.register("every-answer-is-documented")
+@CHECKS.register("every-answer-is-documented", STACK | reads("Content-Type", status=True, body=True))
 def every_answer_is_documented(seen: Answered) -> Iterator[list[str]]:
     """A valid request is accepted; a DELETE's answer is one openapi.yaml documents, in the run's edition."""
     if seen.stack is not None:
@@ -172,14 +210,14 @@ def every_answer_is_documented(seen: Answered) -> Iterator[list[str]]:
         yield problems
 
 
-@CHECKS.register("errors-follow-the-error-format")
+@CHECKS.register("errors-follow-the-error-format", STACK | reads("Content-Type", status=True, body=True))
 def errors_follow_the_error_format(seen: Answered) -> Iterator[list[str]]:
     if seen.stack is None:
         yield error_format_problems(seen.contract, seen.edition, seen.operation_id, seen.status,
                                     seen.response.headers.get("Content-Type"), seen.response.text)
 
 
-@CHECKS.register("answers-within-the-time-budget")
+@CHECKS.register("answers-within-the-time-budget", reads(elapsed=True))
 def answers_within_the_time_budget(seen: Answered) -> Iterator[list[str]]:
     yield time_problems(seen.response.elapsed.total_seconds(), seen.budget)
 

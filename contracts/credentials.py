@@ -36,6 +36,7 @@ class Credentials:
     def __init__(self, target: Target, namespace: Namespace, registry: cleanup.Registry, judge: Judge) -> None:
         self.target, self.namespace, self.registry, self.judge = target, namespace, registry, judge
         self.mine: list[str] = []
+        self.made: set[str] = set()  # the names whose create answered 200
 
     def __call__(self, label: str = "cred", *, username: str | None = None, **fields: Any) -> str:
         name = username or self.namespace.name(label)
@@ -52,7 +53,9 @@ class Credentials:
         # Every answer is settled before the first failure is raised: the register then holds exactly the
         # creates that succeeded (a failed create made nothing of ours to delete or report).
         failures = []
-        for name, response in zip(usernames, responses, strict=True):
+        # The creates that succeeded first: a name refused as existing is then told apart from its case twin's.
+        answered = sorted(zip(usernames, responses, strict=True), key=lambda pair: pair[1].status_code != 200)
+        for name, response in answered:
             try:
                 self._created(name, response)
             except BaseException as failure:  # noqa: B036 - pytest.fail and pytest.exit are BaseExceptions
@@ -69,6 +72,7 @@ class Credentials:
 
     def _created(self, name: str, response: requests.Response) -> None:
         if response.status_code == 200:
+            self.made.add(name)
             return
         self.registry.forget(name)
         self.mine.remove(name)
@@ -80,8 +84,7 @@ class Credentials:
                         f"{edition.permissions}; give the token's user that permission in the project (nothing was "
                         "created)", returncode=pytest.ExitCode.USAGE_ERROR)
         if said == rules.ALREADY_EXISTS or "already" in response.text.lower():
-            twin = next((other for other in [*self.registry.alive, *self.mine]
-                         if other != name and folded(other) == folded(name)), None)
+            twin = next((other for other in self.made if other != name and folded(other) == folded(name)), None)
             if twin is not None:
                 self.judge.that(rules.USERNAME_CASE, False, f"creating {name!r} answered {response.status_code} that "
                                 f"it already exists: the Manager takes it for {twin!r}, which differs only in case")

@@ -89,12 +89,12 @@ def _waiver(path: str, number: int, entry: Any) -> Waiver:
         raise DeviationsError(f"{where} has unknown keys: {', '.join(sorted(map(str, unknown_keys)))}")
     rule_id, reason = entry.get("rule"), entry.get("reason")
     if not isinstance(rule_id, str) or not rule_id:
-        raise DeviationsError(f"{where} needs `rule`: a rule id (python -m contracts.docs --rules lists them)")
+        raise DeviationsError(f"{where} needs `rule`: a rule id (python -m contracts.pages --rules lists them)")
     try:
         rule = rules.get(rule_id)
     except rules.UnknownRule:
         raise DeviationsError(f"{where}: unknown rule id {rule_id!r} "
-                              "(python -m contracts.docs --rules lists them)") from None
+                              "(python -m contracts.pages --rules lists them)") from None
     if not isinstance(reason, str) or not reason.strip():
         raise DeviationsError(f"{where} ({rule_id}) needs `reason`: why, for people")
     until = entry.get("until")

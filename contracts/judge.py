@@ -46,9 +46,14 @@ from contracts.stack import Routing, StackAnswer
 class RuleViolation(AssertionError):
     """A rule of the rulebook does not hold. The message begins with the rule's headline (in ``edition``'s pages)."""
 
-    def __init__(self, rule: Rule, detail: str, edition: Edition | None = None) -> None:
+    def __init__(self, rule: Rule, detail: str, edition: Edition | None = None, *,
+                 response: requests.Response | None = None, found: str | None = None,
+                 expected: str | None = None) -> None:
         self.rule = rule
         self.detail = redact(detail)
+        # For the failure's short form (contracts/plugin/failures.py): the answer judged, what was wrong with it,
+        # and what the rule expected instead, when the judge knows them.
+        self.response, self.found, self.expected = response, redact(found or detail), expected
         super().__init__(f"{rule.headline(edition)}\n{self.detail}")
 
 
@@ -229,7 +234,7 @@ class Judge:
         assert expected is not None, f"{rule.id} has no expected answer: pass one"
         route = self.contract.route(str(response.request.method), str(response.request.url), self.api_path)
         self.settle(rule, answer_problems(expected, self.edition, response, route.parameters if route else {}),
-                    response, stop=True)
+                    response, stop=True, expected=_expected_line(expected, route.parameters if route else {}))
         self.raise_pending(response)
         try:
             body = response.json()
@@ -243,7 +248,7 @@ class Judge:
         self.raise_pending()
 
     def settle(self, rule: Rule, problems: list[str], response: requests.Response | None = None,
-               *, defer: bool = False, stop: bool = False, pend: bool = False) -> None:
+               *, defer: bool = False, stop: bool = False, pend: bool = False, expected: str | None = None) -> None:
         """Record how ``rule`` fared; raise when it failed, unless waived, deferred or pending.
 
         A waived rule that fails is recorded as a deviation. ``stop``: the test cannot go on from a
@@ -262,7 +267,8 @@ class Judge:
             if stop:
                 pytest.xfail(f"deviation {rule.id}: {detail}")
             return
-        violation = RuleViolation(rule, detail, self.edition)
+        violation = RuleViolation(rule, detail, self.edition, response=response, found="; ".join(problems),
+                                  expected=expected)
         ledger.fail(violation)
         if defer:
             ledger.deferred.setdefault(rule.id, violation)
@@ -270,3 +276,10 @@ class Judge:
             ledger.pending.append((id(response), violation))
         else:
             raise violation
+
+
+def _expected_line(answer: Answer, names: dict[str, str]) -> str:
+    """An expected answer in one line, for a failure's short form: ``400 bad_request "Project (p) ..."``."""
+    message = answer.text(**names)
+    return " ".join(part for part in (str(answer.status), answer.code or "", f'"{message}"' if message else "")
+                    if part)

@@ -29,7 +29,7 @@ import yaml
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from contracts import clock, editions
+from contracts import answer_checks, clock, editions
 from contracts.client import CREATED_AT, CREATED_BY
 from contracts.http.errors import GatewayMisbehaved, ReplayedFailure, failure_kind
 from contracts.redaction import PLACEHOLDER, redact
@@ -54,9 +54,22 @@ ELAPSED_HEADER = "X-Apiops-Recorded-Elapsed-Ms"
 
 # Only these request headers say anything about the contract; the rest is the client's noise.
 REQUEST_HEADERS = ("Authorization", "Content-Type")
-# Response headers that change from one call to the next, whatever the gateway does.
+# Response headers that change from one call to the next, whatever the gateway does: dropped, but for what a check
+# reads (:func:`dropped`).
 VOLATILE = {"date", "server", "content-length", "connection", "keep-alive", "transfer-encoding",
             "x-request-id", "x-correlation-id", "etag", "expires", "last-modified", "age", "vary"}
+
+
+def dropped() -> frozenset[str]:
+    """The response headers a recording drops: the volatile ones no per-answer check reads by name
+    (contracts/answer_checks.py declares what each reads), so that a replay judges what the live run judged."""
+    return frozenset(VOLATILE) - answer_checks.CHECKS.reads().headers
+
+
+def kept(name: str, value: str) -> bool:
+    """Whether a recording keeps this response header (its value already scrubbed): not dropped, or carrying an
+    echoed token where a check reads every header for one."""
+    return name.lower() not in dropped() or (answer_checks.CHECKS.reads().every_header and PLACEHOLDER in value)
 
 
 class RecordingError(Exception):
@@ -146,7 +159,7 @@ class Interaction:
         except ValueError:
             body, json_body = text, False
         headers = {name: _scrubbed(value) for name, value in sorted(response.headers.items())
-                   if name.lower() not in VOLATILE}
+                   if kept(name, _scrubbed(value))}
         step = ELAPSED_STEP_MS
         elapsed_ms = int(round(clock.elapsed(response.elapsed.total_seconds()) * 1000 / step) * step)
         return cls(prepared.method or "GET", _scrubbed(path), request_headers, request_body,

@@ -3,11 +3,11 @@ stack: one command, in the order that works.
 
     python -m contracts.regenerate [--edition E ...]
 
-1. ``python -m contracts.docs``: each edition's contract document first (``openapi.yaml``'s DELETE responses and
+1. ``python -m contracts.pages``: each edition's contract document first (``openapi.yaml``'s DELETE responses and
    the generated document of every other edition), since a recording is judged against it;
 2. for each edition, a fresh recording of the reference gateway speaking it (``--target local --edition E
    --record``), written beside the shipped one and swapped in only when that run was green;
-3. ``python -m contracts.docs`` again: the living documentation shows the new recordings.
+3. ``python -m contracts.pages`` again: the living documentation shows the new recordings.
 
 Reproducible: run twice, the second run changes nothing. The recordings are made under the run id ``reference``
 (fixed names), with the derandomized ``ci`` profile (the same generated cases every run), one request at a time
@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from contracts import clock, docs, editions, recording
+from contracts import clock, editions, pages, recording
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = "reference"
@@ -97,12 +97,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    if docs.main([]) != 0:  # the contract documents the recordings are judged against
+    if pages.main([]) != 0:  # the contract documents the recordings are judged against
         return 1
     recorded = [record(edition) for edition in args.edition or editions.ids()]
     if not all(recorded):
         return 1
-    return 1 if docs.main([]) != 0 else 0
+    return 1 if pages.main([]) != 0 else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Each test leaves a :class:`TestRecord` (which rules it declared, which held, fai
 :func:`build` folds them into one :class:`RuleResult` per rule: ``failed`` if any test saw it fail,
 a waived rule ``deviation`` when its failure was seen and ``fixed-deviation`` when it held, else
 ``passed`` when a test verified it, ``skipped`` (with why) when none did. Written as Markdown
-(``--report``), JSON (``--report-json``) and appended to ``$GITHUB_STEP_SUMMARY``, even when the
+(``--report``), as one HTML page when that path ends in ``.html`` (contracts/report_html.py renders the
+JSON report), as JSON (``--report-json``) and appended to ``$GITHUB_STEP_SUMMARY``, even when the
 run fails or is interrupted. Every text is redacted before it is written.
 """
 
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contracts import editions, rules
+from contracts import editions, report_html, rules
 from contracts.deviations import Deviations
 from contracts.editions import Edition
 from contracts.redaction import redact
@@ -115,7 +116,10 @@ def run_problems(results: list[RuleResult], deviations: Deviations) -> list[str]
 
 def to_json(run: dict[str, Any], results: list[RuleResult], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     counts = {outcome: sum(result.outcome == outcome for result in results) for outcome in OUTCOMES}
-    return {"run": run, "summary": counts, "rules": [result.to_json() for result in results], **(extra or {})}
+    # A stopped run says so at the top, with why: its rules' outcomes are what it saw before it stopped.
+    stopped = {"stopped": {"reason": run["stopped"]}} if run.get("stopped") else {}
+    return {"run": run, "summary": counts, **stopped, "rules": [result.to_json() for result in results],
+            **(extra or {})}
 
 
 def to_markdown(run: dict[str, Any], results: list[RuleResult], notes: Iterable[str] = ()) -> str:
@@ -126,6 +130,8 @@ def to_markdown(run: dict[str, Any], results: list[RuleResult], notes: Iterable[
              f"Target `{run.get('target')}` at `{run.get('base_url')}`, project `{run.get('project')}`, "
              f"run `{run.get('run_id')}`, {run.get('date')}: "
              + ", ".join(f"{count} {outcome}" for outcome, count in counts.items() if count) + ".",
+             *(["", f"**The run stopped** before its tests were done (exit 4): {_cell(run['stopped'])}"]
+               if run.get("stopped") else []),
              "", f"Held to the edition {run.get('edition')}, chosen on: "
              + ("; ".join(run.get("edition_evidence") or []) or "the settings") + ".",
              "", "| rule | class | outcome | detail |", "| --- | --- | --- | --- |"]
@@ -147,14 +153,16 @@ def _edition(run: dict[str, Any]) -> Edition | None:
     return editions.get(chosen) if chosen in editions.ids() else None
 
 
-def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | None, json_path: str | None,
-          notes: list[str], extra: dict[str, Any] | None = None) -> list[str]:
-    """Write the report where asked, and to the GitHub step summary when there is one; the paths written."""
+def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | Sequence[str] | None,
+          json_path: str | None, notes: list[str], extra: dict[str, Any] | None = None) -> list[str]:
+    """Write the report where asked (``markdown``: each ``--report`` path, a ``.html`` one as a page), and to the
+    GitHub step summary when there is one; the paths written."""
     written = []
     text = to_markdown(run, results, notes)
-    for path, content in ((markdown, text),
-                          (json_path, redact(json.dumps(to_json(run, results, extra), indent=2, ensure_ascii=False)
-                                             + "\n"))):
+    data = to_json(run, results, extra)
+    paths = [markdown] if isinstance(markdown, str) else list(markdown or [])
+    reports = [(path, report_html.render(data, notes) if is_html(path) else text) for path in paths]
+    for path, content in (*reports, (json_path, redact(json.dumps(data, indent=2, ensure_ascii=False) + "\n"))):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(content, encoding="utf-8")
@@ -165,6 +173,11 @@ def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | Non
             handle.write(text + "\n")
         written.append("$GITHUB_STEP_SUMMARY")
     return written
+
+
+def is_html(path: str) -> bool:
+    """``--report`` writes one HTML page instead of Markdown when its file name ends in ``.html`` (or ``.htm``)."""
+    return Path(path).suffix.lower() in (".html", ".htm")
 
 
 def _cell(text: str) -> str:

@@ -14,12 +14,12 @@ Everything else reads this module and the editions: the scenarios declare the ru
 gateway answers with their expected answers and its faults say which rule each breaks, and the
 conformance report, the living docs, the contract documents' DELETE responses and the README's
 tables are generated from them. To follow a docs change of one answer, change it in its edition's
-file, then regenerate (``python -m contracts.docs``) and re-record.
+file, then regenerate (``python -m contracts.pages``) and re-record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from contracts import answer_checks, editions
@@ -60,7 +60,6 @@ class Rule:
     answer: str | None = None  # the name of its expected answer in every edition (contracts/editions/)
     why: str = ""  # the reasoning behind a reading or a convention
     source: Source | None = None  # where no edition's pages are the source (an RFC, the suite's own policy)
-    tags: tuple[str, ...] = field(default=())
     # A security rule fails the run whatever --fail-on says, and --deviations-update never waives it: a leaked
     # token is never only a warning.
     security: bool = False
@@ -178,7 +177,8 @@ TOKEN_FIRST = Rule(
         "nothing about a project or credential is answered before it is checked.")
 TOKEN_NEVER_ECHOED = Rule(
     "no-answer-carries-the-token",
-    "No answer carries the presented token, in its body or any header, in any encoding.",
+    "No answer carries the presented token, in its body, any header or its status line's reason phrase, in any "
+    "encoding.",
     "reading",
     why="The page treats the token as a secret to be kept out of logs and code; an answer echoing it would put "
         "it into every log and report that keeps answers.",
@@ -215,7 +215,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
 SECURITY: frozenset[str] = frozenset(rule.id for rule in RULES.values() if rule.security)
 
 # The rule each schemathesis check (built-in, schemathesis.toml) verifies.
-CHECKS: dict[str, Rule] = {
+SCHEMATHESIS_CHECKS: dict[str, Rule] = {
     "not_a_server_error": DOCUMENTED,
     "status_code_conformance": DOCUMENTED,
     "content_type_conformance": DOCUMENTED,
@@ -239,8 +239,3 @@ def get(rule_id: str) -> Rule:
         return RULES[rule_id]
     except KeyError:
         raise UnknownRule(rule_id) from None
-
-
-def by_status(status: int, edition: Edition) -> list[Rule]:
-    """The rules whose expected answer in ``edition`` has this status, in rulebook order."""
-    return [rule for rule in RULES.values() if rule.answer is not None and edition.answer(rule).status == status]

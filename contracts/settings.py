@@ -46,6 +46,7 @@ class Option:
     metavar: str | None = None
     ini: bool = True
     flag_only: bool = False  # a switch (store_true)
+    repeatable: bool = False  # the flag may be given again: every value is kept, os.pathsep-joined as in its env
 
     @property
     def dest(self) -> str:
@@ -102,7 +103,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("deviations-update", "APIOPS_DEVIATIONS_UPDATE", "write this run's failing rules to FILE as known "
            "deviations (a baseline to adopt the suite on a gateway that deviates today; each entry expires in 90 "
            "days, edit as you like), then run with --deviations=FILE", metavar="FILE"),
-    Option("report", "APIOPS_REPORT", "write the conformance report (Markdown) here", metavar="PATH"),
+    Option("report", "APIOPS_REPORT", "write the conformance report here: Markdown, or one HTML page that opens "
+           "offline when PATH ends in .html; repeatable (--report r.md --report r.html; the variable takes paths "
+           "separated by os.pathsep)", metavar="PATH", repeatable=True),
     Option("report-json", "APIOPS_REPORT_JSON", "write the conformance report (JSON) here", metavar="PATH"),
     Option("rate-limit", "APIOPS_RATE_LIMIT", "requests per second the whole run sends at most (all xdist workers "
            "and --concurrency share it), e.g. 10/s; without it the run paces itself once a 429 limits it",
@@ -134,7 +137,7 @@ class Settings:
     baseline: str | None = None
     deviations: str | None = None
     deviations_update: str | None = None
-    report: str | None = None
+    report: tuple[str, ...] = ()  # each written: Markdown, or HTML for a .html path
     report_json: str | None = None
     kinds: tuple[str, ...] = rules.KINDS
     fail_on: tuple[str, ...] = rules.KINDS
@@ -185,6 +188,9 @@ def add_options(parser: pytest.Parser) -> None:
         text = option.help + (f" ({'; '.join(where)})" if where else "")
         if option.flag_only:
             group.addoption(f"--{option.flag}", dest=option.dest, action="store_true", default=False, help=text)
+        elif option.repeatable:
+            group.addoption(f"--{option.flag}", dest=option.dest, action="append", default=None,
+                            metavar=option.metavar, help=text)
         else:
             group.addoption(f"--{option.flag}", dest=option.dest, default=None, choices=option.choices,
                             metavar=option.metavar, help=text)
@@ -196,6 +202,8 @@ def sourced(config: pytest.Config, dest: str) -> tuple[str | None, str]:
     """One setting's value, CLI > env > ini > default, and where it came from; unchecked."""
     option = BY_DEST[dest]
     cli = config.getoption(dest, default=None)
+    if isinstance(cli, list):  # a repeatable option, given once or more
+        cli = os.pathsep.join(str(item) for item in cli)
     if cli not in (None, "", False):
         return str(cli), "command line"
     if option.env and os.environ.get(option.env):
@@ -281,7 +289,8 @@ def resolve(config: pytest.Config) -> Settings:
         baseline=directory("--baseline", value("apiops_baseline"), must_exist=True),
         deviations=value("apiops_deviations"),
         deviations_update=value("apiops_deviations_update"),
-        report=writable("--report", value("apiops_report")),
+        report=tuple(writable("--report", path) or path for path in (value("apiops_report") or "").split(os.pathsep)
+                     if path),
         report_json=writable("--report-json", value("apiops_report_json")),
         kinds=kinds(value("apiops_rules") or ""),
         fail_on=kinds(value("apiops_fail_on") or "", "--fail-on"),

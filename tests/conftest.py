@@ -48,6 +48,12 @@ class Run:
 RunSuite = Callable[..., Run]
 
 
+def assert_exit(run: Run, code: int) -> None:
+    """The run ended with ``code``; when it did not, the failure shows what the run printed (its last 4000
+    characters), not pytest's truncated repr of the Run."""
+    assert run.returncode == code, f"exit {run.returncode}, not {code}; the run printed:\n{run.output[-4000:]}"
+
+
 @pytest.fixture
 def run_suite(tmp_path: Path) -> RunSuite:
     """Run ``python -m pytest <args>`` from the project root; returns exit code and output."""
@@ -58,7 +64,8 @@ def run_suite(tmp_path: Path) -> RunSuite:
         if FORK and forked.forkable(environment):
             return Run(*forked.run(command, environment, ROOT, timeout))
         done = subprocess.run([sys.executable, "-m", "pytest", *command], cwd=ROOT, env=environment,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+                              capture_output=True, text=True, timeout=timeout, check=False,
+                              preexec_fn=forked.default_signals)
         return Run(done.returncode, done.stdout + done.stderr)
 
     return run

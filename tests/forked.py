@@ -23,6 +23,7 @@ import contextlib
 import functools
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,18 @@ PRELOAD = ("schemathesis.specs.openapi.schemas", "schemathesis.specs.openapi.che
            "schemathesis.transport.requests", "schemathesis.transport.wsgi", "schemathesis.pytest.lazy",
            "schemathesis.pytest.xdist", "schemathesis.engine.supervisor", "schemathesis.reporting.junitxml",
            "schemathesis.reporting.html", "contracts.gateway.server")
+
+
+def default_signals() -> None:
+    """A child's SIGINT and SIGTERM back to their defaults, whatever the self-tests were started from.
+
+    A shell that starts a job in the background (``bash .ci/run &``) ignores SIGINT in it, and an ignored signal
+    stays ignored in every child and across exec: a self-test that interrupts a run with Ctrl-C would then
+    interrupt nothing. Given as ``preexec_fn`` to every child a self-test starts, it runs before the exec, so a
+    Python child installs its KeyboardInterrupt handler as it does when started from a terminal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def base_environment() -> dict[str, str]:
@@ -74,6 +87,10 @@ def _run(args: list[str], env: dict[str, str], cwd: str, stdout: str, stderr: st
     """In a fork: become ``python -m pytest <args>`` run in ``cwd`` with ``env``, writing to the two files."""
     import pytest
 
+    # What a fresh interpreter started with the default dispositions has (see default_signals); the fork server
+    # gives its forks the worker's, which ignore SIGINT under a background job.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.environ.clear()
     os.environ.update(env)
     tempfile.tempdir = None  # the temporary directory is read from TMPDIR again

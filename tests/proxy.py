@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import forked
+
 NGINX_HINT = "nginx is not installed: .ci/run installs it (apt-get install -y nginx-light)"
 
 
@@ -96,7 +98,8 @@ http {{
 }}
 """, encoding="utf-8")
     command = [nginx(), "-p", str(directory), "-c", str(directory / "nginx.conf"), "-e", str(directory / "error.log")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               preexec_fn=forked.default_signals)
     proxy = Proxy(f"https://127.0.0.1:{port}", str(directory / "ca.pem"), process, directory)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TOKEN, Handler, RunSuite, live
+from tests.conftest import TOKEN, Handler, RunSuite, assert_exit, live
 
 SUITE = "contracts/scenarios"
 
@@ -62,7 +62,7 @@ def test_a_bad_setting_is_one_clear_line_and_exit_4(
     run_suite: RunSuite, args: tuple[str, ...], env: dict[str, str], says: tuple[str, ...]
 ) -> None:
     run = run_suite(SUITE, *args, env=env)
-    assert run.returncode == 4, run.output[-2000:]
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, *says)
     assert "hunter2" not in run.output and TOKEN not in run.output
 
@@ -76,26 +76,26 @@ def test_a_recordings_or_baseline_directory_that_is_not_one_is_one_clear_line(
     if kind == "a-file":
         path.write_text("not a directory")
     run = run_suite(SUITE, "--target", "local" if option == "--baseline" else "stub", option, str(path))
-    assert run.returncode == 4, run.output[-2000:]
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, option, str(path))
 
 
 def test_a_deviations_file_that_does_not_exist_is_one_clear_line(run_suite: RunSuite, tmp_path: Path) -> None:
     run = run_suite(SUITE, "--deviations", str(tmp_path / "nowhere.yaml"))
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "--deviations", "nowhere.yaml", "cannot read it")
 
 
 # -- preflight: every name checked before any test ---------------------------------------------------------------------
 def test_an_unreachable_base_url_ends_the_run_at_preflight(run_suite: RunSuite) -> None:
     run = run_suite(SUITE, *live("http://127.0.0.1:9"), env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "preflight", "http://127.0.0.1:9/apiops", "connection failed")
 
 
 def test_a_refused_token_ends_the_run_at_preflight(run_suite: RunSuite, gateway_url: str) -> None:
     run = run_suite(SUITE, *live(gateway_url), env={"APIOPS_TOKEN": "not-the-gateways-token"})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "preflight", gateway_url, "401", "token")
     assert "not-the-gateways-token" not in run.output
 
@@ -104,14 +104,14 @@ def test_an_unknown_project_ends_the_run_at_preflight_listing_the_visible_ones(
         run_suite: RunSuite, gateway_url: str) -> None:
     args = ("--target", "live", "--base-url", gateway_url, "--project", "NoSuchProject")
     run = run_suite(SUITE, *args, env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "preflight", "404", "'NoSuchProject'",
                            "the projects this token can see: EmptyProject, MyProject, OtherProject")
 
 
 def test_a_host_name_that_does_not_resolve_is_told_from_a_refused_connection(run_suite: RunSuite) -> None:
     run = run_suite(SUITE, *live("http://no-such-host.invalid"), env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "preflight", "'no-such-host.invalid' does not resolve")
     closed = run_suite(SUITE, *live("http://127.0.0.1:9"), env={"APIOPS_TOKEN": TOKEN})
     assert_one_clear_error(closed.output, "preflight", "refused")
@@ -121,7 +121,7 @@ def test_a_bad_setting_is_said_once_also_where_the_header_is_printed(run_suite: 
     """Without -q pytest prints the report header, which used to repeat the bad setting's line."""
     run = run_suite(SUITE, "-v", "--target", "live", "--base-url", "ftp://gateway.example.com", "--project", "P",
                     env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "--base-url", "http(s)")
 
 
@@ -134,13 +134,13 @@ def test_an_api_proxy_the_project_does_not_have_ends_the_run_at_preflight(
 ) -> None:
     """list-api-proxies.md and list-api-proxy-groups.md, before a scenario reads it as a gateway bug."""
     run = run_suite(SUITE, *live(gateway_url, "--api-proxy", api_proxy), env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "preflight", *says)
 
 
 def test_an_other_project_the_token_cannot_see_ends_the_run_at_preflight(run_suite: RunSuite, gateway_url: str) -> None:
     run = run_suite(SUITE, *live(gateway_url, "--other-project", "Elsewhere"), env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "preflight", "--other-project 'Elsewhere' is not among the")
 
 
@@ -159,12 +159,12 @@ def test_a_base_url_that_does_not_answer_like_a_management_api_says_so(
 ) -> None:
     url = raw_server(lambda connection: connection.sendall(answer))
     run = run_suite(SUITE, *live(url), env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "preflight", *says)
 
 
 def test_https_to_a_plain_http_gateway_says_it_does_not_speak_tls(run_suite: RunSuite, gateway_url: str) -> None:
     run = run_suite(SUITE, *live(gateway_url.replace("http://", "https://")), env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 4
+    assert_exit(run, 4)
     assert_one_clear_error(run.output, "preflight", "does not speak TLS", "http://")
     assert "REQUESTS_CA_BUNDLE" not in run.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import TOKEN, RunSuite, live
+from tests.conftest import TOKEN, RunSuite, assert_exit, live
 
 SUITE = "contracts/scenarios"
 
@@ -21,7 +21,7 @@ def test_a_run_of_the_same_gateway_reports_no_drift_and_leaves_no_recording_behi
     scratch = tmp_path / "tmp"  # where the run records itself for the comparison
     scratch.mkdir()
     run = run_suite(SUITE, "--target", "local", "--baseline", str(baseline), env={"TMPDIR": str(scratch), **fixed})
-    assert run.returncode == 0, run.output[-2000:]
+    assert_exit(run, 0)
     assert "no drift" in run.output, run.output[-2000:]
     assert list(scratch.iterdir()) == [], "the run's own recording was left behind"
 
@@ -34,7 +34,7 @@ def test_a_changed_error_code_is_reported_as_breaking_drift(
     url = gateway_factory("missing-credential-wrong-error-code")
     run = run_suite(SUITE, *live(url, "--api-proxy", "MyAPI"), "--baseline", str(baseline),
                     env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 1
+    assert_exit(run, 1)
     assert "drift against the baseline" in run.output and "breaking" in run.output.lower()
     assert "not_found" in run.output
 

@@ -18,7 +18,8 @@ import pytest
 
 from contracts import editions, rules
 from contracts.gateway.faults import FAULTS
-from tests.conftest import ROOT, TOKEN, RunSuite, live
+from tests import forked
+from tests.conftest import ROOT, TOKEN, RunSuite, assert_exit, live
 
 SUITE = "contracts/scenarios"
 # The fault that answers a missing credential with another status breaks exactly these four rules.
@@ -43,7 +44,7 @@ def test_a_known_deviation_is_reported_and_does_not_fail_the_run(
     url = gateway_factory(MISSING.name)
     run = run_suite(SUITE, *live(url), "--deviations", str(deviations), "--report-json", str(tmp_path / "r.json"),
                     env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 0, run.output[-3000:]
+    assert_exit(run, 0)
     assert "xfailed" in run.output and "known deviations" in run.output
     outcomes = {rule_id: rule["outcome"] for rule_id, rule in report(tmp_path / "r.json").items()}
     assert {rule_id for rule_id, outcome in outcomes.items() if outcome == "deviation"} == set(MISSING.breaks)
@@ -55,7 +56,7 @@ def test_a_waived_rule_that_holds_fails_the_run_naming_the_stale_entry(
 ) -> None:
     deviations = waiving(tmp_path / "deviations.yaml", {"rule": rules.MUST_EXIST.id, "reason": "was a 404"})
     run = run_suite(SUITE, *live(gateway_factory()), "--deviations", str(deviations), env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 1, run.output[-3000:]
+    assert_exit(run, 1)
     assert f"deviation {rules.MUST_EXIST.id} is no longer observed: remove it from {deviations}" in run.output
 
 
@@ -66,7 +67,7 @@ def test_an_expired_deviation_waives_nothing_and_fails_the_run(
                                                           "until": "2020-01-31"} for rule_id in MISSING.breaks))
     run = run_suite(SUITE, *live(gateway_factory(MISSING.name)), "--deviations", str(deviations),
                     "--report-json", str(tmp_path / "r.json"), env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 1, run.output[-3000:]
+    assert_exit(run, 1)
     assert f"expired: {rules.MUST_EXIST.id} (until 2020-01-31)" in run.output
     assert report(tmp_path / "r.json")[rules.MUST_EXIST.id]["outcome"] == "failed"
 
@@ -122,7 +123,7 @@ def test_the_report_is_written_when_the_run_is_interrupted(tmp_path: Path) -> No
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(server.url),
                    "--report-json", str(machine)]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True)
+                                   text=True, preexec_fn=forked.default_signals)
         wait_until_it_created_something(server)
         time.sleep(0.5)
         process.send_signal(signal.SIGINT)
@@ -138,7 +139,7 @@ def test_junit_failures_carry_the_rule_and_its_public_address(
     junit = tmp_path / "junit.xml"
     run = run_suite(SUITE, *live(gateway_factory(MISSING.name)), f"--junitxml={junit}", "--tb=line",
                     env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 1
+    assert_exit(run, 1)
     failures = [element.get("message", "") for element in ElementTree.parse(junit).iter("failure")]
     assert failures and all(message.startswith("[") for message in failures), failures
     by_rule = {rule_id: [m for m in failures if m.startswith(f"[{rule_id}] ")] for rule_id in MISSING.breaks}
@@ -158,7 +159,7 @@ def test_every_delete_answer_of_a_scenario_is_judged_even_where_the_test_looks_e
     url = gateway_factory("delete-with-grants-answers-without-deployment-result")
     run = run_suite(SUITE, *live(url, "--api-proxy", "MyAPI"), "-rf", "--report-json", str(tmp_path / "r.json"),
                     env={"APIOPS_TOKEN": TOKEN})
-    assert run.returncode == 1
+    assert_exit(run, 1)
     failed = [line for line in run.output.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and "test_the_credentials_access_grants_are_removed_with_it" in failed[0], run.output
     assert report(tmp_path / "r.json")[rules.DOCUMENTED.id]["outcome"] == "failed"
@@ -175,7 +176,7 @@ def test_only_the_documented_rules_hold_a_gateway_to_what_the_docs_promise(
     outcome = report(tmp_path / "r.json")[rules.SCOPED.id]
     assert outcome["outcome"] == "skipped" and "not selected" in outcome["message"]
     everything = run_suite(SUITE, *live(url), env={"APIOPS_TOKEN": TOKEN})
-    assert everything.returncode == 1
+    assert_exit(everything, 1)
 
 
 def test_deviations_update_then_deviations_is_green_on_the_same_gateway_and_red_on_a_new_fault(

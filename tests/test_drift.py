@@ -27,7 +27,7 @@ from contracts.drift.compare import PUBLISHED_TEST
 from contracts.gateway.faults import FAULTS
 from contracts.recording import Interaction, Recording
 from contracts.redaction import PLACEHOLDER
-from tests.conftest import ROOT, TOKEN, live
+from tests.conftest import ROOT, TOKEN, RunSuite, live
 
 MODULE = "contracts/scenarios/test_delete_credential.py"
 TEST = f"{MODULE}::test_deleting"
@@ -60,10 +60,11 @@ def delete(status: int, body: Any, *, username: str = "{ns}cred-1", elapsed: int
                        dict(JSON if headers is None else headers), body, not isinstance(body, str), elapsed)
 
 
-def make(root: Path, tests: dict[str, list[Interaction]], namespace: str) -> Path:
+def make(root: Path, tests: dict[str, list[Interaction]], namespace: str, edition: str | None = None) -> Path:
     """A recording directory, as the plugin writes one, with ``{ns}`` filled in everywhere."""
     recording.write_meta(root, {"gateway": "hand-made", "gateway_version": "1", "target": "local",
-                                "project": "MyProject", "run_id": namespace.split("-")[2]})
+                                "project": "MyProject", "run_id": namespace.split("-")[2],
+                                **({"edition": edition} if edition else {})})
     for test, interactions in tests.items():
         filled = [Interaction.from_yaml(json.loads(json.dumps(i.to_yaml()).replace("{ns}", namespace)))
                   for i in interactions]
@@ -277,29 +278,65 @@ def test_a_contract_outside_the_repository_is_named_by_its_path(compare_tests: C
     assert difference.reason == f"{draft} requires it"
 
 
+# -- two editions: what the documented edition change explains is apart ----------------------------------------
+def test_the_same_expected_answer_in_each_editions_envelope_is_expected_and_another_answer_is_not(
+    tmp_path: Path
+) -> None:
+    missing = {"status": "FAILURE", "resultMessage": "Credential (username: {ns}cred-1) was not found!"}
+    old = make(tmp_path / "before", {TEST: [delete(400, not_found_credential())]}, NS_BEFORE, "2025-12")
+    same = make(tmp_path / "same", {TEST: [delete(400, missing)]}, NS_AFTER, "2026-08")
+    report = drift.compare(old, same)
+    assert report.differences and all(d.expected == "2025-12 → 2026-08" for d in report.differences), report.to_text()
+    assert not report.has_breaking and report.headline().startswith("no drift the edition change does not explain")
+    # Answered as a success (a missing credential found after all) is no edition's doing: the breaking result.
+    found = make(tmp_path / "found", {TEST: [delete(200, {"status": "SUCCESS"})]}, NS_AFTER, "2026-08")
+    report = drift.compare(old, found)
+    assert [(d.aspect, d.change, d.expected) for d in report.breaking] == [("status", "400 → 200", "")]
+    assert report.groups()[0].aspect == "status" and "EXPECTED   by the edition change 2025-12 → 2026-08: 1" in (
+        report.to_text())
+
+
 # -- the shipped recordings of two editions: an upgrade that changes every answer's envelope -----------------------
 @pytest.fixture(scope="module")
 def shipped_pair() -> DriftReport:
     return drift.compare(recording.default_dir("2025-12"), recording.default_dir("2026-08"))
 
 
-def test_the_unknown_projects_404_turned_400_is_breaking_though_the_new_document_documents_400(
+def test_the_unknown_projects_404_turned_400_is_breaking_for_a_client_and_expected_by_the_edition_change(
     shipped_pair: DriftReport
 ) -> None:
     statuses = [d for d in shipped_pair.differences if d.aspect == "status"]
-    assert statuses and {(d.change, d.severity) for d in statuses} == {("404 → 400", BREAKING)}
+    assert statuses and {(d.change, d.severity, d.expected) for d in statuses} == {
+        ("404 → 400", BREAKING, "2025-12 → 2026-08")}
     assert {d.annotation for d in statuses} == {
         "towards contracts/editions/2026-08.openapi.yaml: it documents 400, not 404"}
 
 
 def test_every_reason_names_the_document_it_compares_with_by_its_repository_path(shipped_pair: DriftReport) -> None:
-    """The current side is of the 2026-08 edition: its rules read that edition's document, not openapi.yaml."""
-    named = {name for d in shipped_pair.differences
-             for name in re.findall(r"[\w./-]*openapi\.yaml", f"{d.reason} {d.annotation}")}
-    assert named == {"contracts/editions/2026-08.openapi.yaml"}
-    removed = next(d for d in shipped_pair.breaking if (d.aspect, d.change) == ("field removed", "`success`"))
+    """The current side is of the 2026-08 edition: its rules read that edition's document, not openapi.yaml; the
+    baseline's published description is held to its own edition's document (openapi.yaml)."""
+    def named(differences: list[Difference]) -> set[str]:
+        return {name for d in differences
+                for name in re.findall(r"[\w./-]*openapi\.yaml", f"{d.reason} {d.annotation}")}
+
+    assert named([d for d in shipped_pair.differences if d.test != PUBLISHED_TEST]) == {
+        "contracts/editions/2026-08.openapi.yaml"}
+    gone = [d for d in shipped_pair.differences if d.test == PUBLISHED_TEST and d.change.startswith("no longer")]
+    assert gone and named(gone) == {"openapi.yaml"}
+    removed = next(d for d in shipped_pair.differences if (d.aspect, d.change) == ("field removed", "`success`"))
     assert removed.reason == ("clients may read it, although contracts/editions/2026-08.openapi.yaml "
                               "does not document it")
+    assert shipped_pair.documents == ("openapi.yaml", "contracts/editions/2026-08.openapi.yaml")
+
+
+def test_the_shipped_recordings_of_two_editions_differ_only_as_the_edition_change_explains(
+    shipped_pair: DriftReport
+) -> None:
+    """The reference gateway in each edition answers what each edition documents: nothing breaking is left over."""
+    assert not shipped_pair.has_breaking and shipped_pair.breaking == [], shipped_pair.to_text()
+    assert {d.test for d in shipped_pair.compatible} == {PUBLISHED_TEST}, shipped_pair.to_text()
+    assert len(shipped_pair.expected) > 400 and shipped_pair.edition_change == "2025-12 → 2026-08"
+    assert main([str(recording.default_dir("2025-12")), str(recording.default_dir("2026-08"))]) == 0
 
 
 def test_the_markdown_groups_repeated_differences_into_at_most_110_lines_and_names_every_one(
@@ -307,12 +344,13 @@ def test_the_markdown_groups_repeated_differences_into_at_most_110_lines_and_nam
 ) -> None:
     text = shipped_pair.to_markdown()
     assert len(text.splitlines()) <= 110, len(text.splitlines())
-    assert text.index("## Summary") < text.index("## Breaking") < text.index("## Compatible")
+    expected = f"## Expected by the edition change 2025-12 → 2026-08: {len(shipped_pair.expected)}"
+    assert text.index("## Summary") < text.index("## Compatible") < text.index(expected)
     for difference in shipped_pair.differences:
         assert f"**{difference.aspect}** {difference.change}" in text, (difference.aspect, difference.change)
     # Each repeated change is one line, with how often and in which tests' steps.
-    (removed,) = [line for line in text.splitlines() if line.startswith("- **field removed** `success`")]
-    assert "83 times in 16 tests" in removed
+    (removed,) = [line for line in text.splitlines() if line.startswith("- breaking: **field removed** `success`")]
+    assert "86 times in 17 tests" in removed
     assert "`test_a_delete_removes_exactly_the_named_credential_and_no_neighbour` steps 1–14" in removed
 
 
@@ -449,3 +487,45 @@ def test_a_changed_error_code_is_named_as_breaking_drift(
     assert [d.aspect for d in described] == [f"published responses.{MISSING.status}.schema.properties.error.enum"], (
         report.to_text())
     assert TOKEN not in done.stdout
+
+
+# -- an upgrade to another edition, with a regression: what no edition explains comes first ----------------------
+REGRESSION_FAULT = "soft-delete"  # a deleted, so missing, credential is found again: its second delete answers 200
+UPGRADE_TESTS = ("deletion_is_permanent_a_second_delete or in_an_unknown_project_fails_naming_the_project "
+                 "or an_existing_credential_answers_success")  # a regression, and answers the editions differ in
+
+
+@pytest.mark.long
+def test_an_upgrade_to_another_edition_with_a_regression_puts_the_regression_first_apart_from_the_edition_change(
+    gateway_factory: Callable[..., str], run_suite: RunSuite, tmp_path: Path
+) -> None:
+    assert REGRESSION_FAULT in FAULTS, f"the fault {REGRESSION_FAULT} is gone: pick another that answers a missing " \
+        "credential 200"
+    recorded = {}
+    for side, edition, faults in (("before", "2025-12", ()), ("after", "2026-08", (REGRESSION_FAULT,))):
+        url = gateway_factory(*faults, edition=edition)
+        recorded[side] = tmp_path / side
+        done = run_suite("contracts/scenarios", "-k", UPGRADE_TESTS, *live(url, "--api-proxy", "MyAPI"),
+                         "--edition", edition, "--record", "--recordings", str(recorded[side]),
+                         env={"APIOPS_TOKEN": TOKEN})
+        assert done.returncode == (1 if faults else 0), done.output[-3000:]
+    report = drift.compare(recorded["before"], recorded["after"])
+    text = report.to_markdown()
+    # The regression is the first breaking row, and the run fails on it ...
+    breaking = text.split("## Breaking\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert breaking[0].startswith("- **status** 400 → 200 — clients branch on the status code"), text
+    assert "`test_deletion_is_permanent_a_second_delete_finds_no_credential` step 3" in breaking[0]
+    assert report.has_breaking and report.breaking[0].test.endswith(
+        "::test_deletion_is_permanent_a_second_delete_finds_no_credential")
+    # ... while the answers that differ as the editions do (the unknown project's 404 → 400, the envelopes) are
+    # grouped apart, with their count, after it.
+    expected = [d for d in report.differences if d.expected]
+    assert {d.expected for d in expected} == {"2025-12 → 2026-08"}
+    assert ("status", "404 → 400") in {(d.aspect, d.change) for d in expected}
+    assert ("field removed", "`success`") in {(d.aspect, d.change) for d in expected}
+    assert not [d for d in report.breaking if (d.aspect, d.change) in {("status", "404 → 400"), ("edition", "")}]
+    assert f"## Expected by the edition change 2025-12 → 2026-08: {len(expected)}\n" in text
+    assert text.index("## Breaking") < text.index("## Expected by")
+    assert f"expected by the edition change 2025-12 → 2026-08: {len(expected)}" in report.headline()
+    assert "| contract document | openapi.yaml | contracts/editions/2026-08.openapi.yaml |" in text
+    assert TOKEN not in text

@@ -41,7 +41,8 @@ CASES = [pytest.param(edition, name, id=f"{edition}-{name}", marks=[pytest.mark.
 SUITE_ARGS = ("contracts/scenarios", "contracts/properties", "--max-response-time", "1", "--request-timeout", "3",
               "--hypothesis-profile", "staging", "-p", "no:html", "-p", "no:metadata", "-p", "no:cov", "-p",
               "no:anyio", "-p", "no:rerunfailures", "-p", "no:timeout")
-FAILED = re.compile(r"^(?:SUB)?FAILED \S+?::(?P<test>.+?)(?: - .*)?$", re.MULTILINE)
+# A failed line: FAILED [the rules it broke] <node id>
+FAILED = re.compile(r"^(?:SUB)?FAILED (?:\[[^\]]*\] )?\S+?::(?P<test>.+?)(?: - .*)?$", re.MULTILINE)
 
 
 def failed_tests(output: str) -> set[str]:

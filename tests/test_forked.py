@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,37 @@ def test_a_variable_the_worker_set_after_the_server_started_sends_the_run_to_a_f
 def test_a_forked_run_that_outlives_its_timeout_is_killed() -> None:
     with pytest.raises(subprocess.TimeoutExpired):
         forked.run(["-p", "no:cacheprovider", "--target", "local"], forked.base_environment(), ROOT, timeout=0.5)
+
+
+# What a fresh interpreter started from a terminal has: a self-test that interrupts a run needs it in the child.
+PROBE = """import signal
+
+
+def test_the_run_has_the_default_sigint_and_sigterm():
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+"""
+
+
+def test_a_child_started_where_sigint_is_ignored_gets_the_default_dispositions() -> None:
+    """A background job's shell ignores SIGINT (``bash .ci/run &``), and an ignored signal survives exec: a child
+    started with ``preexec_fn=forked.default_signals`` has Python's own handler again."""
+    probe = ("import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
+             "signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)")
+    ignored = {how: signal.signal(how, signal.SIG_IGN) for how in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                              check=False, preexec_fn=forked.default_signals)
+    finally:
+        for how, handler in ignored.items():
+            signal.signal(how, handler)
+    assert done.stdout.split() == ["True", "True"], done.stdout + done.stderr
+
+
+def test_a_forked_run_has_the_default_dispositions_whatever_the_worker_had(tmp_path: Path) -> None:
+    """The fork server gives its forks the dispositions of the worker that started it: under a background job,
+    SIGINT ignored (run this file from ``bash -c 'trap "" INT; ...'`` to see it)."""
+    (tmp_path / "test_probe.py").write_text(PROBE, encoding="utf-8")
+    code, output = forked.run(["-p", "no:cacheprovider", "-q", "-p", "no:randomly", "test_probe.py"],
+                              forked.base_environment(), tmp_path, timeout=120)
+    assert code == 0, output[-2000:]

@@ -21,6 +21,7 @@ import requests
 from contracts.gateway import GatewayServer
 from contracts.gateway.__main__ import main as gateway_main
 from contracts.gateway.timing import DEPLOYING_OPERATIONS
+from tests import forked
 from tests.test_gateway_model import ACCESS, AUTH, MISSING, TOKEN, Http, delete_path
 
 SLACK = 0.25  # seconds an answer may take beyond what the gateway waits on purpose
@@ -190,7 +191,8 @@ def test_negative_times_are_refused() -> None:
 def test_the_command_line_waits_and_prints_its_counts_on_ctrl_c() -> None:
     command = [sys.executable, "-m", "contracts.gateway", "--port", "0", "--token", TOKEN, "--latency-ms",
                str(LATENCY * 1000), "--deploy-ms", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               preexec_fn=forked.default_signals)
     try:
         assert process.stdout is not None
         banner: list[str] = []

@@ -23,6 +23,7 @@ import requests
 from contracts.gateway.faults import FAULTS
 from contracts.gateway.server import GatewayServer
 from contracts.naming import PREFIX
+from tests import forked
 from tests.conftest import ROOT, TOKEN, RunSuite, live
 
 SUITE = "contracts/scenarios"
@@ -350,7 +351,8 @@ def slow_listing() -> Iterator[GatewayServer]:
 def start_suite(url: str, *extra: str, run_id: str | None = None) -> subprocess.Popen[str]:
     env = environment(**({"APIOPS_RUN_ID": run_id} if run_id else {}))
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", SUITE, *live(url), *extra]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=forked.default_signals)
 
 
 def wait_until_it_created_something(server: GatewayServer) -> None:

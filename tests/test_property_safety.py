@@ -153,7 +153,8 @@ def test_the_token_appears_in_no_output_or_file_of_a_failing_property_run(
                         env={"APIOPS_TOKEN": TOKEN})
     assert run.returncode == 1, run.output[-3000:]
     assert "no-answer-carries-the-token" in run.output
-    assert "Reproduce with" in run.output and "how to replay this failure" in run.output
+    # The failure's command that sends the request again names the token only as $APIOPS_TOKEN.
+    assert "again:    curl -sS" in run.output and "how to replay this failure" in run.output, run.output[-3000:]
     assert TOKEN not in run.output
     written = [junit, *(path for path in recordings.rglob("*") if path.is_file())]
     assert all(TOKEN not in path.read_text(encoding="utf-8") for path in written)
@@ -187,5 +188,6 @@ def test_a_replay_sends_exactly_the_recorded_requests_and_judges_them_alike(
     replayed = done.stdout + done.stderr
     assert "Not all requests have been executed" not in replayed, replayed[-3000:]
     assert recorded.returncode == done.returncode == (1 if fault else 0), recorded.output[-2000:] + replayed[-2000:]
-    failed = re.compile(r"^(?:SUB)?FAILED (\S+?)(?: - .*)?$", re.MULTILINE)
+    # FAILED [the rules it broke] <node id>
+    failed = re.compile(r"^(?:SUB)?FAILED (?:\[[^\]]*\] )?(\S+?)(?: - .*)?$", re.MULTILINE)
     assert set(failed.findall(replayed)) == set(failed.findall(recorded.output))

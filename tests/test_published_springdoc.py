@@ -29,7 +29,6 @@ from contracts import editions, published, spec
 from contracts.published import BREAKING, CLASSIFICATIONS, SILENT, Comparison, Difference, compare, recognise
 
 DELETE_PATH = "/apiops/projects/{projectName}/credentials/{username}/"
-OUR_PATH = "/projects/{projectName}/credentials/{username}/"
 # The editions whose envelope a Manager's springdoc description declares (2026-08), and the older one's (2025-12), which
 # the fixture also writes. Other editions may share an envelope: what a description says is then read off the list.
 NEWER, OLDER = editions.get("2026-08"), editions.get("2025-12")

@@ -60,14 +60,18 @@ NO_STACK_TRACE = Rule(
 RULES: dict[str, Rule] = {{''')
     edit(rules, "MALFORMED_REJECTED, METHODS, TIMELY,\n)}", "MALFORMED_REJECTED, METHODS, TIMELY, NO_STACK_TRACE,\n)}")
     checks = copy / "contracts" / "answer_checks.py"
-    # Where the registry asks what of an answer a check reads (issue 30, item 5), the check declares it: the body.
-    declared = ", reads(body=True)" if "\ndef reads(" in checks.read_text(encoding="utf-8") else ""
     append(checks, f'''
 
-@CHECKS.register("{RULE}"{declared})
+@CHECKS.register("{RULE}", reads(body=True))  # what of an answer it reads: a recording keeps it
 def no_answer_shows_a_stack_trace(seen: Answered) -> Iterator[list[str]]:
     yield ["the answer shows a stack trace (a `.java:` frame)"] if ".java:" in seen.response.text else []
 ''')
+    # The checks' unit tests hold each registered check to an answer that breaks it (the mutation test there needs one).
+    edit(copy / "tests" / "test_answer_checks.py",
+         '    "answers-within-the-time-budget": lambda: answer(elapsed=BUDGET + 1.5),\n}',
+         '    "answers-within-the-time-budget": lambda: answer(elapsed=BUDGET + 1.5),\n'
+         f'    "{RULE}": lambda: answer(status=400, body={{"error": "bad_request", '
+         '"error_description": "at com.apinizer.A.b(A.java:1)"}),\n}')
     edit(copy / "contracts" / "properties" / "test_delete_credential_properties.py",
          "rules.TOKEN_NEVER_ECHOED.id, rules.TIMELY.id)", "rules.TOKEN_NEVER_ECHOED.id, rules.TIMELY.id,\n"
          "      rules.NO_STACK_TRACE.id)")
@@ -94,16 +98,17 @@ def test_the_rule_and_fault_recipes_give_a_rule_the_fault_breaks_live_and_on_rep
     the living docs hold."""
     add_the_rule(copy)
     add_the_fault(copy)
-    green(run(copy, "-m", "contracts.docs"))
+    green(run(copy, "-m", "contracts.pages"))
     assert RULE in (copy / "docs" / "delete-credential.md").read_text(encoding="utf-8")
     assert FAULT in (copy / "README.md").read_text(encoding="utf-8")
     proof = run(copy, "-m", "pytest", "-q", "-rA", "-p", "no:randomly", "-n", "2", "tests/test_faults.py",
-                "tests/test_rulebook.py", "-k", f"test_rulebook or 2025-12-{FAULT} or "
+                "tests/test_rulebook.py", "tests/test_answer_checks.py", "-k",
+                f"test_rulebook or test_answer_checks or 2025-12-{FAULT} or "
                                                 f"(clean_reference_gateway and 2025-12)")
     green(proof)
     assert passed(proof, f"test_the_suite_catches_the_fault_live_and_on_replay[2025-12-{FAULT}]",
                   "test_the_clean_reference_gateway_passes_live_and_on_replay[2025-12]")
-    green(run(copy, "-m", "contracts.docs", "--check"))
+    green(run(copy, "-m", "contracts.pages", "--check"))
 
 
 # -- an edition -----------------------------------------------------------------------------------------------------
@@ -149,4 +154,4 @@ def test_the_edition_recipe_gives_an_edition_green_live_and_on_replay_and_told_a
                   "test_editions_of_one_envelope_are_told_apart_by_the_unknown_projects_status"), proof.stdout[-3000:]
     replay = run(copy, "-m", "pytest", "-q", "-p", "no:randomly", "--edition", EDITION)
     green(replay)
-    green(run(copy, "-m", "contracts.docs", "--check"))
+    green(run(copy, "-m", "contracts.pages", "--check"))

@@ -95,5 +95,5 @@ def test_one_moved_answer_of_one_edition_is_followed_by_the_one_command(copy: Pa
     assert f"status: {moved_to}" in recorded
     replay = run(copy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--edition", "2026-08")
     assert replay.returncode == 0, replay.stdout[-3000:]
-    check = run(copy, "-m", "contracts.docs", "--check")
+    check = run(copy, "-m", "contracts.pages", "--check")
     assert check.returncode == 0, check.stderr

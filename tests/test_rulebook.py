@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from contracts import answer_checks, docs, editions, rules, spec
+from contracts import answer_checks, editions, pages, rules, spec
 from contracts.gateway.faults import FAULTS
 from contracts.judge import Judge
 from contracts.redaction import PLACEHOLDER
@@ -35,12 +35,12 @@ def test_documented_and_read_rules_cite_a_public_page_of_every_edition_and_readi
 
 def test_no_citation_points_into_a_local_checkout() -> None:
     """A clone has no ../shared: README, openapi.yaml, the docs pages and messages cite public addresses."""
-    for path in (docs.README, docs.SPEC, *sorted((docs.ROOT / "docs").rglob("*.md"))):
+    for path in (pages.README, pages.SPEC, *sorted((pages.ROOT / "docs").rglob("*.md"))):
         assert "../shared" not in path.read_text(encoding="utf-8"), path
 
 
 def test_every_rule_is_verified_by_a_test_and_every_fault_breaks_known_rules() -> None:
-    by_rule = docs.tests_by_rule()
+    by_rule = pages.tests_by_rule()
     assert all(by_rule[rule_id] for rule_id in rules.RULES), [r for r in rules.RULES if not by_rule[r]]
     assert all(rule_id in rules.RULES for fault in FAULTS.values() for rule_id in fault.breaks)
 
@@ -48,11 +48,11 @@ def test_every_rule_is_verified_by_a_test_and_every_fault_breaks_known_rules() -
 def test_the_judge_maps_every_schemathesis_check_of_the_config_to_a_rule() -> None:
     import tomllib
 
-    config = tomllib.loads((docs.ROOT / "schemathesis.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads((pages.ROOT / "schemathesis.toml").read_text(encoding="utf-8"))
     enabled = [name for name, value in config["checks"].items() if isinstance(value, dict) and
                value.get("enabled", True) and name not in ("positive_data_acceptance", "negative_data_rejection")]
     enabled += ["positive_data_acceptance", "negative_data_rejection"]
-    assert set(enabled) <= set(rules.CHECKS), set(enabled) - set(rules.CHECKS)
+    assert set(enabled) <= set(rules.SCHEMATHESIS_CHECKS), set(enabled) - set(rules.SCHEMATHESIS_CHECKS)
 
 
 @pytest.mark.parametrize("answer, names, text", [
@@ -76,9 +76,9 @@ def test_every_per_answer_check_is_registered_for_exactly_one_existing_rule() ->
 
 def test_a_rule_gets_one_per_answer_check_at_most() -> None:
     registry = answer_checks.Registry()
-    registry.register(rules.TIMELY.id)(answer_checks.answers_within_the_time_budget)
+    registry.register(rules.TIMELY.id, answer_checks.Reads())(answer_checks.answers_within_the_time_budget)
     with pytest.raises(ValueError, match=rules.TIMELY.id):
-        registry.register(rules.TIMELY.id)(answer_checks.no_answer_carries_the_token)
+        registry.register(rules.TIMELY.id, answer_checks.Reads())(answer_checks.no_answer_carries_the_token)
 
 
 def test_every_rule_judged_on_every_answer_has_a_check_and_the_security_rules_are_flagged() -> None:
@@ -95,7 +95,7 @@ def test_the_judge_calls_every_registered_check_on_an_answer_in_registration_ord
                      check: answer_checks.Check = check) -> Iterator[list[str]]:
             called.append(rule_id)
             return check(seen)
-        recording.register(rule_id)(recorded)
+        recording.register(rule_id, answer_checks.CHECKS.reads(rule_id))(recorded)
     monkeypatch.setattr(answer_checks, "CHECKS", recording)
     edition = editions.base()
     url = "http://manager.test/apiops/projects/MyProject/credentials/api-user/"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -84,11 +85,11 @@ def test_a_token_that_expires_mid_run_is_one_verdict_blaming_no_rule_and_listing
         run_suite: RunSuite, tmp_path: Path) -> None:
     """Exit 4, one line naming when and why; no rule failed; every credential the gateway still holds is listed,
     as created and not checked, with the clean-up command."""
-    report = tmp_path / "report.json"
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
     with GatewayServer(token=TOKEN, token_uses=90) as server:
         run = run_suite("contracts/scenarios", "contracts/properties", "--hypothesis-profile", "ci", "-p",
                         "no:randomly", *live(server.url, "--api-proxy", "MyAPI"), f"--report-json={report}",
-                        env={"APIOPS_TOKEN": TOKEN})
+                        f"--junitxml={junit}", env={"APIOPS_TOKEN": TOKEN})
         left = sorted(name for name in server.gateway.credentials if name.startswith(PREFIX))
     assert run.returncode == 4, run.output[-3000:]
     verdicts = [line for line in run.output.splitlines() if "stopped being accepted" in line]
@@ -96,6 +97,11 @@ def test_a_token_that_expires_mid_run_is_one_verdict_blaming_no_rule_and_listing
     assert len(run.output.splitlines()) < 80, run.output
     document = json.loads(report.read_text(encoding="utf-8"))
     assert [rule["id"] for rule in document["rules"] if rule["outcome"] == "failed"] == []
+    # The stop is in CI's test tab (one errored case, after the tests that ran) and at the top of the report.
+    errors = [(case.get("name"), error.get("message", "")) for case in ElementTree.parse(junit).iter("testcase")
+              for error in case.iter("error")]
+    assert len(errors) == 1 and errors[0][0] == "the run stopped" and "stopped being accepted" in errors[0][1], errors
+    assert "stopped being accepted" in document["stopped"]["reason"]
     listed = sorted(item["username"] for item in document["leftovers"])
     assert listed == left, (listed, left)
     assert left, "the token expired after the last create: nothing shows the list"

@@ -7,7 +7,8 @@ Library use (the pytest plugin's ``--baseline``)::
     from contracts import drift
     text, breaking = drift.summarise_for_terminal(baseline, current)
 
-See :mod:`contracts.drift.compare` for the rules.
+See :mod:`contracts.drift.compare` for the rules, and :mod:`contracts.drift.edition_change` for what the
+documented change between two editions explains (grouped apart: it is not the breaking result).
 """
 
 from __future__ import annotations

@@ -12,13 +12,15 @@ say, so a changed status is breaking, annotated when it moves towards the docume
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from contracts import editions, published, recording
+from contracts.drift import edition_change
 from contracts.drift.load import LoadedRecording, TestRecording, load
 from contracts.drift.report import BREAKING, COMPATIBLE, Difference, DriftReport
 from contracts.drift.schema import Schema, document_name
@@ -59,17 +61,21 @@ def compare(before: Path, after: Path, *, contract: Contract | None = None,
     names = sorted(old.tests.keys() | new.tests.keys())
     if selected is not None:
         names = [name for name in names if name in selected]
-    rules = Rules(contract, thresholds or Thresholds(), now)
+    rules = Rules(contract, thresholds or Thresholds(), now, was)
     differences = [difference for name in names
                    for difference in rules.test(name, old.tests.get(name), new.tests.get(name))]
-    if was != now:  # every answer's envelope changed: named once, as what it is
-        differences.insert(0, At(EDITION_TEST).breaking(
+    if was != now:  # every answer's envelope changed: named once, as what it is, and expected
+        differences.insert(0, dataclasses.replace(At(EDITION_TEST).breaking(
             "edition", f"`{was}` → `{now}`", "the gateway answers in another edition's wire format: a client written "
-            "against the baseline's envelope (its success and failure fields, its deployment result) breaks"))
+            "against the baseline's envelope (its success and failure fields, its deployment result) breaks"),
+            expected=edition_change.label(was, now)))
     if contract is not None:
-        differences += published_drift(before, after, contract, notes)
-    differences.sort(key=lambda d: (not d.breaking, d.test, d.step or 0))
-    return DriftReport(str(before), str(after), old.meta, new.meta, _compared(old, new, names), differences, notes)
+        differences += published_drift(before, after, contract, notes, rules.baseline_contract)
+    # What no edition explains first (breaking, then compatible), then what the edition change explains.
+    differences.sort(key=lambda d: (bool(d.expected), not d.breaking, d.test, d.step or 0))
+    documents = (document_name(rules.baseline_contract), document_name(contract))
+    return DriftReport(str(before), str(after), old.meta, new.meta, _compared(old, new, names), differences, notes,
+                       documents)
 
 
 PUBLISHED_TEST = "(the gateway's published description)"  # not a test: what the gateway declared of itself
@@ -82,12 +88,15 @@ def edition_of(recorded: LoadedRecording) -> Edition:
     return editions.get(found) if found in editions.ids() else editions.base()
 
 
-def published_drift(before: Path, after: Path, contract: Contract, notes: list[str]) -> list[Difference]:
+def published_drift(before: Path, after: Path, contract: Contract, notes: list[str],
+                    baseline: Contract | None = None) -> list[Difference]:
     """How the gateway's own description moved against ``contract`` between the two recordings.
 
-    Each side is compared with ``contract`` (contracts/published/), not with the other: a
-    Manager's description may name the operation differently, ours is the fixed point. A
-    difference only the current side has is new; one only the baseline had is gone (a fix).
+    Each side is compared with its contract document (contracts/published/), not with the other: a
+    Manager's description may name the operation differently, ours is the fixed point. The current side's is
+    ``contract``; the baseline's is ``baseline`` where it is of another edition (each gateway described itself
+    in its own edition: the edition change is no difference of the description). A difference only the current
+    side has is new; one only the baseline had is gone (a fix).
     """
     before_document, after_document = recording.read_published(before), recording.read_published(after)
     if before_document is None or after_document is None:
@@ -95,17 +104,18 @@ def published_drift(before: Path, after: Path, contract: Contract, notes: list[s
             notes.append("the gateway's published description is recorded on one side only: not compared")
         return []
     try:
-        old, new = (published.compare(contract.document, theirs, document=contract.name)
-                    for theirs in (before_document, after_document))
+        old, new = (published.compare(ours.document, theirs, document=ours.name)
+                    for ours, theirs in ((baseline or contract, before_document), (contract, after_document)))
     except published.PublishedSpecError as exc:
         notes.append(f"the gateway's published descriptions not compared: {exc}")
         return []
     then, now = ({(d.where, d.change) for d in side.differences} for side in (old, new))
+    held_to = document_name(baseline or contract)  # what the baseline's description was held to
     return ([Difference(PUBLISHED_TEST, None, None, f"published {d.where}", f"now: {d.change}",
                         BREAKING if d.breaking else COMPATIBLE, f"new since the baseline: {d.reason}")
              for d in new.differences if (d.where, d.change) not in then]
             + [Difference(PUBLISHED_TEST, None, None, f"published {d.where}", f"no longer: {d.change}", COMPATIBLE,
-                          f"the published description no longer differs from {document_name(contract)} here")
+                          f"the published description no longer differs from {held_to} here")
                for d in old.differences if (d.where, d.change) not in now])
 
 
@@ -129,15 +139,19 @@ class At:
 
 
 class Rules:
-    def __init__(self, contract: Contract | None, thresholds: Thresholds, edition: Edition | None = None) -> None:
+    def __init__(self, contract: Contract | None, thresholds: Thresholds, edition: Edition | None = None,
+                 baseline: Edition | None = None) -> None:
         self.contract = contract
         self.document = document_name(contract)  # how reasons name it
         self.thresholds = thresholds
         self.edition = edition or editions.base()  # whose fields hold a code, a message, a deployment result
+        self.baseline = baseline or self.edition  # the baseline's edition: another one is an edition change
+        self.baseline_contract = _document(self.baseline) if self.baseline != self.edition else contract
 
-    def operation(self, interaction: Interaction) -> str | None:
+    def operation(self, interaction: Interaction, contract: Contract | None = None) -> str | None:
         """The operationId the request calls; None when the contract has no such route (or is unknown)."""
-        route = self.contract.route(interaction.method, interaction.path) if self.contract else None
+        contract = contract or self.contract
+        route = contract.route(interaction.method, interaction.path) if contract else None
         return route.operation_id if route else None
 
     def parameters(self, interaction: Interaction) -> dict[str, str]:
@@ -160,8 +174,16 @@ class Rules:
         for step, (old, new) in enumerate(pairs, start=1):
             request = f"{new.interaction.method} {new.interaction.path}"
             timed = old.timed and new.timed
-            yield from self.exchange(At(name, step, request), old.interaction, new.interaction, timed)
+            found = self.exchange(At(name, step, request), old.interaction, new.interaction, timed)
+            yield from self.explained(found, old.interaction, new.interaction)
         yield from self.course(name, paired, before, after)
+
+    def explained(self, found: Iterable[Difference], before: Interaction, after: Interaction) -> list[Difference]:
+        """One exchange's differences, those the edition change explains marked (contracts/drift/edition_change.py)."""
+        was, now = self.baseline, self.edition
+        if was == now or not edition_change.same_answer(was, now, before, after, self.operation(after)):
+            return list(found)
+        return edition_change.mark(found, edition_change.label(was, now))
 
     def paired(self, before: TestRecording, after: TestRecording) -> int:
         """How many exchanges line up: up to the first request that is not the baseline's.
@@ -170,13 +192,16 @@ class Rules:
         else (it failed, skipped or branched), the later exchanges answer other questions.
         """
         for index, (old, new) in enumerate(zip(before.exchanges, after.exchanges, strict=False)):  # up to the shorter
-            if self.request_key(old.interaction) != self.request_key(new.interaction):
+            if self.request_key(old.interaction, self.baseline_contract) != self.request_key(new.interaction):
                 return index
         return min(len(before.exchanges), len(after.exchanges))
 
-    def request_key(self, interaction: Interaction) -> tuple[str, str]:
-        """What a request asks: its operation, else its path (names are normalised by now)."""
-        return interaction.method, self.operation(interaction) or interaction.path
+    def request_key(self, interaction: Interaction, contract: Contract | None = None) -> tuple[str, str]:
+        """What a request asks: its operation, else its path (names are normalised by now).
+
+        ``contract``: the document of the edition it was sent in (an edition may move a supporting operation's path).
+        """
+        return interaction.method, self.operation(interaction, contract) or interaction.path
 
     def course(self, name: str, paired: int, before: TestRecording, after: TestRecording) -> Iterator[Difference]:
         """The test's course, when it differs from the baseline's: it stopped early, or went elsewhere."""
@@ -364,6 +389,14 @@ class Rules:
         if after > before * limit.factor and after - before > limit.extra_ms:
             yield at.compatible("response time", f"{before} ms → {after} ms",
                                 f"slower by over {limit.factor:g}x and {limit.extra_ms} ms: check clients' timeouts")
+
+
+def _document(edition: Edition) -> Contract | None:
+    """``edition``'s own contract document, where the baseline's requests are read (None: read with the current one)."""
+    try:
+        return load_contract(edition)
+    except SpecError:
+        return None
 
 
 def _field(interaction: Interaction, name: str) -> Any:

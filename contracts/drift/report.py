@@ -21,6 +21,7 @@ class Difference:
     severity: str  # BREAKING or COMPATIBLE
     reason: str  # why it is classified so
     annotation: str = ""  # what else it means, not what classes it (a status moving towards the contract)
+    expected: str = ""  # the edition change that explains it ("2025-12 → 2026-08"), if one does
 
     @property
     def breaking(self) -> bool:
@@ -47,6 +48,7 @@ class Group:
     change: str
     reason: str
     annotation: str
+    expected: str  # the edition change that explains them, or ""
     differences: list[Difference]
 
     @property
@@ -75,32 +77,50 @@ class DriftReport:
     tests_compared: int
     differences: list[Difference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "classified without the contract: ..."
+    documents: tuple[str, str] = ("", "")  # the contract document each side's answers were read with
 
+    # What no edition explains is the result; what the documented edition change explains is apart.
     @property
     def breaking(self) -> list[Difference]:
-        return [difference for difference in self.differences if difference.breaking]
+        return [difference for difference in self.differences if difference.breaking and not difference.expected]
 
     @property
     def compatible(self) -> list[Difference]:
-        return [difference for difference in self.differences if not difference.breaking]
+        return [difference for difference in self.differences if not difference.breaking and not difference.expected]
+
+    @property
+    def expected(self) -> list[Difference]:
+        """The differences the documented edition change explains (contracts/drift/edition_change.py)."""
+        return [difference for difference in self.differences if difference.expected]
+
+    @property
+    def edition_change(self) -> str:
+        """``2025-12 → 2026-08`` when the two recordings are of different editions' answers, else ""."""
+        return next((difference.expected for difference in self.differences if difference.expected), "")
 
     @property
     def has_breaking(self) -> bool:
         return bool(self.breaking)
 
     def headline(self) -> str:
-        if not self.differences:
-            return f"no drift in {self.tests_compared} tests"
+        expected = f"; {self.expected_line()}" if self.expected else ""
+        if not self.breaking and not self.compatible:
+            found = "no drift" if not self.expected else "no drift the edition change does not explain"
+            return f"{found} in {self.tests_compared} tests{expected}"
         return (f"{len(self.breaking)} breaking and {len(self.compatible)} compatible differences "
-                f"in {self.tests_compared} tests")
+                f"in {self.tests_compared} tests{expected}")
+
+    def expected_line(self) -> str:
+        return f"expected by the edition change {self.edition_change}: {len(self.expected)}"
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "before": {"path": self.before, **_provenance(self.before_meta)},
-            "after": {"path": self.after, **_provenance(self.after_meta)},
+            "before": {"path": self.before, **_provenance(self.before_meta), "contract": self.documents[0]},
+            "after": {"path": self.after, **_provenance(self.after_meta), "contract": self.documents[1]},
             "tests_compared": self.tests_compared,
             "breaking": len(self.breaking),
             "compatible": len(self.compatible),
+            "expected_by_edition_change": {"change": self.edition_change, "differences": len(self.expected)},
             "notes": self.notes,
             "differences": [asdict(difference) for difference in self.differences],
         }
@@ -109,40 +129,59 @@ class DriftReport:
         lines = [f"# Drift: `{self.before}` → `{self.after}`", "", *_provenance_table(self), ""]
         lines += [f"> {note}" for note in self.notes] + ([""] if self.notes else [])
         lines.append(f"**{self.headline()}.**")
-        if self.differences:
+        unexplained = [group for group in self.groups() if not group.expected]
+        if unexplained:
             lines += ["", "## Summary", "", "| | what changed | why it is classified so | seen in |",
                       "| --- | --- | --- | --- |"]
             lines += [f"| {group.severity} | {_cell(group.aspect)} {_cell(group.change)} | {_cell(group.explained)} "
-                      f"| {group.seen()} |" for group in self.groups()]
+                      f"| {group.seen()} |" for group in unexplained]
         # Where each was seen: one line per group, not per exchange (an upgrade's change is seen by many steps).
         for title, severity in (("Breaking", BREAKING), ("Compatible", COMPATIBLE)):
-            groups = [group for group in self.groups() if group.severity == severity]
+            groups = [group for group in unexplained if group.severity == severity]
             if groups:
                 lines += ["", f"## {title}", ""]
-                lines += [f"- **{group.aspect}** {group.change} — {group.explained}: {group.seen()}: {group.where()}"
-                          for group in groups]
+                lines += [_line(group) for group in groups]
+        if self.expected:
+            lines += ["", f"## {self.expected_line()[0].upper()}{self.expected_line()[1:]}", "",
+                      "In each of these exchanges the current answer is the one the current edition documents "
+                      "for what the baseline answered in its own (contracts/editions/): the same expected answer, "
+                      "in another status, envelope or body shape. A client has to follow them (`breaking`: one "
+                      "written against the baseline's edition breaks on them); no edition change explains what is "
+                      "listed above.", ""]
+            lines += [f"- {group.severity}: {_line(group)[2:]}" for group in self.groups() if group.expected]
         return "\n".join(lines) + "\n"
 
     def to_text(self) -> str:
-        """For a terminal summary: a headline, then one line per distinct change, breaking first."""
+        """For a terminal summary: a headline, then one line per distinct change no edition explains, breaking
+        first, then one line for what the edition change explains."""
         lines = [f"drift against {self.before}: {self.headline()}", *self.notes]
         for group in self.groups():
-            example = group.differences[0]
-            lines.append(f"  {group.severity.upper():<10} {group.aspect} {group.change} ({group.explained}): "
-                         f"{group.seen()}, e.g. {_short(example.test)} {example.where}")
+            if not group.expected:
+                example = group.differences[0]
+                lines.append(f"  {group.severity.upper():<10} {group.aspect} {group.change} ({group.explained}): "
+                             f"{group.seen()}, e.g. {_short(example.test)} {example.where}")
+        if self.expected:
+            groups = sum(1 for group in self.groups() if group.expected)
+            lines.append(f"  {'EXPECTED':<10} by the edition change {self.edition_change}: {len(self.expected)} "
+                         f"differences in {groups} groups (python -m contracts.drift on the two recordings lists them)")
         return "\n".join(lines)
 
     def groups(self) -> list[Group]:
         """The differences that say the same thing, together: an upgrade usually changes one answer
         that many tests see, and a reviewer wants to read that once."""
-        groups: dict[tuple[str, str, str, str, str], Group] = {}
-        for difference in self.differences:  # already breaking first
-            key = (difference.severity, difference.aspect, difference.change, difference.reason, difference.annotation)
+        groups: dict[tuple[str, str, str, str, str, str], Group] = {}
+        for difference in self.differences:  # already: unexplained breaking, unexplained compatible, expected
+            key = (difference.severity, difference.aspect, difference.change, difference.reason, difference.annotation,
+                   difference.expected)
             groups.setdefault(key, Group(*key, differences=[])).differences.append(difference)
         return list(groups.values())
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _line(group: Group) -> str:
+    return f"- **{group.aspect}** {group.change} — {group.explained}: {group.seen()}: {group.where()}"
 
 
 PROVENANCE = ("gateway", "gateway_version", "edition", "recorded_on", "target", "project")
@@ -157,6 +196,8 @@ def _provenance_table(report: DriftReport) -> list[str]:
     for key in PROVENANCE:
         before, after = (_cell(str(meta.get(key, "–"))) for meta in (report.before_meta, report.after_meta))
         rows.append(f"| {key.replace('_', ' ')} | {before} | {after} |")
+    if any(report.documents):  # the document each side's answers were read with: its edition's, or APIOPS_SPEC
+        rows.append(f"| contract document | {_cell(report.documents[0])} | {_cell(report.documents[1])} |")
     return rows
 
 

@@ -9,13 +9,14 @@ reads every one of them and names none. An :class:`Edition` holds
   (if it has one; the codes each status may carry are its contract document's);
 - its deployment result: the list, the environment field, entries per environment (per pod);
 - its expected answers, by name (``missing-credential``, ``unknown-project`` ...), which rules name;
+- who may call the endpoint (``callers``): the permissions the token's user needs, with their page;
 - the paths of supporting operations it moves, and the methods of the credential path;
 - its contract document (openapi.yaml for the base edition; a generated one for the others).
 
 Everything else asks an edition instead of knowing a wire format: the judge reads a message with
 :meth:`Edition.message`, the reference gateway writes one with :meth:`Edition.failure_body`, the
 faults ask :meth:`Edition.answered` which answer a body gave. Adding an edition is one new file
-here, then ``python -m contracts.docs`` (which writes its contract document) and a recording.
+here, then ``python -m contracts.pages`` (which writes its contract document) and a recording.
 """
 
 from __future__ import annotations
@@ -114,6 +115,22 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class Callers:
+    """Who may call the endpoint: the permissions its token's user needs (a token inherits its user's), as the
+    edition's page says them: to delete, and for the undeployment that follows."""
+
+    delete: tuple[str, ...]
+    undeploy: tuple[str, ...]
+    scope: str  # where the user needs them ("in the project"), or ""
+    source: Source
+
+    def line(self) -> str:
+        """``IDENTITY + MANAGE in the project, and IDENTITY + DEPLOY_UNDEPLOY for the undeployment``."""
+        scope = f" {self.scope}" if self.scope else ""
+        return f"{' + '.join(self.delete)}{scope}, and {' + '.join(self.undeploy)} for the undeployment"
+
+
+@dataclass(frozen=True)
 class Envelope:
     success: dict[str, Any]
     failure: dict[str, Any]
@@ -135,7 +152,7 @@ class Edition:
     deployment: Deployment
     nullable: bool
     answers: dict[str, Answer]
-    permissions: str
+    callers: Callers
     sources: dict[str, Source]  # rule id -> where this edition says it
     paths: dict[str, str]  # operation id -> path, where this edition moves one
     methods: tuple[str, ...]
@@ -146,6 +163,11 @@ class Edition:
 
     def __repr__(self) -> str:
         return f"Edition({self.id!r})"
+
+    @property
+    def permissions(self) -> str:
+        """Who may call the endpoint, in one line with its source (for a refusal's message)."""
+        return f"{self.callers.line()} ({self.callers.source.cite()})"
 
     # -- answers ---------------------------------------------------------------------------------------
     def answer(self, rule_or_name: Any) -> Answer:
@@ -249,6 +271,15 @@ def _filled(template: dict[str, Any], **values: Any) -> dict[str, Any]:
 
 
 # -- loading ------------------------------------------------------------------------------------------------
+def _source(entry: list[str], pages: dict[str, str]) -> Source:
+    return Source(entry[0], entry[1], entry[2] if len(entry) > 2 else None, pages.get(entry[0]))
+
+
+def _callers(data: dict[str, Any], pages: dict[str, str]) -> Callers:
+    return Callers(tuple(str(name) for name in data["delete"]), tuple(str(name) for name in data["undeploy"]),
+                   str(data.get("scope") or ""), _source(data["source"], pages))
+
+
 def _edition(path: Path) -> Edition:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -266,9 +297,8 @@ def _edition(path: Path) -> Edition:
             answers={name: Answer(int(answer["status"]), answer.get("code"),
                                   " ".join(str(answer["message"]).split()) if answer.get("message") else None)
                      for name, answer in data["answers"].items()},
-            permissions=" ".join(str(data.get("permissions", "")).split()),
-            sources={rule_id: Source(entry[0], entry[1], entry[2] if len(entry) > 2 else None, pages.get(entry[0]))
-                     for rule_id, entry in (data.get("sources") or {}).items()},
+            callers=_callers(data["callers"], pages),
+            sources={rule_id: _source(entry, pages) for rule_id, entry in (data.get("sources") or {}).items()},
             paths=dict(data.get("paths") or {}),
             methods=tuple(str(method).upper() for method in data["methods"]),
             file=path,

@@ -1,7 +1,7 @@
 """``python -m contracts.gateway``: run the reference gateway until Ctrl-C.
 
     python -m contracts.gateway --port 8080 [--host 127.0.0.1] [--token T] [--fault NAME ...]
-        [--latency-ms N] [--deploy-ms N] [--no-stack] [--firewall] [--writer] [--create-lag S] [--case-insensitive] ...
+        [--latency-ms N] [--deploy-ms N] [--no-stack] [--firewall] [--writer] [--create-lag S] [--restart-after N] ...
     python -m contracts.gateway --list-faults
 
 The token is ``--token``, else ``APIOPS_TOKEN``, else a fresh random one, which is then printed
@@ -9,9 +9,9 @@ The token is ``--token``, else ``APIOPS_TOKEN``, else a fresh random one, which 
 
 ``--latency-ms`` and ``--deploy-ms`` make it as slow as a remote gateway that deploys what it is
 given (contracts/gateway/timing.py). The flags of a living Manager (``--writer``, ``--create-lag``,
-``--case-insensitive`` ...: contracts/gateway/conditions.py, all off by default) make it a shared staging Manager
-that moves while a run goes on. On Ctrl-C it prints one line: the requests it answered, by operation, and the
-deploy-costing ones.
+``--restart-after``, ``--login-after`` ...: contracts/gateway/conditions.py, all off by default) make it a
+shared staging Manager that moves while a run goes on. On Ctrl-C it prints one line: the requests its Manager
+answered (not those its front door answered: a login page, a 503), by operation, and the deploy-costing ones.
 """
 
 from __future__ import annotations

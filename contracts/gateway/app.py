@@ -46,13 +46,14 @@ from contracts import editions
 from contracts.editions import Edition
 from contracts.gateway.faults import Headers, RequestInfo, ResponseHook, apply_faults, no_fault
 from contracts.gateway.model import ApiError, Gateway, bad_request
-from contracts.gateway.stack import SpringStack
+from contracts.gateway.spring import SpringStack
 from contracts.gateway.timing import NO_METHOD, NO_ROUTE, Timing
 
 API_PREFIX = "/apiops/"
 JSON = "application/json;charset=UTF-8"  # overview.md and overview-details.md, Response Headers
 YAML = "application/yaml"
 SERVER_ERROR = "server-error"  # the edition's answer to a bug (error-handling.md, 500)
+UPDATE_PAGE = "update-credential.md"  # an edition whose pages have it answers Update Credential (PUT)
 log = logging.getLogger(__name__)
 
 Params = dict[str, str]
@@ -118,7 +119,8 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
 
     ``hooks``: the response hook of each operation name that faults touch; ``faults``: their names (the
     published description describes the gateway as its faults make it); ``edition``: where the
-    supporting operations live (the environments list moved between editions); ``publish``: what
+    supporting operations live (the environments list moved between editions), and whether it answers Update
+    Credential (``PUT`` on the credentials path, where the edition's pages have update-credential.md); ``publish``: what
     ``openapi.yaml`` and ``openapi.json`` answer (describe.openapi_description, passed in: describe.py builds its
     apps from this module).
     """
@@ -127,6 +129,15 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
     environments_path = tuple(part for part in edition.path(
         "getEnvironmentsByProject", "/environments/{projectName}").strip("/").split("/"))
     credential = ("projects", project, "credentials", "{username}")
+    credentials: dict[str, Operation] = {
+        "GET": Operation("listCredentials", lambda g, p, b: g.list_credentials(p["projectName"])),
+        "POST": Operation("createCredential", lambda g, p, b: g.create_credential(p["projectName"], json_body(b)),
+                          reads_body=True),
+    }
+    if UPDATE_PAGE in edition.pages:  # update-credential.md, where the edition documents it
+        credentials["PUT"] = Operation("updateCredential",
+                                       lambda g, p, b: g.update_credential(p["projectName"], json_body(b)),
+                                       reads_body=True)
     routes = [
         Endpoint(("projects",), {
             "GET": Operation("listProjects", lambda g, p, b: g.list_projects()),  # list-projects.md
@@ -150,12 +161,7 @@ def endpoints(hooks: dict[str, ResponseHook] | None = None, faults: Sequence[str
         Endpoint(("projects", project, "apiProxyGroups"), {  # list-api-proxy-groups.md
             "GET": Operation("listApiProxyGroups", lambda g, p, b: g.api_proxy_groups(p["projectName"])),
         }),
-        Endpoint(("projects", project, "credentials"), {
-            "GET": Operation("listCredentials", lambda g, p, b: g.list_credentials(p["projectName"])),
-            "POST": Operation("createCredential",
-                              lambda g, p, b: g.create_credential(p["projectName"], json_body(b)),
-                              reads_body=True),
-        }),
+        Endpoint(("projects", project, "credentials"), credentials),
         Endpoint(credential, {  # delete-credential.md: the endpoint under contract
             "DELETE": Operation("deleteCredential", lambda g, p, b: g.delete_credential(*_who(p))),
             # change-credential-password.md: the other method of the credential path

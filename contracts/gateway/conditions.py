@@ -9,7 +9,7 @@ them the reference gateway shows (``GatewayServer(conditions=...)``, ``Gateway(c
 
 Here too: :class:`CredentialStore`, the credentials as the model keeps them, which folds usernames
 (:func:`caseless`) for a case-insensitive store and gives a replica's lagging view of them. The other writer is
-writer.py's; the server (server.py) starts and stops it.
+writer.py's; the login page and the 503s front.py's; the server (server.py) starts and stops the writer and restarts.
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ class Conditions:
       ``writer_interval`` seconds, and deletes its older ones (writer.py);
     - ``create_lag``, ``delete_lag``: the credentials list and the granted-access list show a create that many
       seconds late, and a delete that many seconds late; writes and the lookups they do are not late;
+    - ``restart_after`` (requests) or ``restart_at`` (seconds after start): then it stops listening for
+      ``restart_for`` seconds (connections refused) and listens again on the same port, its store intact;
+    - ``login_after``: from that request on, every request is answered ``302 Found`` to a login page;
+    - ``busy_after``: from that request on, for ``busy_for`` seconds, every request is answered 503 with
+      ``Retry-After: 1``;
     - ``case_insensitive``: usernames are compared as :func:`caseless` names (lookup, create's conflict, delete).
+
+    Requests are counted from 1, every request the server receives (a refused or unrouted one too).
     """
 
     writer: bool = False
@@ -47,14 +54,30 @@ class Conditions:
     writer_project: str = "MyProject"
     create_lag: float = 0.0
     delete_lag: float = 0.0
+    restart_after: int | None = None
+    restart_at: float | None = None
+    restart_for: float = 5.0
+    login_after: int | None = None
+    busy_after: int | None = None
+    busy_for: float = 3.0
     case_insensitive: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("create_lag", "delete_lag"):
+        for name in ("create_lag", "delete_lag", "restart_for", "busy_for"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
         if self.writer_interval <= 0:
             raise ValueError("writer_interval must be more than 0 seconds")
+        if self.restart_at is not None and self.restart_at < 0:
+            raise ValueError("restart_at cannot be negative")
+        for name in ("restart_after", "login_after", "busy_after"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} counts requests from 1")
+
+    @property
+    def restarts(self) -> bool:
+        return self.restart_after is not None or self.restart_at is not None
 
     @property
     def lagging(self) -> bool:
@@ -67,6 +90,14 @@ class Conditions:
             said.append(f"another writer in {self.writer_project}, every {self.writer_interval:g} s")
         if self.lagging:
             said.append(f"lists show a create {self.create_lag:g} s late, a delete {self.delete_lag:g} s late")
+        if self.restarts:
+            when = (f"after request {self.restart_after}" if self.restart_after is not None
+                    else f"{self.restart_at:g} s after start")
+            said.append(f"restarts {when}, refusing connections for {self.restart_for:g} s")
+        if self.login_after is not None:
+            said.append(f"a login page answers from request {self.login_after} on")
+        if self.busy_after is not None:
+            said.append(f"busy (503, Retry-After: 1) from request {self.busy_after}, for {self.busy_for:g} s")
         if self.case_insensitive:
             said.append("usernames compared case-insensitively")
         return said
@@ -82,6 +113,14 @@ _FLAGS: dict[str, tuple[str, type, str | None, str]] = {
     "--writer-project": ("writer_project", str, "NAME", "the project the writer writes in (default MyProject)"),
     "--create-lag": ("create_lag", float, "S", "the lists show a created credential S seconds late (a replica)"),
     "--delete-lag": ("delete_lag", float, "S", "the lists show a deleted credential for S seconds more"),
+    "--restart-after": ("restart_after", int, "N", "after the Nth request, refuse connections for --restart-for "
+                                                   "seconds, then listen again on the same port, store intact"),
+    "--restart-at": ("restart_at", float, "S", "restart S seconds after start instead"),
+    "--restart-for": ("restart_for", float, "S", "seconds a restart refuses connections (default 5)"),
+    "--login-after": ("login_after", int, "N", "from the Nth request on, answer 302 Found to a login page"),
+    "--busy-after": ("busy_after", int, "N", "from the Nth request, answer 503 with Retry-After: 1 for "
+                                             "--busy-for seconds"),
+    "--busy-for": ("busy_for", float, "S", "seconds the gateway is busy (default 3)"),
     "--case-insensitive": ("case_insensitive", bool, None, "compare usernames case-insensitively (Unicode "
                                                            "caseless), as some Managers' stores do"),
 }
@@ -100,7 +139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def from_arguments(arguments: argparse.Namespace) -> Conditions:
     """The :class:`Conditions` the flags of :func:`add_arguments` ask for; ValueError names a wrong one."""
     given = {field.name: getattr(arguments, f"condition_{field.name}", None) for field in fields(Conditions)}
-    return Conditions(**{name: value for name, value in given.items() if value not in (None, False)})
+    return Conditions(**{name: value for name, value in given.items() if value is not None and value is not False})
 
 
 # -- the store -------------------------------------------------------------------------------------------------

@@ -282,6 +282,20 @@ class Gateway:
             self.remove_credential(credential)
             return self._deployment(found, UNDEPLOY)
 
+    def update_credential(self, project: str, body: object) -> dict[str, Any]:
+        """update-credential.md (docs.apinizer.com): PUT on the credentials path with create's body, whose username
+        names the credential (it must exist in the project, and keeps its username); every other field is replaced,
+        the password too, then it is redeployed. Create's answers: its checks, its Deployment Result."""
+        with self._lock:
+            found = self.find_project(project)
+            self._may_manage()
+            given = _credential_from(found.name, body)
+            credential = self.find_credential(found, given.username)
+            for name in ("email", "full_name", "description", "password_hash", "role_name_list", "enabled", "ip_list",
+                         "expire_date"):
+                setattr(credential, name, getattr(given, name))
+            return self._deployment(found, DEPLOY)
+
     def change_password(self, project: str, username: str, body: object) -> dict[str, Any]:
         """change-credential-password.md: PATCH on the credential path; only ``password`` changes, then redeployed."""
         with self._lock:

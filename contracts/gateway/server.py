@@ -30,6 +30,7 @@ from contracts.editions import Edition
 from contracts.gateway.app import assemble
 from contracts.gateway.conditions import QUIET, Conditions
 from contracts.gateway.describe import openapi_description
+from contracts.gateway.front import FrontDoor
 from contracts.gateway.model import Gateway
 from contracts.gateway.timing import Timing
 from contracts.gateway.writer import Writer
@@ -119,6 +120,36 @@ class ServerThread:
         self._socket.close()
 
 
+class Restarts:
+    """The restart a server's conditions ask for (``restart_after`` requests, or ``restart_at`` seconds after start),
+    once, on a thread of its own; ``count`` says whether it happened."""
+
+    def __init__(self, server: GatewayServer) -> None:
+        self.server = server
+        self.due = threading.Event()  # set by the front door after the Nth request, or by stop()
+        self.stopping = threading.Event()
+        self.count = 0
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.server.conditions.restarts and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"gateway-restart-{self.server.port}", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        conditions = self.server.conditions
+        self.due.wait(conditions.restart_at)  # None: until the Nth request
+        if not self.stopping.is_set():
+            self.count += 1
+            self.server.restart(conditions.restart_for, self.stopping)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.due.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+
 class GatewayServer:
     """The reference gateway (model + app) on ``127.0.0.1:<free port>``.
 
@@ -128,11 +159,12 @@ class GatewayServer:
     create, delete, grant and revoke (timing.py). ``edition``: the wire format it answers in
     (contracts/editions; default the base edition); ``permitted=False``: the token's user lacks the
     permission to manage credentials. ``stack``: on the HTTP stack a real Manager runs on (Spring and
-    Tomcat's own answers, contracts/gateway/stack.py; on by default); ``firewall``: with Spring Security's
+    Tomcat's own answers, contracts/gateway/spring.py; on by default); ``firewall``: with Spring Security's
     request firewall too (off by default: it refuses usernames the docs promise). ``service_accounts``: client id ->
     secret, exchanged at ``POST /apiops/auth/token`` for tokens of ``token_ttl`` seconds; ``token_uses``: the
     personal token is refused (expired) after that many accepted requests. ``conditions``: a staging Manager that
-    lives (conditions.py: another writer, lagging lists, a case-insensitive store ...); none by default.
+    lives (conditions.py: another writer, lagging lists, a case-insensitive store, a restart, a login page, 503s);
+    none by default.
     ``options`` go to uvicorn.
     """
 
@@ -159,8 +191,13 @@ class GatewayServer:
         self.stack, self.firewall = stack, firewall
         # raises UnknownFault before binding anything
         self.app = create_app(self.gateway, self.faults, self.timing, stack=stack, firewall=firewall)
-        self._thread = ServerThread(self.app, host=host, port=port, startup_timeout=startup_timeout,
-                                    **options)
+        self.restarts = Restarts(self)
+        # Every request meets the front door first: a login page, 503s, the request that restarts (front.py).
+        self.front = FrontDoor(self.app, self.conditions, self.restarts.due.set)
+        self._options: dict[str, Any] = {"host": host, "startup_timeout": startup_timeout, **options}
+        self._lock = threading.Lock()  # the serving thread, which a restart replaces
+        self._thread = ServerThread(self.front, port=port, **self._options)
+        self.front.origin = self._thread.url
 
     @property
     def url(self) -> str:
@@ -174,11 +211,29 @@ class GatewayServer:
     def port(self) -> int:
         return self._thread.port
 
+    @property
+    def host(self) -> str:
+        return self._thread.host
+
     def start(self) -> GatewayServer:
-        self._thread.start()
+        with self._lock:
+            self._thread.start()
         if self.writer is not None:
             self.writer.start()
+        self.restarts.start()
         return self
+
+    def restart(self, down_for: float, stopping: threading.Event) -> None:
+        """Stop listening (connections are refused), wait ``down_for`` seconds, listen again on the same port: the
+        app, its model (the store) and its counts are the same ones. ``stopping``: the server stops meanwhile."""
+        with self._lock:
+            self._thread.stop()
+        if stopping.wait(down_for):
+            return
+        with self._lock:
+            if not stopping.is_set():
+                self._thread = ServerThread(self.front, port=self.port, **self._options)
+                self._thread.start()
 
     def stats(self) -> dict[str, Any]:
         """A snapshot of the request counts since start (or :meth:`reset_stats`): plain dicts and ints.
@@ -196,9 +251,11 @@ class GatewayServer:
         self.timing.stats.reset()
 
     def stop(self) -> None:
+        self.restarts.stop()
         if self.writer is not None:
             self.writer.stop()
-        self._thread.stop()
+        with self._lock:
+            self._thread.stop()
 
     def __enter__(self) -> GatewayServer:
         return self.start()

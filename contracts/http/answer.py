@@ -1,4 +1,5 @@
-"""An answer made whole once read: its body and headers scrubbed of echoed tokens, its time to the last byte.
+"""An answer made whole once read: its body, headers and reason phrase scrubbed of echoed tokens, its time to the
+last byte.
 
 An answer that carries a registered token in any encoding is marked (:func:`leaks`) and scrubbed before
 anything reads it.
@@ -18,16 +19,22 @@ from contracts.http.auth import mask_token_of
 from contracts.redaction import PLACEHOLDER
 
 LEAKS_ATTRIBUTE = "apiops_leaks"  # set on a response: where it carried a token
+REASON_PHRASE = "the status line's reason phrase"  # where a leak may be, beside ``body`` and ``header X``
 
 
 def settle(response: requests.Response, body: bytes, elapsed: float) -> None:
-    """Make the answer whole: its body scrubbed of echoed tokens, its time to the last byte."""
+    """Make the answer whole: its body, headers and reason phrase scrubbed of echoed tokens, its time to the last
+    byte."""
     presented = _presented(response.request.headers.get("Authorization"))
     leaks: list[str] = []
     text = body.decode("utf-8", "surrogateescape")
     if redaction.find(text, presented):
         leaks.append("body")
         body = redaction.redact(text, PLACEHOLDER, presented).encode("utf-8", "surrogateescape")
+    reason = str(response.reason or "")  # the status line's own text: a gateway may echo there too
+    if redaction.find(reason, presented):
+        leaks.append(REASON_PHRASE)
+        response.reason = redaction.redact(reason, PLACEHOLDER, presented)
     headers = urllib3.HTTPHeaderDict()
     for name, value in response.raw.headers.items():
         if name.lower() in ("content-encoding", "content-length", "transfer-encoding"):
@@ -51,7 +58,7 @@ def settle(response: requests.Response, body: bytes, elapsed: float) -> None:
 
 
 def leaks(response: requests.Response) -> list[str]:
-    """Where the answer carried a token (``body``, ``header X``), as found when it arrived."""
+    """Where the answer carried a token (``body``, ``header X``, :data:`REASON_PHRASE`), as found when it arrived."""
     return list(getattr(response, LEAKS_ATTRIBUTE, []))
 
 

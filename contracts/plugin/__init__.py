@@ -17,6 +17,8 @@ attributes, so every one is imported here from the module that keeps it: one plu
 - :mod:`~contracts.plugin.opening`: opening the target, the token watch, the published description;
 - :mod:`~contracts.plugin.collection`: declared rules, ``--rules``;
 - :mod:`~contracts.plugin.outcomes`: per test, the rule of a failure and the test's record; scrubbing;
+- :mod:`~contracts.plugin.failures`: a failed test's line names the rules it broke; a failure in a screen;
+- :mod:`~contracts.plugin.output`: every byte printed redacted (stdout, stderr, log records);
 - :mod:`~contracts.plugin.summary`: the session's clean-up, drift, reports and terminal summary;
 - :mod:`~contracts.plugin.fixtures`: the fixtures (the ``credential`` fixture's class is contracts/credentials.py).
 """

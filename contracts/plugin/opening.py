@@ -24,9 +24,9 @@ from contracts.client import CreateBudget
 from contracts.http.auth import presents_the_token
 from contracts.http.errors import TokenNoLongerAccepted
 from contracts.judge import Judge
-from contracts.plugin.run import EXIT_USAGE, Run, budget_path, run_of
+from contracts.plugin.run import CANCELLED, EXIT_USAGE, Run, budget_path, run_of
 from contracts.redaction import excerpt, redact
-from contracts.spec import Contract, SpecError, load
+from contracts.spec import Contract, SpecError, load, spec_path
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 
 
@@ -76,14 +76,16 @@ def open_once(config: pytest.Config) -> Target:
         recording.write_meta(target.recordings, recording_meta(target))
     if target.settings.edition == editions.AUTO or config.getoption("verbose") > 0:
         # A pinned edition was named in the header; the evidence that it holds is in the report (and here with -v).
-        _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}")
+        _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}; contract: "
+                     f"{spec_path(target.edition)}")
     run.published = _compare_published(target, contract)
     if run.published:  # one line under the header (an xdist worker cannot print: the summary has it too)
-        line = run.published.get("headline") or f"the gateway's published description: {run.published['note']}"
+        line = run.published.get("headline") or \
+            f"the gateway's published description: not compared: {run.published['note']}"
         _say(config, f"apiops: {line}")
     for earlier in target.earlier:
         _say(config, f"apiops: left in {target.project} by an earlier run: {earlier.line()}")
-    _stop_cleanly_on_sigterm()
+    stop_cleanly_on_sigterm()
     return target
 
 
@@ -141,7 +143,8 @@ def _compare_published(target: Target, contract: Contract) -> dict[str, Any]:
         recording.write_published(target.recordings, found.document)
     comparison = published.compare(contract.document, found.document, document=contract.name)
     return {"url": found.url, "headline": f"the gateway's published description ({found.url}): "
-            f"{comparison.headline()}", "lines": comparison.to_lines(), "json": comparison.to_json(),
+            f"{comparison.headline()}", "lines": comparison.to_lines(),
+            "breaking_lines": comparison.to_lines(everything=False), "json": comparison.to_json(),
             "breaking": comparison.has_breaking, "strict": mode == "strict"}
 
 
@@ -169,11 +172,11 @@ def with_baseline(resolved: settings_module.Settings) -> settings_module.Setting
     return resolved
 
 
-def _stop_cleanly_on_sigterm() -> None:
+def stop_cleanly_on_sigterm() -> None:
     # CI cancels a job with SIGTERM: turn it into KeyboardInterrupt so that fixtures tear down and
     # the session's clean-up runs, as on Ctrl-C.
     def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt(CANCELLED)  # the run's line says so (run.py)
 
     # Not the main thread (e.g. an embedding runner): keep its handler.
     with contextlib.suppress(ValueError):

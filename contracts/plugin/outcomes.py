@@ -1,11 +1,10 @@
 """Per test: the ledger of the rules the judge saw, the rule a failure breaks (its headline), a waived or
 warned rule's failure turned into a deviation, the test's record for the report, the run stopped once the
-Manager is down; and the token scrubbed out of every report and log record.
+Manager is down; and the token scrubbed out of every report (what else is printed: output.py).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Generator
 from typing import Any
 
@@ -16,6 +15,7 @@ from contracts.client import CreateCapReached
 from contracts.editions import Edition
 from contracts.http.errors import GatewayUnreachable, UnsafeRequest
 from contracts.judge import Ledger, RuleViolation, recording_into
+from contracts.plugin import failures
 from contracts.plugin.collection import declared
 from contracts.plugin.opening import manager_url
 from contracts.plugin.run import EXIT_USAGE, RULES_PROPERTY, run_of, running_target
@@ -27,6 +27,7 @@ OUTCOMES = pytest.StashKey[list[pytest.TestReport]]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    run_of(item.config).running = item.nodeid
     if "target" not in getattr(item, "fixturenames", ()):
         return (yield)
     ledger = Ledger(item.nodeid, [rules.RULES[rule_id] for rule_id in declared(item) if rule_id in rules.RULES])
@@ -54,23 +55,18 @@ def pytest_runtest_makereport(
         _stop_when_down(item, call)
         _fail_with_its_generated_cases(item, report_, ledger)
         _attribute(item, call, report_, ledger)
-        report_.apiops_rules = declared(item)  # type: ignore[attr-defined]  # for -v; travels from xdist workers
+        # The line names the broken rules (-v, short summary); travels from xdist workers.
+        setattr(report_, failures.LABEL, failures.broken_rules(report_, call, ledger, declared(item)))
+        failures.shorten(item, call, report_, ledger, _edition_of(item.config))
     _scrub(report_)
     return report_
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Generator[None, Any, Any]:
-    """With -v, each test's line names the rules it verifies: ``PASSED [rule-a, rule-b]``."""
-    status = yield
-    declared_rules = getattr(report, "apiops_rules", None)
-    if not status or not declared_rules or config.getoption("verbose") <= 0 or not status[2]:
-        return status
-    category, letter, word = status
-    said = f" [{', '.join(declared_rules)}]"
-    if isinstance(word, tuple):
-        return category, letter, (word[0] + said, word[1])
-    return category, letter, word + said
+    """A failed test's line names the rules it broke: ``FAILED [rule-a]`` (-v and the short summary); with -v,
+    a passed test's the rules it verifies (contracts/plugin/failures.py)."""
+    return failures.labelled((yield), report, config.getoption("verbose"))
 
 
 def _fail_with_its_generated_cases(item: pytest.Item, rep: pytest.TestReport, ledger: Ledger) -> None:
@@ -229,23 +225,3 @@ def _scrub(report_: pytest.TestReport) -> None:
         if cleaned != text:
             report_.longrepr = cleaned
     report_.sections = [(name, redact(content)) for name, content in report_.sections]
-
-
-def redact_log_records() -> None:
-    factory = logging.getLogRecordFactory()
-    if getattr(factory, "_apiops", False):
-        return
-
-    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = factory(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken log call is not ours to fix here
-            return record
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return record
-
-    make._apiops = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(make)

@@ -22,6 +22,7 @@ from contracts.targets import Target
 
 EXIT_USAGE = pytest.ExitCode.USAGE_ERROR
 RULES_PROPERTY = "apiops_rules"  # the user property that carries a test's record (xdist, JUnit)
+CANCELLED = "SIGTERM"  # the KeyboardInterrupt a SIGTERM becomes (opening.py): a CI job cancelled
 
 
 @dataclass(eq=False)  # registered as a plugin: hashed by identity
@@ -57,6 +58,8 @@ class Run:
     down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
     token_refused: bool = False  # the token stopped being accepted mid-run: nothing more can be sent
     finishing: bool = False  # the session's clean-up is under way
+    running: str = ""  # the test under way, for the line of a cancelled run
+    worker: bool = False  # an xdist worker: its controller reports
 
     def living_lines(self) -> list[str]:
         """The staging's own findings: the lag its lists showed, others' changes to the project."""
@@ -82,10 +85,25 @@ class Run:
                 self.records[record.nodeid] = record
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        """The plugin stopped the run with ``pytest.exit("apiops: …")``: remember the line to print it alone."""
+        """The plugin stopped the run with ``pytest.exit("apiops: …")``, or a SIGTERM cancelled it: remember the line
+        to print it alone, at the very end."""
         value = excinfo.value
         if isinstance(value, pytest.exit.Exception) and str(value.msg).startswith("apiops:"):
             self.exit_line = redact(str(value.msg))
+        elif isinstance(value, KeyboardInterrupt) and value.args == (CANCELLED,) and not self.worker:
+            # pytest's own account of the interrupt comes first (its traceback under --full-trace, redacted); the
+            # run's one verdict last, on its own (an xdist worker's is its controller's to say).
+            during = f" during {self.running}" if self.running else ""
+            self.exit_line = redact(f"apiops: the run was cancelled (SIGTERM, as CI cancels a job){during}: the "
+                                    "tests after it were not run; the clean-up ran before this line (what it left "
+                                    "is listed above)")
+
+    @pytest.hookimpl(tryfirst=True)  # before pytest's JUnit writer writes its file
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """A run the plugin stopped (exit 4: the token refused, the Manager gone, bad input) is one errored test
+        case in JUnit, carrying the verdict, so that CI's test tab says why instead of showing nothing."""
+        if self.exit_line and not hasattr(session.config, "workerinput"):
+            stopped_in_junit(session.config, self.exit_line)
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: a run with -p no:xdist must not fail on it
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -107,6 +125,19 @@ class Run:
         self.living["others"] = max(self.living["others"], living.get("others", 0))
         self.living["settle"] = living.get("settle", self.living["settle"])
         self.target_info = self.target_info or output.get("target_info", {})
+
+
+def stopped_in_junit(config: pytest.Config, verdict: str) -> None:
+    """Hand ``--junitxml``'s writer (if any) one errored test case, ``apiops::the run stopped``, with the verdict."""
+    from _pytest.junitxml import xml_key  # pytest's own writer: no public API hands it a report
+
+    writer = config.stash.get(xml_key, None)
+    if writer is None:
+        return
+    common: dict[str, Any] = {"nodeid": "apiops::the run stopped", "location": ("apiops", None, "the run stopped"),
+                              "keywords": {}, "duration": 0.0, "user_properties": [], "sections": []}
+    writer.pytest_runtest_logreport(pytest.TestReport(outcome="failed", longrepr=verdict, when="setup", **common))
+    writer.pytest_runtest_logreport(pytest.TestReport(outcome="passed", longrepr=None, when="teardown", **common))
 
 
 RUN = pytest.StashKey[Run]()

@@ -19,24 +19,32 @@ from contracts import targets as target_module
 from contracts.client import CreateBudget
 from contracts.editions import Edition
 from contracts.naming import new_run_id
-from contracts.plugin.outcomes import redact_log_records
+from contracts.plugin.opening import stop_cleanly_on_sigterm
+from contracts.plugin.output import flush_what_is_printed, redact_everything_printed
 from contracts.plugin.run import RUN, Run, budget_path, run_of
+from contracts.redaction import register
 from contracts.spec import spec_path
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # First, and before pytest's terminal reporter takes sys.stdout for its writer: every byte printed, redacted.
+    redact_everything_printed()
+    config.add_cleanup(flush_what_is_printed)
     # Before pytest-base-url fills the option from its ini value: CLI > env > ini.
     if not config.getoption("base_url", default=None) and os.environ.get("APIOPS_BASE_URL"):
         config.option.base_url = os.environ["APIOPS_BASE_URL"]
     config.addinivalue_line("markers", "rule(*ids): the rules of contracts/rules.py a test verifies")
-    config.stash[RUN] = Run()
+    config.stash[RUN] = Run(worker=hasattr(config, "workerinput"))
     config.pluginmanager.register(config.stash[RUN], "apiops-run")
     if not hasattr(config, "workerinput"):  # the controller decides; xdist workers inherit its options
         _record_for_the_baseline(config)
     _configure_hypothesis(config)
     _decide_the_run(config)
-    redact_log_records()
+    if config.getoption("dist", default="no") != "no" and not hasattr(config, "workerinput"):
+        # An xdist controller opens no target, where a sequential run starts to stop cleanly (opening.py): a cancel
+        # (SIGTERM to the job's processes) would kill it before its workers' clean-up is heard.
+        stop_cleanly_on_sigterm()
 
 
 def _decide_the_run(config: pytest.Config) -> None:
@@ -52,6 +60,10 @@ def _decide_the_run(config: pytest.Config) -> None:
         resolved = settings_module.resolve(config)
     except settings_module.SettingsError:
         return  # said in one line when the target is opened
+    # Known to the redaction from the start, in this process too (an xdist controller prints what its workers say).
+    register(resolved.token)
+    if resolved.client_secret is not None:
+        register(resolved.client_secret)
     run.create_cap = profiles.create_cap(profiles.current(), resolved.concurrency)
     if resolved.target != "stub":
         CreateBudget.start(run.create_cap, budget_path(run.run_id))
@@ -78,7 +90,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
              f"{target_module.target_line(resolved)}",
              f"apiops edition: {resolved.edition} (from {sources.get('apiops_edition', 'default')})"
              + (": decided before any test from read-only evidence" if resolved.edition == editions.AUTO else ""),
-             f"apiops contract: {spec_path(_pinned(resolved.edition))}"]
+             "apiops contract: " + (str(spec_path(_pinned(resolved.edition))) if resolved.edition != editions.AUTO
+                                    else "the detected edition's (named with it, before any test)")]
     run = run_of(config)
     if resolved.target != "stub" and run.create_cap:
         lines.append(f"apiops budget: this run may create at most {run.create_cap} credentials (profile "

@@ -66,7 +66,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if run.published.get("breaking") and run.published.get("strict"):
         run.problems.append("the gateway's published description breaks the contract document "
                             "(--published-spec strict)")
-    if run.target is not None or run.records:
+    if run.target is not None or run.records or run.exit_line:  # a stopped run's report says it stopped
         _write_reports(config, run)
     if run.problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -112,12 +112,15 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
         "run_id": info.get("run_id"),
         "edition": info.get("edition") or resolved.edition,
         "edition_evidence": info.get("edition_evidence") or [],
+        **({"stopped": run.exit_line} if run.exit_line else {}),  # why the run stopped (exit 4)
     }
     extra = {"leftovers": [dataclasses.asdict(item) for item in run.leftovers], "stack": run.stack,
              "infrastructure": run.infrastructure,
              "published_spec": run.published.get("json") or {"note": run.published.get("note", "not compared")}}
     extra["rate_limited"] = run.rate_limited
     extra["living"] = run.living_lines()
+    if run.drift_text:  # against --baseline: the HTML report shows it
+        extra["drift"] = redact(run.drift_text)
     notes = [*run.problems, *run.living_lines(),
              *([run.published["headline"]] if run.published.get("headline") else []),
              *(f"answered by the Manager's HTTP stack, not its code: {cause} (e.g. {example})"
@@ -126,6 +129,30 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
         run.written = report.write(results, run_info, markdown=resolved.report, json_path=resolved.report_json,
                                    notes=notes, extra=extra)
     run.results = results
+
+
+def _published_description(terminalreporter: Any, config: pytest.Config, run: Run) -> None:
+    """The published description compared, or why not: one line in every run (said under the header, or here by an
+    xdist controller, whose workers could not print), unless a difference is breaking: then the breaking ones, and
+    how many more -v lists. With -v, every difference."""
+    if not run.published:
+        return
+    verbose = config.getoption("verbose") > 0
+    if verbose:
+        terminalreporter.section("the gateway's published description")
+        terminalreporter.write_line(redact(run.published.get("url", "")))
+        lines = run.published.get("lines") or [f"not compared: {run.published.get('note', '')}"]
+    elif run.published.get("breaking"):
+        terminalreporter.section("the gateway's published description")
+        lines = run.published.get("breaking_lines") or run.published.get("lines") or []
+    elif run.target is None:  # an xdist controller: its workers said nothing
+        said = run.published.get("headline") or \
+            f"the gateway's published description: not compared: {run.published.get('note')}"
+        lines = [f"apiops: {said}"]
+    else:
+        return
+    for line in lines:
+        terminalreporter.write_line(redact(line))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -145,14 +172,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(redact(f"{result.outcome}: {result.rule.id}: {result.message}"))
         for waiver in run.deviations.expired():
             terminalreporter.write_line(f"expired: {waiver.rule.id} (until {waiver.until})")
-    # Compared, or why not: the differences under it when one is breaking, when it could not be compared, or with -v;
-    # a run whose gateway only differs harmlessly said so in one line under the header.
-    if run.published and (run.published.get("breaking") or not run.published.get("lines")
-                          or config.getoption("verbose") > 0):
-        terminalreporter.section("the gateway's published description")
-        terminalreporter.write_line(redact(run.published.get("url", "")))
-        for line in run.published.get("lines") or [f"not compared: {run.published.get('note', '')}"]:
-            terminalreporter.write_line(redact(line))
+    _published_description(terminalreporter, config, run)
     if run.infrastructure:  # not the Manager's answers: reported, one line per cause, judged by no rule
         terminalreporter.section("answered by the infrastructure, not the Manager")
         for cause, example in run.infrastructure.items():

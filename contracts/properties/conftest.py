@@ -76,7 +76,7 @@ def delete_credential_schema(target: Target, property_seed: int | None) -> BaseS
         """Each check's verdict goes into the test's ledger, under the rule the check verifies."""
         ledger = current()
         for result in results:
-            rule = rules.CHECKS.get(result.name, rules.DOCUMENTED)
+            rule = rules.SCHEMATHESIS_CHECKS.get(result.name, rules.DOCUMENTED)
             if result.failure is None:
                 ledger.hold(rule)
             else:

@@ -73,11 +73,14 @@ class Comparison:
                       for d in self.differences]
         return "\n".join(lines) + "\n"
 
-    def to_lines(self) -> list[str]:
-        """A headline, then one line per difference, breaking first (for a terminal summary)."""
+    def to_lines(self, everything: bool = True) -> list[str]:
+        """A headline, then one line per difference, breaking first (for a terminal summary); not ``everything``:
+        the breaking ones only, and how many more ``-v`` lists."""
+        shown = [d for d in self.differences if everything or d.breaking]
+        rest = len(self.differences) - len(shown)
         return [f"published spec: {self.headline()}",
-                *(f"  {d.severity.upper():<10} {d.where}: {d.change} [{d.id}] ({d.reason})"
-                  for d in self.differences)]
+                *(f"  {d.severity.upper():<10} {d.where}: {d.change} [{d.id}] ({d.reason})" for d in shown),
+                *([f"  (-v lists the {rest} other difference{'s' if rest != 1 else ''})"] if rest else [])]
 
 
 def _cell(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Every fault, in the order the README's fault table (contracts/docs.py) and ``--list-faults`` show them, and
+"""Every fault, in the order the README's fault table (contracts/pages.py) and ``--list-faults`` show them, and
 how a gateway is started with some of them: ``apply_faults`` patches the model and returns the response hooks."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Everything written from the rulebook (contracts/rules.py), regenerated, never edited by hand.
 
-    python -m contracts.docs [--recordings DIR] [--output docs/delete-credential.md] [--check]
-    python -m contracts.docs --rules          # the rule ids, for a deviations file
+    python -m contracts.pages [--recordings DIR] [--output docs/delete-credential.md] [--check]
+    python -m contracts.pages --rules          # the rule ids, for a deviations file
 
 writes
 
@@ -18,12 +18,12 @@ writes
 output depends on nothing but its inputs (no date, no run id, the token never).
 """
 
-from contracts.docs.cli import generate, main, outputs
-from contracts.docs.common import OUTPUT, README, ROOT, SPEC, DocsError
-from contracts.docs.exchanges import curl, pretty_json
-from contracts.docs.openapi import edition_document, render_spec, spec_block
-from contracts.docs.readme import faults_table, options_table, render_readme, rules_table
-from contracts.docs.verified import ContractTest, contract_tests, tests_by_rule
+from contracts.pages.cli import generate, main, outputs
+from contracts.pages.common import OUTPUT, README, ROOT, SPEC, DocsError
+from contracts.pages.exchanges import curl, pretty_json
+from contracts.pages.openapi import edition_document, render_spec, spec_block
+from contracts.pages.readme import faults_table, options_table, render_readme, rules_table
+from contracts.pages.verified import ContractTest, contract_tests, tests_by_rule
 
 __all__ = ["OUTPUT", "README", "ROOT", "SPEC", "ContractTest", "DocsError", "contract_tests", "curl",
            "edition_document", "faults_table", "generate", "main", "options_table", "outputs", "pretty_json",

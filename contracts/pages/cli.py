@@ -1,4 +1,4 @@
-"""``python -m contracts.docs``: write everything generated from the rulebook, or (``--check``) say what is stale."""
+"""``python -m contracts.pages``: write everything generated from the rulebook, or (``--check``) say what is stale."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import yaml
 
 from contracts import editions, recording, rules
-from contracts.docs import exchanges, page
-from contracts.docs.common import OUTPUT, README, SPEC, DocsError, Recorded, shown
-from contracts.docs.openapi import edition_document, render_spec
-from contracts.docs.readme import render_readme
 from contracts.drift.load import load
+from contracts.pages import exchanges, page
+from contracts.pages.common import OUTPUT, README, SPEC, DocsError, Recorded, shown
+from contracts.pages.openapi import edition_document, render_spec
+from contracts.pages.readme import render_readme
 from contracts.recording import RecordingError
 from contracts.redaction import redact
 from contracts.spec import Contract, SpecError
@@ -62,7 +62,7 @@ def outputs(args: argparse.Namespace) -> dict[Path, str]:
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m contracts.docs",
+    parser = argparse.ArgumentParser(prog="python -m contracts.pages",
                                      description="Write what is generated from the rulebook: the living "
                                                  "documentation, openapi.yaml's DELETE responses, the README's tables.")
     parser.add_argument("--recordings", type=Path, default=recording.ROOT_DIR, metavar="DIR",
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(args: argparse.Namespace) -> str:
     """The command that regenerates: the options of this run, where not the defaults."""
-    command = "python -m contracts.docs"
+    command = "python -m contracts.pages"
     if args.recordings != recording.ROOT_DIR:
         command += f" --recordings {args.recordings}"
     if args.output != OUTPUT:

@@ -2,7 +2,7 @@
 
 The suite itself does not need them: its judge (contracts/judge.py) holds every answer to these
 rules as the answer arrives. A plain ``st run`` bypasses the suite's client, so
-``SCHEMATHESIS_HOOKS=contracts.checks st run openapi.yaml ...`` registers them for it (the
+``SCHEMATHESIS_HOOKS=contracts.st_hooks st run openapi.yaml ...`` registers them for it (the
 property-throughput benchmark runs it that way, so that both sides judge with the same rules).
 Each check is the judge's own rule function (contracts/answer_checks.py), named by the rule it verifies.
 """

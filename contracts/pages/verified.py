@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from contracts import rules
-from contracts.docs.common import ROOT, DocsError
+from contracts.pages.common import ROOT, DocsError
 
 TEST_MODULES = ("contracts/scenarios/test_delete_credential.py",
                 "contracts/properties/test_delete_credential_properties.py")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from contracts import editions, rules, settings
-from contracts.docs.common import DocsError, cell, distinct
-from contracts.docs.verified import tests_by_rule
 from contracts.gateway.faults import FAULTS
+from contracts.pages.common import DocsError, cell, distinct
+from contracts.pages.verified import tests_by_rule
 
 
 def rules_table() -> str:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts.docs.common import GENERATED, DocsError, status_line
-from contracts.docs.verified import ContractTest, contract_tests
 from contracts.drift.load import NAMESPACE_MARKER, LoadedRecording, TestRecording
 from contracts.editions import Edition
+from contracts.pages.common import GENERATED, DocsError, status_line
+from contracts.pages.verified import ContractTest, contract_tests
 from contracts.recording import Interaction
 from contracts.redaction import PLACEHOLDER
 from contracts.spec import OPERATION, Contract
@@ -135,26 +135,26 @@ def _operation(interaction: Interaction, contract: Contract) -> str | None:
     return route.operation_id if route else None
 
 
-def response_block(interaction: Interaction) -> list[str]:
+def response_block(interaction: Interaction, width: int = JSON_WIDTH) -> list[str]:
     status = status_line(interaction.status)
     if interaction.json_body:
-        return [f"→ **{status}**", "", "```json", pretty_json(interaction.response_body), "```", ""]
+        return [f"→ **{status}**", "", "```json", pretty_json(interaction.response_body, width=width), "```", ""]
     text = str(interaction.response_body)
     return [f"→ **{status}**" + (", not JSON:" if text else ", no body"), "",
             *(["```text", text, "```", ""] if text else [])]
 
 
-def pretty_json(value: Any, indent: int = 0) -> str:
-    """Indented JSON, but any object or array that fits on one line stays on one: shorter to read."""
+def pretty_json(value: Any, indent: int = 0, width: int = JSON_WIDTH) -> str:
+    """Indented JSON, but any object or array that fits on one line (of ``width``) stays on one: shorter to read."""
     flat = json.dumps(value, ensure_ascii=False)
-    if indent + len(flat) <= JSON_WIDTH or not isinstance(value, (dict, list)) or not value:
+    if indent + len(flat) <= width or not isinstance(value, (dict, list)) or not value:
         return flat
     inner = " " * (indent + 2)
     if isinstance(value, dict):
-        items = [f"{inner}{json.dumps(key, ensure_ascii=False)}: {pretty_json(item, indent + 2)}"
+        items = [f"{inner}{json.dumps(key, ensure_ascii=False)}: {pretty_json(item, indent + 2, width)}"
                  for key, item in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
-    items = [inner + pretty_json(item, indent + 2) for item in value]
+    items = [inner + pretty_json(item, indent + 2, width) for item in value]
     return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
 
 

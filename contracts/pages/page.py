@@ -3,7 +3,7 @@
 Each section's heading is the rule's statement; under it its id and class, its expected answer in
 each edition side by side (status and body shape), where the docs say it, the tests that verify it,
 and one recorded DELETE per edition, linked to the whole exchange on that edition's exchanges page
-(contracts/docs/exchanges.py). Then each edition's documented statuses.
+(contracts/pages/exchanges.py). Then each edition's documented statuses.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts import rules
-from contracts.docs import exchanges
-from contracts.docs.common import GENERATED, Recorded, cell, distinct, shown, status_line
-from contracts.docs.exchanges import Delete
-from contracts.docs.verified import ContractTest, contract_tests, tests_by_rule
 from contracts.editions import Edition
+from contracts.pages import exchanges, first
+from contracts.pages.common import GENERATED, Recorded, cell, distinct, shown, status_line
+from contracts.pages.exchanges import Delete
+from contracts.pages.verified import ContractTest, contract_tests, tests_by_rule
 from contracts.rules import Rule
 from contracts.spec import OPERATION, Contract
 
@@ -55,6 +55,9 @@ def render(recorded: Recorded) -> str:
                                           for edition in every) + ".", ""]
     by_rule = tests_by_rule()
     scenarios = [test for test in contract_tests() if test.recorded]
+    shown_by = [test for test in by_rule[rules.DELETED.id] if test.recorded]
+    lines += first.render(every, {edition.id: first_delete(rules.DELETED, edition, shown_by, found[edition.id])
+                                  for edition in every})
     for kind in rules.KINDS:
         lines += [f"## {SECTIONS[kind][0]}", ""]
         for rule in rules.RULES.values():
@@ -74,6 +77,8 @@ def rule_entry(rule: Rule, tests: list[ContractTest], every: list[Edition], foun
         lines.append(f"- Why: {rule.why}")
     if rule.every_answer:
         lines.append("- Judged on every answer of the DELETE the suite receives.")
+    if rule.id == rules.ENCODED.id:
+        lines.append(f"- On a stock Manager: [what its stack means for usernames](#{first.USERNAMES}).")
     if tests:
         lines.append("- Verified by: " + ", ".join(f"`{test.name}`" for test in tests))
     shown_by = [test for test in tests if test.recorded] or (scenarios if rule.every_answer else [])
@@ -140,17 +145,26 @@ def example(rule: Rule, edition: Edition, tests: list[ContractTest],
     """The first DELETE of the rule's recorded tests that answered as it expects: its request line and status."""
     if found is None:
         return "not recorded"
-    wanted = (lambda status: status == edition.answer(rule).status) if rule.answer else SHOWN_BY.get(
-        rule.id, lambda status: True)
-    for test in tests:
-        for delete in found.get((test.module, test.name), []):
-            if wanted(delete.interaction.status):
-                request = f"DELETE /apiops{delete.interaction.path}"
-                status = status_line(delete.interaction.status)
-                return f"[`{request}` → {status}]({exchanges.link(edition, delete.anchor)})"
+    delete = first_delete(rule, edition, tests, found)
+    if delete is not None:
+        request = f"DELETE /apiops{delete.interaction.path}"
+        status = status_line(delete.interaction.status)
+        return f"[`{request}` → {status}]({exchanges.link(edition, delete.anchor)})"
     if not tests:
         return "none (only the schema-driven test verifies it, and its requests are drawn at random)"
     return "none"
+
+
+def first_delete(rule: Rule, edition: Edition, tests: list[ContractTest],
+                 found: dict[tuple[str, str], list[Delete]] | None) -> Delete | None:
+    """The first DELETE of ``tests`` (recorded in ``found``) that answered as ``rule`` expects in ``edition``."""
+    wanted = (lambda status: status == edition.answer(rule).status) if rule.answer else SHOWN_BY.get(
+        rule.id, lambda status: True)
+    for test in tests:
+        for delete in (found or {}).get((test.module, test.name), []):
+            if wanted(delete.interaction.status):
+                return delete
+    return None
 
 
 def responses(edition: Edition, contract: Contract) -> list[str]:
