@@ -52,6 +52,7 @@ class Answered:
     leaks: list[str]  # where the answer carried the presented token
     ours: bool  # the request presented the suite's own token
     stack: StackAnswer | None  # the Manager's HTTP stack's own answer, or None: the Manager's code's
+    undecodable: str | None = None  # why its body does not decode as it says (Content-Encoding, a BOM), or None
 
     @property
     def status(self) -> int:
@@ -197,7 +198,11 @@ def malformed_names_are_rejected(seen: Answered) -> Iterator[list[str]]:
 
 @CHECKS.register("every-answer-is-documented", STACK | reads("Content-Type", status=True, body=True))
 def every_answer_is_documented(seen: Answered) -> Iterator[list[str]]:
-    """A valid request is accepted; a DELETE's answer is one openapi.yaml documents, in the run's edition."""
+    """A valid request is accepted; a DELETE's answer is one openapi.yaml documents, in the run's edition. A body
+    that does not decode as it says is the one diagnosis of its answer, whatever the method."""
+    if seen.undecodable is not None:
+        yield [f"the answer arrived, but {seen.undecodable}"]
+        return
     if seen.stack is not None:
         return
     if seen.request == "valid":
@@ -212,7 +217,7 @@ def every_answer_is_documented(seen: Answered) -> Iterator[list[str]]:
 
 @CHECKS.register("errors-follow-the-error-format", STACK | reads("Content-Type", status=True, body=True))
 def errors_follow_the_error_format(seen: Answered) -> Iterator[list[str]]:
-    if seen.stack is None:
+    if seen.stack is None and seen.undecodable is None:  # a body that does not decode: every-answer-is-documented
         yield error_format_problems(seen.contract, seen.edition, seen.operation_id, seen.status,
                                     seen.response.headers.get("Content-Type"), seen.response.text)
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import functools
-import os
 import re
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,20 +32,23 @@ from typing import Any
 import requests
 
 from contracts import editions, rules
-from contracts.client import CREATED_AT, ApiClient, UnexpectedResponse, answer_line, credential_path
+from contracts.client import CREATED_AT, ApiClient, UnexpectedResponse, answer_line, credential_path, result_list
 from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable
 from contracts.http.ratelimit import CLEANUP_ALLOWANCE
-from contracts.naming import PREFIX, Namespace, check_run_id, folded
+from contracts.naming import PREFIX, Namespace, folded
 from contracts.redaction import Secret, register
 from contracts.settings import (
     DEFAULT_CONCURRENCY,
     SettingsError,
+    add_arguments,
     api_root,
     check_name,
+    check_run_id,
     count,
     rate,
     service_account,
     tls_verify,
+    variable,
 )
 from contracts.tokens import ClientCredentials, Personal, TokenError, TokenSource
 
@@ -146,15 +149,81 @@ def _delete_registered(client: ApiClient, registry: Registry, usernames: list[st
     return leftovers
 
 
+@dataclass
+class Comeback:
+    """The clean-up's wait for a Manager that stopped answering (a restart, a front door that shut): at most
+    ``seconds`` (``--cleanup-wait``), polling a read-only request, the project's credential list, with a short
+    backoff. ``waited``: how long it waited, once it did; ``back``: whether the Manager answered the read again."""
+
+    seconds: float
+    waited: float | None = None
+    back: bool = False
+
+    def line(self) -> str | None:
+        """What the summary says of the wait; None when there was none."""
+        if self.waited is None:
+            return None
+        if self.back:
+            return (f"apiops: the Manager came back {self.waited:.1f} s into the clean-up's wait (--cleanup-wait "
+                    f"{self.seconds:g} s): the clean-up deleted what the run created and checked each deletion "
+                    "against the gateway's credential list")
+        return (f"apiops: the Manager did not answer again within the clean-up's wait of {self.seconds:g} s "
+                "(--cleanup-wait): what the run created is under \"credentials left behind\", as far as it could be "
+                "checked")
+
+    def wait(self, client: ApiClient, project: str) -> bool:
+        """Until the Manager answers ``project``'s credential list with 200 again, at most :attr:`seconds`
+        (a refused token ends the wait: waiting does not bring it back). Whether it answered."""
+        started = time.monotonic()
+        end, pause, deadline = started + self.seconds, 0.25, client.session.deadline
+        try:
+            while True:
+                # No read outlasts the wait (a Manager that drops packets keeps a connect waiting).
+                client.session.deadline = max(0.5, min(deadline, end - time.monotonic()))
+                status = _list_status(client, project)
+                if status in (200, 401) or time.monotonic() + pause > end:
+                    break
+                time.sleep(pause)
+                pause = min(2.0, pause * 2)
+        finally:
+            client.session.deadline = deadline
+        self.waited, self.back = time.monotonic() - started, status == 200
+        return self.back
+
+
+def _list_status(client: ApiClient, project: str) -> int | None:
+    """The status of a read of the project's credential list, 200 only with a list in it; None: no answer."""
+    try:
+        result_list(client.list_credentials(project), "list credentials")
+    except (GatewayUnreachable, GatewayMisbehaved):
+        return None
+    except UnexpectedResponse:
+        return -1  # an answer, not the Management API's list (a proxy's 502, a login page)
+    return 200
+
+
 def clean_up(client: ApiClient, registry: Registry, namespace: Namespace,
-             projects: Sequence[str] = ()) -> list[Leftover]:
+             projects: Sequence[str] = (), *, comeback: Comeback | None = None, away: bool = False) -> list[Leftover]:
     """Delete what is still registered, then read each project's credential list once (not once per name: a
     project may hold thousands): every credential of the run the gateway still lists is left, named as the
     gateway lists it, whatever its DELETE answered (a 200 that deleted nothing included). Where the list
-    cannot be read, the names whose deletion could not be checked, as an upper bound (:func:`still_listed`)."""
+    cannot be read, the names whose deletion could not be checked, as an upper bound (:func:`still_listed`).
+
+    ``comeback``: a Manager that stopped answering is waited for. ``away`` (the run stopped because it did): before
+    anything is deleted; else when a deletion failed and a read of the list fails too, and then the failed
+    deletions are sent again. A Manager that did not come back within the wait is not sent the deletes (each would
+    fail as the read did): the last resort is the upper bound."""
     with client.session.rate_limit.allowance(CLEANUP_ALLOWANCE):  # a rate limit must not keep what the run made
         registered = dict(registry.alive)
+        project = sorted({*projects, *registered.values()} or {""})[0]
+        if comeback is not None and away and registered | registry.claimed and not comeback.wait(client, project):
+            failed = [Leftover(where, name, f"not deleted: the Manager did not answer again within "
+                               f"{comeback.seconds:g} s") for name, where in sorted(registered.items())]
+            return still_listed(client, namespace, registered, failed, projects, claimed=registry.claimed)
         failed = _delete_registered(client, registry)
+        if failed and comeback is not None and comeback.waited is None and _list_status(client, project) != 200 \
+                and comeback.wait(client, project):
+            failed = _delete_registered(client, registry, [item.username for item in failed])
         return still_listed(client, namespace, registered, failed, projects, claimed=registry.claimed)
 
 
@@ -252,27 +321,22 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                     "Touches nothing outside apiops-ct-<run id>-. The token comes from APIOPS_TOKEN, or a service "
                     "account's APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET.")
     parser.add_argument("--run-id", required=True, help="the run whose credentials to remove")
-    parser.add_argument("--base-url", default=os.environ.get("APIOPS_BASE_URL"),
+    parser.add_argument("--base-url", default=variable("APIOPS_BASE_URL"),
                         help="the Manager URL (default: APIOPS_BASE_URL)")
-    parser.add_argument("--project", default=os.environ.get("APIOPS_PROJECT"),
-                        help="the project (default: APIOPS_PROJECT)")
     parser.add_argument("--yes", action="store_true", help="delete them (default: only list them)")
-    parser.add_argument("--concurrency", default=os.environ.get("APIOPS_CONCURRENCY", str(DEFAULT_CONCURRENCY)),
-                        help=f"deletes sent at once (default: APIOPS_CONCURRENCY, else {DEFAULT_CONCURRENCY})")
-    parser.add_argument("--rate-limit", default=os.environ.get("APIOPS_RATE_LIMIT"),
-                        help="requests per second at most, e.g. 10/s (default: APIOPS_RATE_LIMIT); a 429 is "
-                             "waited out either way")
+    add_arguments(parser, ("project", "concurrency", "rate-limit"))  # the suite's own options, as it declares them
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    args.concurrency = args.concurrency or str(DEFAULT_CONCURRENCY)
     try:
         run_id = check_run_id(args.run_id)
         if not args.base_url or not args.project:
             raise SettingsError("needs --base-url and --project (or APIOPS_BASE_URL and APIOPS_PROJECT)")
         check_name("--project", args.project)
-        token = Secret(os.environ.get("APIOPS_TOKEN", ""))
+        token = Secret(variable("APIOPS_TOKEN") or "")
         client_id, client_secret = service_account()  # or a service account's, as the suite takes it
         if not token and not client_id:
             raise SettingsError("needs the token in APIOPS_TOKEN, or APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET")

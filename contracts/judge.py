@@ -34,7 +34,7 @@ from contracts import answer_checks, editions, rules, stack
 from contracts.answer_checks import Answered, other_edition
 from contracts.client import answer_line
 from contracts.editions import Answer, Edition
-from contracts.http.answer import leaks
+from contracts.http.answer import leaks, undecodable
 from contracts.http.auth import presents_the_token
 from contracts.http.errors import GatewayMisbehaved, NoAnswerInTime
 from contracts.redaction import redact
@@ -195,7 +195,7 @@ class Judge:
         the verdicts of every per-answer check (contracts/answer_checks.py), in the order they are registered."""
         seen = Answered(response, self.contract, self.edition, self.operation_id, self.api_path, self.budget,
                         leaks(response), presents_the_token(response.request.headers.get("Authorization")),
-                        self.stack_answer(response))
+                        self.stack_answer(response), undecodable(response))
         if seen.stack is not None:
             self.stack_seen.setdefault(seen.stack.cause, f"{response.request.method} "
                                                          f"{redact(stack.raw_path(str(response.url)))} answered "
@@ -232,6 +232,8 @@ class Judge:
         """
         expected = answer or (self.edition.answer(rule) if rule.answer else None)
         assert expected is not None, f"{rule.id} has no expected answer: pass one"
+        if undecodable(response):  # nothing in it to hold to the test's rule: the body is the one diagnosis
+            self.raise_pending(response)
         route = self.contract.route(str(response.request.method), str(response.request.url), self.api_path)
         self.settle(rule, answer_problems(expected, self.edition, response, route.parameters if route else {}),
                     response, stop=True, expected=_expected_line(expected, route.parameters if route else {}))

@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
 import secrets
 import unicodedata
 
-from contracts.settings import check_run_id
+from contracts.settings import run_id
 
 PREFIX = "apiops-ct-"
 
 
 def new_run_id() -> str:
     """A fresh run id, or the one in APIOPS_RUN_ID (so a CI job can name its own)."""
-    given = os.environ.get("APIOPS_RUN_ID")
-    return check_run_id(given, "APIOPS_RUN_ID") if given is not None else secrets.token_hex(4)
+    given = run_id()
+    return given if given is not None else secrets.token_hex(4)
 
 
 def folded(name: str) -> str:

@@ -14,8 +14,6 @@ that would create more stops cleanly instead (contracts/client.py, ``CreateBudge
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
@@ -66,7 +64,7 @@ def default_profile(target: str | None = None) -> str:
     """``staging`` against a live Manager, whatever ``CI`` says; else ``ci`` when ``CI`` is set, else ``dev``."""
     if target == "live":
         return "staging"
-    return "ci" if os.environ.get("CI") is not None else "dev"
+    return "ci" if settings_module.variable("CI") is not None else "dev"
 
 
 def create_cap(profile: str, concurrency: int) -> int:

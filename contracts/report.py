@@ -12,13 +12,12 @@ run fails or is interrupted. Every text is redacted before it is written.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contracts import editions, report_html, rules
+from contracts import editions, report_html, rules, settings
 from contracts.deviations import Deviations
 from contracts.editions import Edition
 from contracts.redaction import redact
@@ -167,7 +166,7 @@ def write(results: list[RuleResult], run: dict[str, Any], *, markdown: str | Seq
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(content, encoding="utf-8")
             written.append(path)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    summary = settings.variable("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(text + "\n")

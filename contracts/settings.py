@@ -10,6 +10,7 @@ Anything wrong is a :class:`SettingsError`: one line, exit 4, never a traceback.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import re
@@ -19,8 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from contracts import editions, rules
-from contracts.redaction import Secret, header_problem
+from contracts import editions, rules, spec
+from contracts.redaction import MASK, Secret, header_problem
 
 TARGETS = ("stub", "live", "local")
 DEFAULT_TARGET = "stub"  # offline: the shipped recordings of the reference gateway
@@ -110,6 +111,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("rate-limit", "APIOPS_RATE_LIMIT", "requests per second the whole run sends at most (all xdist workers "
            "and --concurrency share it), e.g. 10/s; without it the run paces itself once a 429 limits it",
            metavar="N/s"),
+    Option("cleanup-wait", "APIOPS_CLEANUP_WAIT", "seconds the clean-up waits for a Manager that stopped answering "
+           "mid-run (a restart, a front door that shut) to answer a read again, before it deletes what the run "
+           "created and checks each deletion; only a Manager that did not come back leaves an upper bound; 0: no "
+           "wait", "60", metavar="SECONDS"),
     Option("fail-on", "APIOPS_FAIL_ON", "rule classes whose failures fail the run, comma-separated: "
            + ", ".join(rules.KINDS) + "; a failure of another class is reported as a warning (security rules, "
            "e.g. no-answer-carries-the-token, fail whatever this says)", ",".join(rules.KINDS), metavar="CLASSES"),
@@ -117,6 +122,44 @@ OPTIONS: tuple[Option, ...] = (
            + ", ".join(rules.KINDS), ",".join(rules.KINDS), metavar="CLASSES"),
 )
 BY_DEST = {option.dest: option for option in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An environment variable the suite reads besides the options' own: read here, and only here (:func:`variable`)."""
+
+    name: str
+    help: str
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("APIOPS_BASE_URL", "the Manager URL, when --base-url is not given (pytest-base-url's option)"),
+    Variable("APIOPS_TOKEN", "a Personal API Access Token; never a flag", secret=True),
+    Variable("APIOPS_CLIENT_ID", "a service account's client id (with APIOPS_CLIENT_SECRET)"),
+    Variable("APIOPS_CLIENT_SECRET", "a service account's client secret", secret=True),
+    Variable("APIOPS_RUN_ID", "the run id every name of the run holds (6-24 lowercase letters or digits); "
+             "default: a fresh random one"),
+    Variable("APIOPS_SPEC", "a contract document to hold the gateway to instead of the edition's (a draft)"),
+    Variable("APIOPS_GATEWAY_NAME", "what the report calls the live gateway"),
+    Variable("APIOPS_GATEWAY_VERSION", "the live gateway's version, for the report"),
+    Variable("GITHUB_STEP_SUMMARY", "GitHub Actions' job summary file: the report's Markdown is appended to it"),
+    Variable("CI", "set by CI systems: the property tests' default hypothesis profile is then ci"),
+    Variable("PYTEST_ADDOPTS", "pytest's extra options, read to tell the two option forms apart"),
+    Variable("PYTEST_XDIST_WORKER", "set by pytest-xdist in a worker: its name, part of the run's names"),
+    Variable("PYTEST_XDIST_WORKER_COUNT", "set by pytest-xdist: how many workers share the rate limit"),
+    *(Variable(name, "a CA bundle for TLS verification") for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+                                                                     "SSL_CERT_FILE")),
+)
+READ = {variable.name: variable for variable in VARIABLES} | \
+    {option.env: Variable(option.env, option.help) for option in OPTIONS if option.env}
+
+
+def variable(name: str) -> str | None:
+    """The one reader of the environment: a declared variable's value (empty reads as unset)."""
+    if name not in READ:
+        raise KeyError(f"{name} is not declared in contracts/settings.py (VARIABLES or OPTIONS)")
+    return os.environ.get(name) or None
 
 
 @dataclass(frozen=True)
@@ -146,6 +189,7 @@ class Settings:
     latency_ms: float = 0.0
     deploy_ms: float = 0.0
     rate_limit: float | None = None  # requests per second, the whole run
+    cleanup_wait: float = 60.0  # seconds the clean-up waits for a Manager that stopped answering
     # A service account (authentication.md, Method 2): APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET, environment only.
     client_id: str | None = None
     client_secret: Secret | None = None
@@ -198,6 +242,15 @@ def add_options(parser: pytest.Parser) -> None:
             parser.addini(option.ini_name, help=option.help)
 
 
+def add_arguments(parser: argparse.ArgumentParser, flags: tuple[str, ...]) -> None:
+    """These options, declared here once, on a command of the suite's own (contracts.cleanup): the environment
+    variable is the default, as in a pytest run."""
+    for option in (option for option in OPTIONS if option.flag in flags):
+        parser.add_argument(f"--{option.flag}", dest=option.dest.removeprefix("apiops_"), metavar=option.metavar,
+                            default=variable(option.env) if option.env else None,
+                            help=f"{option.help} (default: {option.env})")
+
+
 def sourced(config: pytest.Config, dest: str) -> tuple[str | None, str]:
     """One setting's value, CLI > env > ini > default, and where it came from; unchecked."""
     option = BY_DEST[dest]
@@ -206,8 +259,8 @@ def sourced(config: pytest.Config, dest: str) -> tuple[str | None, str]:
         cli = os.pathsep.join(str(item) for item in cli)
     if cli not in (None, "", False):
         return str(cli), "command line"
-    if option.env and os.environ.get(option.env):
-        return os.environ[option.env], f"env {option.env}"
+    if option.env and variable(option.env):
+        return variable(option.env), f"env {option.env}"
     ini_value = config.getini(option.ini_name) if option.ini_name else None
     if ini_value:
         return str(ini_value), f"ini {option.ini_name}"
@@ -235,9 +288,8 @@ def resolve(config: pytest.Config) -> Settings:
         raise SettingsError(f"unknown edition {edition!r}: choose {editions.AUTO} or one of "
                             f"{', '.join(editions.ids())}")
 
-    if os.environ.get("APIOPS_RUN_ID") is not None:
-        check_run_id(os.environ["APIOPS_RUN_ID"])
-    token = Secret(os.environ.get("APIOPS_TOKEN", ""))
+    run_id()
+    token = Secret(variable("APIOPS_TOKEN") or "")
     if token and (problem := header_problem(token.reveal())):
         raise SettingsError(f"APIOPS_TOKEN cannot be sent in an Authorization header: {problem}")
     client_id, client_secret = service_account()
@@ -245,7 +297,7 @@ def resolve(config: pytest.Config) -> Settings:
     api_proxy = value("apiops_api_proxy")
     manager_url = None
     if target == "live":
-        manager_url = config.getoption("base_url", default=None) or os.environ.get("APIOPS_BASE_URL")
+        manager_url = config.getoption("base_url", default=None) or variable("APIOPS_BASE_URL")
         if not manager_url:
             raise SettingsError("--target live needs --base-url (or APIOPS_BASE_URL): the Manager URL")
         api_root(manager_url)  # fail early on a malformed URL
@@ -299,8 +351,25 @@ def resolve(config: pytest.Config) -> Settings:
         latency_ms=milliseconds("--latency-ms", value("apiops_latency_ms")),
         deploy_ms=milliseconds("--deploy-ms", value("apiops_deploy_ms")),
         rate_limit=rate("--rate-limit", value("apiops_rate_limit")),
+        cleanup_wait=milliseconds("--cleanup-wait", value("apiops_cleanup_wait"), "seconds"),
         sources=sources,
     )
+
+
+def run_id() -> str | None:
+    """APIOPS_RUN_ID, checked, or None (the run draws a fresh one: contracts/naming.py)."""
+    given = os.environ.get("APIOPS_RUN_ID")  # unset and empty differ here: an empty run id is refused
+    return None if given is None else check_run_id(given)
+
+
+def contract_document(edition: editions.Edition | None = None) -> Path:
+    """The contract in force: APIOPS_SPEC if set (e.g. a draft of the next spec), else the edition's document."""
+    return Path(draft) if (draft := variable("APIOPS_SPEC")) else spec.spec_path(edition)
+
+
+def gateway_named() -> tuple[str | None, str | None]:
+    """What the report calls a live gateway, and its version, as the environment says (APIOPS_GATEWAY_*)."""
+    return variable("APIOPS_GATEWAY_NAME"), variable("APIOPS_GATEWAY_VERSION")
 
 
 def check_run_id(run_id: str, source: str = "APIOPS_RUN_ID") -> str:
@@ -351,13 +420,14 @@ def rate(flag: str, raw: str | None) -> float | None:
     return number
 
 
-def milliseconds(flag: str, raw: str | None) -> float:
+def milliseconds(flag: str, raw: str | None, unit: str = "milliseconds") -> float:
+    """A finite number of ``unit``, 0 or more."""
     try:
         number = float(raw or "0")
     except ValueError:
         number = math.nan
     if not (math.isfinite(number) and number >= 0):
-        raise SettingsError(f"{flag} must be a finite number of milliseconds, 0 or more, got {raw!r}")
+        raise SettingsError(f"{flag} must be a finite number of {unit}, 0 or more, got {raw!r}")
     return number
 
 
@@ -395,12 +465,12 @@ def kinds(raw: str, flag: str = "--rules") -> tuple[str, ...]:
 
 def service_account() -> tuple[str | None, Secret | None]:
     """A service account's client credentials (authentication.md, Method 2), from the environment only."""
-    client_id, secret = os.environ.get("APIOPS_CLIENT_ID"), os.environ.get("APIOPS_CLIENT_SECRET")
+    client_id, secret = variable("APIOPS_CLIENT_ID"), variable("APIOPS_CLIENT_SECRET")
     if not client_id and not secret:
         return None, None
     if not client_id or not secret:
         raise SettingsError("a service account needs both APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET")
-    if os.environ.get("APIOPS_TOKEN"):
+    if variable("APIOPS_TOKEN"):
         raise SettingsError("APIOPS_TOKEN and a service account (APIOPS_CLIENT_ID) are both set: keep one")
     return client_id, Secret(secret)
 
@@ -412,6 +482,32 @@ def tls_verify() -> bool | str:
     cannot replace the token): the CA bundle variables are read here instead.
     """
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
-        if os.environ.get(name):
-            return os.environ[name]
+        if found := variable(name):
+            return found
     return True
+
+
+def lines(config_ini: dict[str, str] | None = None) -> list[str]:
+    """Every setting, its value (secrets masked) and where it came from, as a run without options would settle it:
+    an option given on pytest's command line wins over all of these."""
+    ini = config_ini or {}
+    said = []
+    for option in OPTIONS:
+        found = variable(option.env) if option.env else None
+        value, source = (found, f"env {option.env}") if found else \
+            (ini.get(option.dest), f"ini {option.dest}") if ini.get(option.dest) else (option.default, "default")
+        said.append(f"--{option.flag:<20} {value if value is not None else '(unset)'}  ({source})")
+    for declared in VARIABLES:
+        value = variable(declared.name)
+        shown = "(unset)" if value is None else MASK if declared.secret else value
+        said.append(f"{declared.name:<22} {shown}  ({declared.help})")
+    return said
+
+
+if __name__ == "__main__":
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    found = tomllib.loads(pyproject.read_text(encoding="utf-8")) if pyproject.is_file() else {}
+    print("\n".join(lines({key: str(value) for key, value in
+                           found.get("tool", {}).get("pytest", {}).get("ini_options", {}).items()})))

@@ -11,7 +11,6 @@ and the one path parser of the project.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +35,8 @@ OPERATION = "deleteCredential"  # the operation under contract
 
 
 def spec_path(edition: Edition | None = None) -> Path:
-    """The contract in force: ``APIOPS_SPEC`` if set (e.g. a draft of the next spec), else the edition's document
-    (openapi.yaml for the base edition)."""
-    if os.environ.get("APIOPS_SPEC"):
-        return Path(os.environ["APIOPS_SPEC"])
+    """The edition's contract document (openapi.yaml for the base edition). The one in force may be a draft given in
+    APIOPS_SPEC: ``contracts.settings.contract_document``, the reader of the environment, says."""
     return edition.document if edition is not None else SPEC_PATH
 
 

@@ -9,13 +9,12 @@ Each check is the judge's own rule function (contracts/answer_checks.py), named 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import schemathesis
 
-from contracts import editions, redaction, rules
+from contracts import editions, redaction, rules, settings
 from contracts.answer_checks import error_format_problems, time_problems
 from contracts.spec import load
 
@@ -27,7 +26,7 @@ DEFAULT_BUDGET = 5.0  # seconds; the default of --max-response-time
 
 def edition() -> editions.Edition:
     """The edition a plain ``st run`` holds the gateway to: ``APIOPS_EDITION``, else the base edition."""
-    chosen = os.environ.get("APIOPS_EDITION")
+    chosen = settings.variable("APIOPS_EDITION")
     return editions.get(chosen) if chosen and chosen != editions.AUTO else editions.base()
 
 
@@ -44,7 +43,7 @@ def _fail(rule: rules.Rule, problems: list[str]) -> None:
 def errors_follow_the_error_format(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """error-handling.md: errors are JSON ``{error, error_description}``, ``error`` from the status's list."""
     content_type = response.headers.get("content-type", [None])[0]
-    contract = load(edition())
+    contract = load(settings.contract_document(edition()))
     route = contract.route(case.operation.method, case.operation.path)
     if route is not None:  # an operation of openapi.yaml: its own error codes (any operation, not only the DELETE)
         _fail(rules.ERROR_FORMAT, error_format_problems(contract, edition(), route.operation_id,
@@ -67,7 +66,7 @@ def no_answer_carries_the_token(ctx: CheckContext, response: Response, case: Cas
 def answers_within_the_time_budget(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """The suite's response-time budget (APIOPS_MAX_RESPONSE_TIME, else 5 s)."""
     try:
-        budget = float(os.environ.get("APIOPS_MAX_RESPONSE_TIME") or DEFAULT_BUDGET)
+        budget = float(settings.variable("APIOPS_MAX_RESPONSE_TIME") or DEFAULT_BUDGET)
     except ValueError:
         budget = DEFAULT_BUDGET
     _fail(rules.TIMELY, time_problems(response.elapsed, budget))

@@ -24,10 +24,11 @@ from contracts import clock, editions, published, recording, rules, spec, stack
 from contracts.cleanup import Earlier, earlier_runs
 from contracts.client import ApiClient, segment
 from contracts.editions import Edition
+from contracts.http.answer import undecodable
 from contracts.http.errors import GatewayMisbehaved, GatewayUnreachable, Redirected
 from contracts.naming import Namespace, new_run_id
 from contracts.redaction import PLACEHOLDER, Secret, excerpt, register
-from contracts.settings import Settings, api_root, tls_verify
+from contracts.settings import Settings, api_root, contract_document, gateway_named, tls_verify, variable
 from contracts.stack import Routing
 from contracts.tokens import ClientCredentials, Personal, TokenError, TokenSource
 
@@ -104,7 +105,7 @@ def target_line(settings: Settings) -> str:
 
 
 def open_target(settings: Settings, run_id: str | None = None) -> Target:
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    worker = variable("PYTEST_XDIST_WORKER")
     recordings = Path(settings.recordings) if settings.recordings else recording.DEFAULT_DIR
     server = None
     token = settings.token
@@ -178,8 +179,8 @@ def recording_meta(target: Target) -> dict[str, Any]:
         gateway = "bundled reference gateway (python -m contracts.gateway)"
         version = VERSION
     else:
-        gateway = os.environ.get("APIOPS_GATEWAY_NAME", "live Apinizer gateway")
-        version = os.environ.get("APIOPS_GATEWAY_VERSION", "unknown (set APIOPS_GATEWAY_VERSION)")
+        named, given = gateway_named()
+        gateway, version = named or "live Apinizer gateway", given or "unknown (set APIOPS_GATEWAY_VERSION)"
     return {
         "gateway": gateway,
         "gateway_version": version,
@@ -452,6 +453,9 @@ def _call(target: Target, path: str, what: str) -> dict[str, Any]:
     if "html" in content_type.lower() or response.text.lstrip().startswith("<"):
         raise PreflightError(f"preflight: GET {url} answered {status} with an HTML page, not the Management API's "
                              "JSON: is --base-url the Manager URL (not a login page or a proxy)?")
+    if body is None and undecodable(response):  # the Manager's answer, broken: not a wrong URL
+        raise PreflightError(f"preflight: GET {url} answered {status}, but {undecodable(response)}: the run cannot "
+                             "read the Manager's answers")
     if body is None:
         raise PreflightError(f"preflight: GET {url} answered {status} with a body that is not JSON: is --base-url "
                              "the Manager URL?")
@@ -480,7 +484,7 @@ def _unknown_project(edition: Edition, status: int, body: Any) -> bool:
     expected = edition.answer(rules.UNKNOWN_PROJECT)
     if status != expected.status or not edition.envelope.code:
         return False
-    allowed = spec.load(edition).error_codes("listCredentials", status, edition.envelope.code)
+    allowed = spec.load(contract_document(edition)).error_codes("listCredentials", status, edition.envelope.code)
     return edition.code(body) in {expected.code, *allowed}
 
 
@@ -494,5 +498,5 @@ def _json(response: requests.Response) -> Any:
 def rate_share(settings: Settings) -> float | None:
     """This process's share of ``--rate-limit``: the rate is the whole run's, split evenly between xdist workers
     (each paces its own threads); a replay is never paced."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    workers = int(variable("PYTEST_XDIST_WORKER_COUNT") or 1)
     return settings.rate_limit / workers if settings.rate_limit and settings.target != "stub" else None

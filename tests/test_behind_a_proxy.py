@@ -138,8 +138,9 @@ def test_a_manager_that_goes_down_mid_run_gets_one_verdict_naming_it(run_suite: 
 
     model.create_credential = then_down  # type: ignore[method-assign]
     try:
+        # It never comes back: the clean-up waits 2 s for it (--cleanup-wait), then says what it could not check.
         run = run_suite(SUITE, *live(nginx.url), "-p", "no:randomly",
-                        env={"APIOPS_TOKEN": TOKEN, "REQUESTS_CA_BUNDLE": nginx.ca_bundle})
+                        env={"APIOPS_TOKEN": TOKEN, "REQUESTS_CA_BUNDLE": nginx.ca_bundle, "APIOPS_CLEANUP_WAIT": "2"})
         still_there = [name for name in model.usernames("MyProject") if name.startswith(PREFIX)]
     finally:
         nginx.stop()
@@ -152,4 +153,5 @@ def test_a_manager_that_goes_down_mid_run_gets_one_verdict_naming_it(run_suite: 
     assert not re.search(r"\b\d+ failed", run.output), run.output[-3000:]  # not a failure per test
     section = run.output.partition("credentials left behind")[2]
     assert "could not be read" in section and "upper bound" in section, run.output[-3000:]
+    assert "did not answer again within the clean-up's wait of 2 s" in run.output, run.output[-3000:]
     assert still_there and all(f"MyProject/{name}" in section for name in still_there), section

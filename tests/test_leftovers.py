@@ -4,14 +4,17 @@ names registered for clean-up are shown as an upper bound, and said to be one.""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
-from contracts.cleanup import Leftover, Registry, clean_up, command, delete_registered, still_listed
+from contracts.cleanup import Comeback, Leftover, Registry, clean_up, command, delete_registered, still_listed
 from contracts.client import ApiClient
 from contracts.gateway.server import GatewayServer
 from contracts.naming import Namespace
 from contracts.redaction import Secret
 from tests.conftest import TOKEN
+from tests.interrupting import Forwarder
 
 NAMESPACE = Namespace("left42")
 MADE, NEVER_MADE = NAMESPACE.name("made"), NAMESPACE.name("create-never-succeeded")
@@ -72,3 +75,73 @@ def test_the_clean_up_command_is_complete_and_leaves_the_token_to_the_environmen
     line = command("left42", "https://apinizer-staging.example.com", "Contract Tests")
     assert line == ("python -m contracts.cleanup --run-id left42 --base-url https://apinizer-staging.example.com "
                     "--project 'Contract Tests' --yes")
+
+
+def restarting(server: GatewayServer, seconds: float) -> Forwarder:
+    """The gateway behind a forwarder that has just gone down for ``seconds`` (connections refused)."""
+    forwarder = Forwarder(server.port)
+    threading.Thread(target=forwarder.restart, args=(seconds,), daemon=True).start()
+    time.sleep(0.2)
+    return forwarder
+
+
+def test_the_clean_up_of_a_run_the_manager_left_waits_for_it_to_come_back_then_deletes_and_checks_everything(
+) -> None:
+    """Issue 28: the clean-up ran while a restarting Manager was still down, and left what it could not delete."""
+    with GatewayServer(token=TOKEN) as server:
+        names = [NAMESPACE.name("restart") for _ in range(3)]
+        for name in names:
+            server.gateway.add_credential("MyProject", name)
+        forwarder = restarting(server, 2.0)
+        client = ApiClient(forwarder.url + "/apiops", Secret(TOKEN), NAMESPACE, projects={"MyProject"}, timeout=5)
+        comeback = Comeback(20)
+        left = clean_up(client, Registry({name: "MyProject" for name in names}), NAMESPACE, ["MyProject"],
+                        comeback=comeback, away=True)
+        still = [name for name in server.gateway.usernames("MyProject") if name in names]
+        forwarder.close()
+    assert (left, still) == ([], [])
+    assert comeback.back and comeback.waited is not None and 1.0 < comeback.waited < 6, comeback
+    assert "came back" in str(comeback.line())
+
+
+def test_a_clean_up_whose_deletes_meet_a_restart_waits_for_the_manager_and_sends_them_again() -> None:
+    """Not known to be away (an xdist worker that did not see it go): the failed deletes and a failed read say so."""
+    with GatewayServer(token=TOKEN) as server:
+        server.gateway.add_credential("MyProject", MADE)
+        forwarder = restarting(server, 2.0)
+        client = ApiClient(forwarder.url + "/apiops", Secret(TOKEN), NAMESPACE, projects={"MyProject"}, timeout=5)
+        comeback = Comeback(20)
+        left = clean_up(client, Registry({MADE: "MyProject"}), NAMESPACE, ["MyProject"], comeback=comeback)
+        still = MADE in server.gateway.usernames("MyProject")
+        forwarder.close()
+    assert (left, still, comeback.back) == ([], False, True)
+
+
+def test_a_manager_that_does_not_come_back_within_the_wait_is_sent_no_delete_and_leaves_an_upper_bound_saying_so(
+) -> None:
+    client = ApiClient("http://127.0.0.1:9/apiops", Secret(TOKEN), NAMESPACE, projects={"MyProject"}, timeout=2)
+    comeback = Comeback(1.5)
+    started = time.monotonic()
+    left = clean_up(client, Registry({MADE: "MyProject"}), NAMESPACE, ["MyProject"], comeback=comeback, away=True)
+    assert 1.0 <= time.monotonic() - started < 5
+    assert [(item.username, item.listed) for item in left] == [(MADE, False)]
+    assert "not deleted: the Manager did not answer again within 1.5 s" in left[0].answer, left[0].answer
+    assert not comeback.back and "did not answer again" in str(comeback.line())
+
+
+def test_a_clean_up_whose_deletes_the_manager_refuses_does_not_wait() -> None:
+    """A DELETE refused by a Manager that answers its list at once is a refusal, not an absence: no wait."""
+    with GatewayServer(token=TOKEN) as server:
+        server.gateway.add_credential("MyProject", MADE)
+
+        def refused(project: str, username: str) -> dict[str, Any]:
+            raise RuntimeError("the delete broke")  # the gateway answers 500
+
+        server.gateway.delete_credential = refused  # type: ignore[method-assign]
+        # No settle window: the credential stays listed, and the list's own reads again are not this test's.
+        client = ApiClient(server.api_url, Secret(TOKEN), NAMESPACE, projects={"MyProject"}, settle=0)
+        comeback = Comeback(30)
+        started = time.monotonic()
+        left = clean_up(client, Registry({MADE: "MyProject"}), NAMESPACE, ["MyProject"], comeback=comeback)
+    assert [item.username for item in left] == [MADE] and "answered 500" in left[0].answer
+    assert time.monotonic() - started < 3 and comeback.waited is None and comeback.line() is None

@@ -1,8 +1,9 @@
-"""Rate limits are honoured (docs/proxies.md): a 429, or a 503 with ``Retry-After``, is waited out
-within the request's deadline and a run-wide budget; a 429 is sent again (RFC 6585: the limiter did not pass
-the request on), a 503 only to a read; nothing else is retried; ``--rate-limit`` paces every request. The pace
-drops after a limit and climbs back once answers are not limited (AIMD); ``Retry-After`` is delay-seconds or an
-HTTP-date (RFC 9110 10.2.3); the run's summary says how many answers were limited and how long it waited."""
+"""Rate limits are honoured (docs/proxies.md): a 429, or a 503 with ``Retry-After``, is waited out within the
+request's deadline and a run-wide budget, and sent again whatever the method (RFC 6585: the limiter did not pass
+the request on; RFC 9110 15.6.4: a 503 says the request was not handled); nothing else is retried;
+``--rate-limit`` paces every request. The pace drops after a limit and climbs back once answers are not limited
+(AIMD); ``Retry-After`` is delay-seconds or an HTTP-date (RFC 9110 10.2.3); the run's summary says how many
+answers were limited and how long it waited."""
 
 from __future__ import annotations
 
@@ -77,15 +78,36 @@ def test_a_429_without_retry_after_is_waited_out_with_backoff(raw_server: Callab
     assert script.times[2] - script.times[1] > script.times[1] - script.times[0] > 0.2  # exponential
 
 
-def test_a_delete_answered_503_with_retry_after_is_waited_out_but_not_sent_again(
+@pytest.mark.parametrize("method", ["DELETE", "POST", "PATCH"])
+def test_a_write_answered_503_with_retry_after_is_waited_out_and_sent_again_like_a_429(
+    raw_server: Callable[[Handler], str], method: str
+) -> None:
+    """RFC 9110 15.6.4: a 503 says the server could not handle the request now, Retry-After when to come back; the
+    request was not handled, so it goes again whatever its method (issue 28: a busy Manager stopped the run)."""
+    script = Scripted(limited(503, "1"), limited(503, "1"), OK)
+    api = client(raw_server(script))
+    started = time.monotonic()
+    if method == "DELETE":
+        response = api.delete_credential("MyProject", USERNAME)
+    elif method == "POST":
+        response = api.create_credential("MyProject", USERNAME)
+    else:
+        response = api.change_password("MyProject", USERNAME, "Another-Password-1!")
+    assert response.status_code == 200 and len(script.times) == 3
+    assert script.times[2] - script.times[0] >= 1.9 and time.monotonic() - started < 6
+    assert api.session.rate_limit.counts()["limited_503"] == 2
+
+
+def test_a_503_with_retry_after_beyond_the_deadline_is_the_answer_and_said_to_be_a_busy_manager(
     raw_server: Callable[[Handler], str]
 ) -> None:
-    """A 503 may be the Manager's own, after it changed something: only a read goes again."""
-    script = Scripted(limited(503, "1"), OK)
-    api = client(raw_server(script))
-    assert api.delete_credential("MyProject", USERNAME).status_code == 503
-    assert len(script.times) == 1
-    assert api.list_credentials("MyProject").status_code == 200  # the read after it waited, and went through
+    from contracts.http.infrastructure import infrastructure
+
+    script = Scripted(limited(503, "60"), OK)
+    response = client(raw_server(script), timeout=3).delete_credential("MyProject", USERNAME)
+    assert response.status_code == 503 and len(script.times) == 1
+    found = infrastructure(response)
+    assert found is not None and found.stops and "503 with Retry-After (the Manager busy)" in found.cause
 
 
 def test_a_read_answered_503_with_retry_after_is_sent_again(raw_server: Callable[[Handler], str]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from contracts import settings as settings_module
 from contracts.settings import SettingsError, api_root, resolve
 
 
@@ -88,3 +92,33 @@ def test_recording_needs_a_gateway_to_record_from() -> None:
 def test_the_api_root_is_the_manager_url_with_apiops_appended_once(manager: str, api: str) -> None:
     """base-url.md: {management_console_url}/apiops/."""
     assert api_root(manager) == api
+
+
+def test_nothing_in_contracts_reads_the_environment_but_the_settings_module_and_its_three_allowed_readers() -> None:
+    # The reference gateway's own command line (it may not import the suite), the regeneration's cleaning of its
+    # children's environment, and the clock's SOURCE_DATE_EPOCH: everything else asks contracts/settings.py.
+    allowed = {"settings.py", "clock.py", "regenerate.py", "gateway/__main__.py"}
+    root = Path(__file__).resolve().parent.parent / "contracts"
+    readers = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
+                     if re.search(r"os\.environ|os\.getenv", path.read_text(encoding="utf-8"))
+                     and str(path.relative_to(root)) not in allowed)
+    assert readers == []
+
+
+def test_the_clean_up_command_declares_no_option_of_the_suite_again() -> None:
+    text = (Path(__file__).resolve().parent.parent / "contracts" / "cleanup.py").read_text(encoding="utf-8")
+    declared = set(re.findall(r'add_argument\("--([a-z-]+)"', text))
+    assert not declared & {option.flag for option in settings_module.OPTIONS}, declared
+
+
+def test_python_m_contracts_settings_prints_every_setting_with_its_source_and_masks_secrets() -> None:
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "APIOPS_TOKEN": "a-secret-token-value-1234", "APIOPS_SETTLE": "2"}
+    done = subprocess.run([sys.executable, "-m", "contracts.settings"], capture_output=True, text=True, check=True,
+                          env=environment)
+    assert "a-secret-token-value-1234" not in done.stdout
+    assert "APIOPS_TOKEN           [REDACTED]" in done.stdout
+    assert "--settle               2  (env APIOPS_SETTLE)" in done.stdout
+    assert all(f"--{option.flag} " in done.stdout for option in settings_module.OPTIONS)

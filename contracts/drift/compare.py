@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts import editions, published, recording
+from contracts import editions, published, recording, settings
 from contracts.drift import edition_change
 from contracts.drift.load import LoadedRecording, TestRecording, load
 from contracts.drift.report import BREAKING, COMPATIBLE, Difference, DriftReport
@@ -55,7 +55,7 @@ def compare(before: Path, after: Path, *, contract: Contract | None = None,
     was, now = edition_of(old), edition_of(new)
     if contract is None:
         try:
-            contract = load_contract(now)  # the current side's edition: what clients now meet
+            contract = load_contract(settings.contract_document(now))  # the current side's edition's, or a draft
         except SpecError as exc:
             notes.append(f"classified without the contract: {exc}")
     names = sorted(old.tests.keys() | new.tests.keys())

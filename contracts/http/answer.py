@@ -2,11 +2,12 @@
 last byte.
 
 An answer that carries a registered token in any encoding is marked (:func:`leaks`) and scrubbed before
-anything reads it.
+anything reads it; one whose body does not decode as it says is marked too (:func:`undecodable`).
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from contracts.http.auth import mask_token_of
 from contracts.redaction import PLACEHOLDER
 
 LEAKS_ATTRIBUTE = "apiops_leaks"  # set on a response: where it carried a token
+UNDECODABLE_ATTRIBUTE = "apiops_undecodable"  # set on a response: why its body does not decode as it says
 REASON_PHRASE = "the status line's reason phrase"  # where a leak may be, beside ``body`` and ``header X``
 
 
@@ -52,6 +54,12 @@ def settle(response: requests.Response, body: bytes, elapsed: float) -> None:
                                         decode_content=False, request_url=response.url)
     response.headers = CaseInsensitiveDict(headers)
     response.content  # noqa: B018  (reads the body into the response, from memory)
+    if body.startswith(codecs.BOM_UTF8) and not undecodable(response):
+        # Read past it (RFC 8259 8.1 lets a parser ignore it), so that the run goes on, and marked: the judge holds
+        # it against every-answer-is-documented (JSON sent over a network must not carry one).
+        response.encoding = "utf-8-sig"
+        setattr(response, UNDECODABLE_ATTRIBUTE, "its body begins with a UTF-8 byte order mark (EF BB BF), which "
+                                                 "JSON sent over a network must not carry (RFC 8259 8.1)")
     response.elapsed = timedelta(seconds=elapsed)
     setattr(response, LEAKS_ATTRIBUTE, leaks)
     mask_token_of(response.request)
@@ -60,6 +68,12 @@ def settle(response: requests.Response, body: bytes, elapsed: float) -> None:
 def leaks(response: requests.Response) -> list[str]:
     """Where the answer carried a token (``body``, ``header X``, :data:`REASON_PHRASE`), as found when it arrived."""
     return list(getattr(response, LEAKS_ATTRIBUTE, []))
+
+
+def undecodable(response: requests.Response) -> str | None:
+    """Why the answer's body does not decode as it says (its ``Content-Encoding``, a byte order mark before its
+    JSON), or None. Such an answer arrived: it is the Manager's, judged, never an unreachable gateway."""
+    return getattr(response, UNDECODABLE_ATTRIBUTE, None)
 
 
 def _presented(authorization: str | None) -> list[str]:

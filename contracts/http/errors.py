@@ -27,7 +27,12 @@ class GatewayMisbehaved(AssertionError):
 
 
 class Redirected(GatewayMisbehaved):
-    """A 3xx: the suite never follows one (the target could be anybody's credential)."""
+    """A 3xx: the suite never follows one (the target could be anybody's credential). ``status`` and ``location``:
+    what it answered."""
+
+    def __init__(self, message: str, method: str, url: str, status: int = 0, location: str = "") -> None:
+        super().__init__(message, method, url)
+        self.status, self.location = status, redaction.redact(location)
 
 
 class AnswerTooLarge(GatewayMisbehaved):
@@ -40,6 +45,11 @@ class NoAnswerInTime(GatewayMisbehaved):
 
 class TokenNoLongerAccepted(GatewayMisbehaved):
     """The suite's own token, accepted until now, is refused: expired or revoked. The run cannot go on."""
+
+
+class FrontDoorClosed(GatewayMisbehaved):
+    """The Manager, or the front door in front of it (an SSO proxy), stopped accepting the token mid-run: its
+    answers turned into a login page, and a read preflight saw answered gets one too. The run cannot go on."""
 
 
 FAILURES: dict[str, type[GatewayMisbehaved]] = {"deadline": NoAnswerInTime, "too-large": AnswerTooLarge}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import requests
 
 from contracts.http.errors import GatewayMisbehaved, shown
+from contracts.http.ratelimit import rate_limited
 
 # What a proxy in front of the Manager owns: a gateway error (the Manager behind it is down or unreachable),
 # a rate limit not waited out, and the methods a proxy answers itself.
@@ -38,6 +39,9 @@ def infrastructure(response: requests.Response) -> Infrastructure | None:
     by = f"the proxy in front of the Manager ({server})" if proxy else "the infrastructure in front of the Manager"
     page = " with an HTML page" if html else ""
     example = f"{method} {shown(str(response.url))} answered {status}{page}"
+    if status == 503 and rate_limited(response):
+        return Infrastructure(f"{by} kept answering 503 with Retry-After (the Manager busy) beyond what the run may "
+                              "wait (the request's --request-timeout, the run's waiting budget)", example, stops=True)
     if status in DOWN_STATUSES:
         return Infrastructure(f"{by} answered {status}{page}: the Manager behind it is down or unreachable",
                               example, stops=True)

@@ -3,7 +3,8 @@
 A 429, or a 503 with ``Retry-After``, is waited out (``Retry-After`` delay-seconds or HTTP-date, else exponential
 backoff) within the request's deadline and a run-wide budget. Requests are paced up front (``--rate-limit``); a
 limited answer halves the pace and answers that are not limited climb it back (AIMD), all of a session's threads
-sharing one pace and one budget. Which answers go again after the wait is the session's call (session.py).
+sharing one pace and one budget. Every answer waited out goes again after the wait (session.py says why a 503's
+request goes again whatever its method).
 """
 
 from __future__ import annotations

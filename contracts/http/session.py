@@ -22,21 +22,28 @@ cases in the property tests), the session holds it to the same rules before and 
   reads them.
 - **Only reads retried**: a connection failure of a GET is retried; anything that may have reached
   the gateway never is.
-- **Rate limits waited out** (:class:`RateLimit`): a 429, or a 503 with ``Retry-After``, is waited out
-  (``Retry-After`` delay-seconds or HTTP-date, else exponential backoff) within the request's deadline and a
-  run-wide budget. A 429 is re-sent after the wait, whatever the method: a rate limiter answers it without
-  passing the request on (RFC 6585). A 503 is re-sent only to a read: it may come from the Manager itself.
-  Nothing else is retried. Requests are paced up front (``--rate-limit``); a limited answer halves the pace
-  and answers that are not limited climb it back (AIMD), all its threads sharing one pace and one budget.
+- **Rate limits and a busy Manager waited out** (:class:`RateLimit`): a 429, or a 503 with ``Retry-After``, is
+  waited out (``Retry-After`` delay-seconds or HTTP-date, else exponential backoff) within the request's deadline
+  and a run-wide budget, and re-sent after the wait, whatever the method. A rate limiter answers 429 without
+  passing the request on (RFC 6585 4); a 503 says the server "is currently unable to handle the request" and its
+  ``Retry-After`` when to come back (RFC 9110 15.6.4): the request was not handled, so a DELETE, a create or a
+  change goes again as a read does. (A Manager that changed something and then answered 503 breaks that; the
+  re-sent request shows it: a DELETE finds nothing, a create finds its name taken.) Beyond the wait allowed, the
+  last answer stands, and the infrastructure watch makes it the run's one verdict. Nothing else is retried.
+  Requests are paced up front (``--rate-limit``); a limited answer halves the pace and answers that are not
+  limited climb it back (AIMD), all its threads sharing one pace and one budget.
 
-Observers (the judge, the recorder, replay's time restoration) see each answer once it is whole.
+Observers (the judge, the recorder, replay's time restoration) see each answer once it is whole; the requests
+sent in :meth:`ContractSession.unobserved` (the suite's own probes) are seen by none.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -44,16 +51,17 @@ import urllib3
 from urllib3.util.retry import Retry
 
 from contracts.http import batch
-from contracts.http.answer import settle
+from contracts.http.answer import UNDECODABLE_ATTRIBUTE, settle
 from contracts.http.auth import TokenAtSendTime, mask_token_of, presents_the_token
 from contracts.http.deadline import Watchdog, WatchedAdapter
 from contracts.http.errors import AnswerTooLarge, GatewayMisbehaved, NoAnswerInTime, Redirected, ReplayedFailure, shown
-from contracts.http.guard import READ_METHODS, Guard
+from contracts.http.guard import Guard
 from contracts.http.infrastructure import InfrastructureWatch
 from contracts.http.ratelimit import RateLimit, rate_limited
 from contracts.redaction import Secret, excerpt
 from contracts.tokens import TokenSource
 
+_UNOBSERVED: contextvars.ContextVar[bool] = contextvars.ContextVar("apiops_unobserved", default=False)
 MAX_BODY = 16 * 1024 * 1024  # bytes; a credential list of a large project is far below
 Observer = Callable[[requests.Response], None]
 
@@ -100,10 +108,9 @@ class ContractSession(requests.Session):
             if not rate_limited(response):
                 self.rate_limit.answered()
                 break
-            # RFC 6585: a limiter answers 429 without passing the request on, so it may go again; a 503
-            # may be the Manager's own, so only a read goes again (a change might have been made).
-            again = response.status_code == 429 or method.upper() in READ_METHODS
-            if not self.rate_limit.wait(response, attempt, until) or not again:
+            # A 429 (RFC 6585 4) or a 503 with Retry-After (RFC 9110 15.6.4): the request was not handled, so it
+            # goes again after the wait, whatever its method (see the module docstring).
+            if not self.rate_limit.wait(response, attempt, until):
                 break
             self.token_auth(request)  # the token back in: the attempt masked it
         if response.status_code == 401 and self.token_auth.source.refreshable and \
@@ -116,14 +123,15 @@ class ContractSession(requests.Session):
             response, body, elapsed = self._attempt(request, method, url, until, kwargs)
         settle(response, body, elapsed)
         if response.is_redirect or 300 <= response.status_code < 400:
-            for observe in list(self.observers):
+            for observe in self._observers():
                 if not getattr(observe, "judges", False):  # recorded, but no answer to judge
                     batch.observe(functools.partial(observe, response))
             location = response.headers.get("Location", "(no Location)")
             raise self.on_failure(request, Redirected(
                 f"{method} {shown(url)} answered {response.status_code} redirecting to {excerpt(location, 200)}: "
-                "the suite never follows a redirect, and re-sent nothing", method, url))
-        for observe in list(self.observers):
+                "the suite never follows a redirect, and re-sent nothing", method, url, response.status_code,
+                excerpt(location, 200)))
+        for observe in self._observers():
             batch.observe(functools.partial(observe, response))
         return response
 
@@ -157,10 +165,23 @@ class ContractSession(requests.Session):
         """``judge`` as an observer that never sees the infrastructure's answers (see :class:`InfrastructureWatch`)."""
         return InfrastructureWatch(judge, seen, went_down)
 
+    def _observers(self) -> list[Observer]:
+        return [] if _UNOBSERVED.get() else list(self.observers)
+
+    @contextlib.contextmanager
+    def unobserved(self) -> Iterator[None]:
+        """The requests this thread sends in the block are seen by no observer (neither judged nor recorded): the
+        suite's own probes, e.g. whether a login page answers a read too (a replay never makes them)."""
+        token = _UNOBSERVED.set(True)
+        try:
+            yield
+        finally:
+            _UNOBSERVED.reset(token)
+
     def _no_answer(self, request: requests.PreparedRequest, failure: GatewayMisbehaved) -> BaseException:
         """Tell the failure observers (the recorder), then what to raise (the judge names the rule)."""
         mask_token_of(request)
-        for observe in list(self.failure_observers):
+        for observe in [] if _UNOBSERVED.get() else list(self.failure_observers):
             batch.observe(functools.partial(observe, request, failure))
         return self.on_failure(request, failure)
 
@@ -182,6 +203,14 @@ class ContractSession(requests.Session):
                                          f"over the {self.max_body:,}-byte cap (stopped reading after {size:,} "
                                          "bytes)", method, url)
                 chunks.append(chunk)
+        except urllib3.exceptions.DecodeError as exc:
+            # The whole answer arrived, but not in the Content-Encoding it names: the Manager's answer, judged
+            # (answer.undecodable), not a gateway that could not be reached. Its body: none that can be read.
+            response.close()
+            encoding = excerpt(response.headers.get("Content-Encoding", ""), 40)
+            setattr(response, UNDECODABLE_ATTRIBUTE, f"its body does not decode as its Content-Encoding: {encoding} "
+                                                     f"says ({excerpt(str(exc.args[0] if exc.args else exc), 120)})")
+            return b""
         except urllib3.exceptions.HTTPError as exc:  # a broken body, as requests would have said it
             raise requests.ConnectionError(f"the answer's body broke off: {type(exc).__name__}") from None
         if watch.fired:

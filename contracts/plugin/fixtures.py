@@ -19,6 +19,7 @@ from contracts.judge import Judge
 from contracts.naming import Namespace
 from contracts.plugin.opening import open_once
 from contracts.plugin.run import SEED_KEY, run_of
+from contracts.settings import contract_document
 from contracts.spec import Contract, load
 from contracts.targets import Target
 
@@ -37,7 +38,7 @@ def client(target: Target) -> ApiClient:
 @pytest.fixture(scope="session")
 def contract(target: Target) -> Contract:
     """The contract document of the edition the run holds the gateway to."""
-    return load(target.edition)
+    return load(contract_document(target.edition))
 
 
 @pytest.fixture(scope="session")

@@ -22,11 +22,18 @@ from contracts import settings as settings_module
 from contracts import targets as target_module
 from contracts.client import CreateBudget
 from contracts.http.auth import presents_the_token
-from contracts.http.errors import TokenNoLongerAccepted
+from contracts.http.errors import (
+    FrontDoorClosed,
+    GatewayMisbehaved,
+    GatewayUnreachable,
+    Redirected,
+    TokenNoLongerAccepted,
+)
 from contracts.judge import Judge
 from contracts.plugin.run import CANCELLED, EXIT_USAGE, Run, budget_path, run_of
 from contracts.redaction import excerpt, redact
-from contracts.spec import Contract, SpecError, load, spec_path
+from contracts.settings import contract_document
+from contracts.spec import Contract, SpecError, load
 from contracts.targets import PreflightError, Target, open_target, preflight, recording_meta
 
 
@@ -36,7 +43,7 @@ def open_once(config: pytest.Config) -> Target:
     if run.target is not None:
         return run.target
     try:
-        contract = load()  # an invalid contract is one clear error, before anything is sent
+        contract = load(contract_document())  # an invalid contract is one clear error, before anything is sent
         resolved = with_baseline(settings_module.resolve(config))
         load_verdict_settings(run, resolved)
         target = open_target(resolved, run.run_id or None)
@@ -49,7 +56,7 @@ def open_once(config: pytest.Config) -> Target:
     run.target = target
     try:
         preflight(target)
-        contract = load(target.edition)  # the document of the edition the run holds the gateway to
+        contract = load(contract_document(target.edition))  # the document of the edition the run holds the gateway to
     except (PreflightError, SpecError) as exc:
         target.close()
         run.target = None
@@ -69,7 +76,8 @@ def open_once(config: pytest.Config) -> Target:
     if target.kind == "stub":
         session.observers.append(recording.restore_elapsed)  # first: the recorded time is the answer's time
     # The judge behind a watch that keeps the infrastructure's answers (a proxy's) from it (docs/proxies.md).
-    session.observers += [run.registry.observe, _token_watch(run, target),
+    front_door = [] if target.kind == "stub" else [_front_door_watch(run, target)]
+    session.observers += [run.registry.observe, *front_door, _token_watch(run, target),
                           session.watch_infrastructure(judge, run.infrastructure, run.went_down)]
     session.on_failure = judge.translate
     if target.settings.record:
@@ -77,7 +85,7 @@ def open_once(config: pytest.Config) -> Target:
     if target.settings.edition == editions.AUTO or config.getoption("verbose") > 0:
         # A pinned edition was named in the header; the evidence that it holds is in the report (and here with -v).
         _say(config, f"apiops edition: {target.edition}, chosen on: {'; '.join(target.evidence)}; contract: "
-                     f"{spec_path(target.edition)}")
+                     f"{contract_document(target.edition)}")
     run.published = _compare_published(target, contract)
     if run.published:  # one line under the header (an xdist worker cannot print: the summary has it too)
         line = run.published.get("headline") or \
@@ -112,6 +120,49 @@ def _token_watch(run: Run, target: Target) -> Callable[[requests.Response], None
             raise TokenNoLongerAccepted(why, str(response.request.method), str(response.url))
 
     return observe
+
+
+def _front_door_watch(run: Run, target: Target) -> Callable[[requests.Response], None]:
+    """Session observer, before the token watch and the judge, seeing redirects too: an answer that looks like a
+    login page (a 3xx, or an HTML page where the API answers JSON) is checked once with a read preflight saw
+    answered, the project's credential list. When that read gets one too, the Manager or its front door (an SSO
+    proxy) stopped accepting the token: the run's one verdict (exit 4), blaming no rule, and the clean-up waits for
+    it as for a Manager that went away. A redirect the read does not reproduce stays the Manager's, judged."""
+    client = target.client
+
+    def observe(response: requests.Response) -> None:
+        if run.down is not None or run.finishing or not _login_like(response):
+            return
+        with client.session.unobserved():  # the probe is neither judged nor recorded
+            try:
+                probe = client.list_credentials(target.project)
+            except Redirected as redirect:
+                read = f"GET {redact(str(redirect.url))} answered {redirect.status} to {redirect.location}"
+            except (GatewayMisbehaved, GatewayUnreachable):
+                return  # not the same answer: the first one is judged as the Manager's
+            else:
+                if not _login_like(probe):
+                    return
+                read = f"GET {redact(str(probe.url))} answered {probe.status_code} with an HTML page"
+        first = f"{response.request.method} {redact(str(response.url))} answered {response.status_code}"
+        where = response.headers.get("Location")
+        why = (f"the Manager or its front door stopped accepting the token ({read}, a read preflight saw answered; "
+               f"first {first}{f' to {excerpt(where, 120)}' if where else ' with an HTML page'}): a login page "
+               "answers instead of the Management API (an SSO session or proxy in front of it). No rule is blamed")
+        if run.went_down(why):
+            raise FrontDoorClosed(why, str(response.request.method), str(response.url))
+
+    return observe
+
+
+def _login_like(response: requests.Response) -> bool:
+    """A redirect, or an HTML page with a status a login page answers with (an error page of the Manager's servlet
+    container, 404, 405 or 500, is not one: that is judged as the Manager's)."""
+    status = response.status_code
+    if 300 <= status < 400:
+        return True
+    html = "html" in response.headers.get("Content-Type", "").lower() or response.text.lstrip().startswith("<")
+    return html and (status < 300 or status in (401, 403, 407))
 
 
 def load_verdict_settings(run: Run, resolved: settings_module.Settings) -> None:

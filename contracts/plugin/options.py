@@ -47,7 +47,7 @@ def _space_form_problem(config: pytest.Config) -> str | None:
     (``testpaths``, ``addopts``…) or another one read: say so, with the ``=`` form to use instead."""
     if config.getoption("inifilename", default=None):  # -c FILE: nothing was decided from the arguments
         return None
-    args = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.invocation_params.args]
+    args = [*shlex.split(settings_module.variable("PYTEST_ADDOPTS") or ""), *config.invocation_params.args]
     invoked = config.invocation_params.dir
     paths = {f"--{option.flag}" for option in settings_module.OPTIONS if option.metavar in PATH_METAVARS}
     spaced = [(flag, value) for flag, value in zip(args, args[1:], strict=False)

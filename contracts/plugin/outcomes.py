@@ -90,6 +90,7 @@ def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
         unreachable = _found(call.excinfo.value, GatewayUnreachable)
         if unreachable is not None:
             run.down = f"the Manager ({manager_url(target.api_url)}) stopped answering: {unreachable}"
+            run.away = True
         capped = _found(call.excinfo.value, CreateCapReached)
         if capped is not None:
             run.down = str(capped)

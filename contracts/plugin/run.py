@@ -56,6 +56,7 @@ class Run:
     run_id: str = ""  # decided once, by the controller (or a sequential run), for every xdist worker
     create_cap: int = 0  # how many credentials the run may create (contracts/profiles.py, create_cap)
     down: str | None = None  # why the Manager cannot be reached any more: the run's one verdict
+    away: bool = False  # the Manager stopped answering (or its front door shut): the clean-up waits for it
     token_refused: bool = False  # the token stopped being accepted mid-run: nothing more can be sent
     finishing: bool = False  # the session's clean-up is under way
     running: str = ""  # the test under way, for the line of a cancelled run
@@ -74,6 +75,7 @@ class Run:
         Whether to raise it: not during the session's clean-up, which reads its answers and says what it could
         not check."""
         self.down = self.down or why
+        self.away = self.away or not self.finishing
         return not self.finishing
 
     # Hooks without a config argument, on the object registered as a plugin of its own.
@@ -125,6 +127,7 @@ class Run:
         self.living["others"] = max(self.living["others"], living.get("others", 0))
         self.living["settle"] = living.get("settle", self.living["settle"])
         self.target_info = self.target_info or output.get("target_info", {})
+        self.said += [line for line in output.get("said", []) if line not in self.said]
 
 
 def stopped_in_junit(config: pytest.Config, verdict: str) -> None:

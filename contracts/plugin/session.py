@@ -5,7 +5,6 @@ count of creates, the plugin's exit line on its own).
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -23,7 +22,6 @@ from contracts.plugin.opening import stop_cleanly_on_sigterm
 from contracts.plugin.output import flush_what_is_printed, redact_everything_printed
 from contracts.plugin.run import RUN, Run, budget_path, run_of
 from contracts.redaction import register
-from contracts.spec import spec_path
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -32,8 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
     redact_everything_printed()
     config.add_cleanup(flush_what_is_printed)
     # Before pytest-base-url fills the option from its ini value: CLI > env > ini.
-    if not config.getoption("base_url", default=None) and os.environ.get("APIOPS_BASE_URL"):
-        config.option.base_url = os.environ["APIOPS_BASE_URL"]
+    if not config.getoption("base_url", default=None) and settings_module.variable("APIOPS_BASE_URL"):
+        config.option.base_url = settings_module.variable("APIOPS_BASE_URL")
     config.addinivalue_line("markers", "rule(*ids): the rules of contracts/rules.py a test verifies")
     config.stash[RUN] = Run(worker=hasattr(config, "workerinput"))
     config.pluginmanager.register(config.stash[RUN], "apiops-run")
@@ -90,7 +88,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
              f"{target_module.target_line(resolved)}",
              f"apiops edition: {resolved.edition} (from {sources.get('apiops_edition', 'default')})"
              + (": decided before any test from read-only evidence" if resolved.edition == editions.AUTO else ""),
-             "apiops contract: " + (str(spec_path(_pinned(resolved.edition))) if resolved.edition != editions.AUTO
+             "apiops contract: " + (str(settings_module.contract_document(_pinned(resolved.edition)))
+                                    if resolved.edition != editions.AUTO
                                     else "the detected edition's (named with it, before any test)")]
     run = run_of(config)
     if resolved.target != "stub" and run.create_cap:

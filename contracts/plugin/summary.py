@@ -5,7 +5,6 @@ conformance reports, and the terminal summary (what failed the run beyond its te
 from __future__ import annotations
 
 import dataclasses
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                     # Counted from the gateway's list, read once per project after the deletes, not from the
                     # register (a create that never succeeded made nothing; a DELETE's 200 is checked, every
                     # test's included); the register is the upper bound when the list cannot be read.
+                    comeback = cleanup.Comeback(target.settings.cleanup_wait) \
+                        if target.settings.cleanup_wait > 0 else None
                     run.leftovers = cleanup.clean_up(target.client, run.registry, target.namespace,
-                                                     sorted(target.client.projects))
+                                                     sorted(target.client.projects), comeback=comeback,
+                                                     away=run.away)
+                    said = comeback.line() if comeback is not None else None
+                    if said:
+                        run.said.append(said)
             if target.kind != "stub":
                 run.cleanup_at = {"run_id": target.namespace.run_id, "manager_url": manager_url(target.api_url)}
         finally:
@@ -56,7 +61,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["apiops"] = {"target_info": target_info_of(target) if target is not None else {},
                                   "leftovers": [dataclasses.asdict(item) for item in run.leftovers],
                                   "published": run.published, "cleanup_at": run.cleanup_at,
-                                  "infrastructure": run.infrastructure, "stack": run.stack}
+                                  "infrastructure": run.infrastructure, "stack": run.stack, "said": run.said}
         workeroutput["apiops"]["rate_limited"] = run.rate_limited
         workeroutput["apiops"]["living"] = run.living
         return
@@ -104,8 +109,8 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
     run_info = {
         "target": resolved.target,
         "gateway": info.get("gateway") or ("reference gateway" if resolved.target == "local" else
-                                           os.environ.get("APIOPS_GATEWAY_NAME", "live gateway")),
-        "gateway_version": info.get("gateway_version") or os.environ.get("APIOPS_GATEWAY_VERSION"),
+                                           settings_module.gateway_named()[0] or "live gateway"),
+        "gateway_version": info.get("gateway_version") or settings_module.gateway_named()[1],
         "base_url": info.get("base_url"),
         "project": info.get("project") or resolved.project,
         "date": date.today().isoformat(),
@@ -125,7 +130,7 @@ def _write_reports(config: pytest.Config, run: Run) -> None:
              *([run.published["headline"]] if run.published.get("headline") else []),
              *(f"answered by the Manager's HTTP stack, not its code: {cause} (e.g. {example})"
                for cause, example in run.stack.items())]
-    if resolved.report or resolved.report_json or os.environ.get("GITHUB_STEP_SUMMARY"):
+    if resolved.report or resolved.report_json or settings_module.variable("GITHUB_STEP_SUMMARY"):
         run.written = report.write(results, run_info, markdown=resolved.report, json_path=resolved.report_json,
                                    notes=notes, extra=extra)
     run.results = results

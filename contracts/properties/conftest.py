@@ -22,7 +22,7 @@ from contracts import rules
 from contracts.judge import current
 from contracts.plugin.run import SEED_KEY, running_target
 from contracts.redaction import PLACEHOLDER
-from contracts.spec import spec_path
+from contracts.settings import contract_document
 from contracts.targets import Target
 
 SCHEMATHESIS_TOML = Path(__file__).resolve().parent.parent.parent / "schemathesis.toml"
@@ -37,7 +37,7 @@ def delete_credential_schema(target: Target, property_seed: int | None) -> BaseS
     token is the placeholder: the client's session puts the real one in as the request is sent.
     """
     config = SchemathesisConfig.from_path(SCHEMATHESIS_TOML)
-    schema = schemathesis.openapi.from_path(spec_path(target.edition), config=config)  # the edition's document
+    schema = schemathesis.openapi.from_path(contract_document(target.edition), config=config)  # the edition's document
     # The statuses a valid and an invalid request may answer are the edition's (the editions differ on the unknown
     # project's): from its answers, not from schemathesis.toml.
     edition = target.edition

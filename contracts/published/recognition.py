@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from contracts import editions, spec
+from contracts import editions, settings, spec
 from contracts.editions import Edition
 from contracts.published.aspects import compare
 from contracts.published.document import check
@@ -66,7 +66,7 @@ def compare_recognised(theirs: Mapping[str, Any], operation_id: str = OPERATION_
         alike = f"fits {' and '.join(e.id for e in described)} alike" if described else "speaks no edition's envelope"
         raise PublishedSpecError(f"the published description: its DELETE {alike} "
                                  f"({', '.join(editions.ids())} are known)")
-    contract = spec.load(edition)
+    contract = spec.load(settings.contract_document(edition))
     return edition, compare(contract.document, document, operation_id, document=contract.name)
 
 
