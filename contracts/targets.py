@@ -11,6 +11,7 @@ failure is one line (:class:`PreflightError`). It also reads what earlier runs l
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -368,16 +369,13 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
 
 
 def _ask(target: Target, path: str, refused: requests.Response | None) -> list[tuple[str, str, int, Any]]:
-    """The answers of ``editions.ASKABLE``, read-only: the wrong token's refusal already read, no token, and the
-    credential list of a project that does not exist (a name of the run's namespace)."""
+    """The answers of ``editions.ASKABLE``, read-only: a wrong token's (read), no token's, an unknown project's list."""
     unknown = f"/projects/{_seg(target.namespace.name('no-such-project'))}/credentials/"
     answers = [(editions.REFUSED_TOKEN, f"GET {path} with a wrong token", refused)]
     for name, what, at, auth in ((editions.NO_TOKEN, f"GET {path} with no token", path, {"auth": None}),
                                  (editions.UNKNOWN_PROJECT, f"GET {unknown} (no such project)", unknown, {})):
-        try:
+        with contextlib.suppress(GatewayUnreachable, GatewayMisbehaved):  # no answer: nothing learned
             answers.append((name, what, target.client.request("GET", at, **auth)))
-        except (GatewayUnreachable, GatewayMisbehaved):
-            continue
     return [(name, what, got.status_code, _json(got)) for name, what, got in answers if got is not None]
 
 
