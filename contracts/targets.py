@@ -11,6 +11,7 @@ failure is one line (:class:`PreflightError`). It also reads what earlier runs l
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -306,7 +307,8 @@ SUPPORTING_PATHS = {"getEnvironmentsByProject": ("getEnvironmentsByProject", "fi
 
 def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition, list[str]]:
     """The edition the gateway speaks, from read-only evidence: the envelope of the project's credential list, of
-    a refusal of a deliberately wrong token, and of the gateway's own published description where it has one.
+    a refusal of a deliberately wrong token, and of the gateway's own published description where it has one;
+    where editions share an envelope, the statuses (and codes) of the answers the preflight may ask (``_ask``).
 
     ``--edition auto`` takes what the evidence agrees on; a pinned edition must be what it says. Evidence that
     conflicts, or that matches no edition, is one line (:class:`PreflightError`) naming what was seen."""
@@ -342,6 +344,11 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
     counted = [matched for what, matched, _ in seen if what not in uncounted]
     agreed = [edition for edition in editions.all_editions() if all(edition in matched for matched in counted)]
     pinned = target.settings.edition
+    if pinned == editions.AUTO and len(agreed) > 1:  # one envelope: the answers the preflight may ask decide
+        asked, alike = _ask(target, path, refused), agreed
+        agreed = editions.answering(alike, [(name, status, body) for name, _, status, body in asked])
+        evidence += [f"{what}: {', '.join(e.id for e in alike if editions.gives(e, name, status, body)) or 'none'} "
+                     f"({status} {_shape(body)})" for name, what, status, body in asked]
     how = f"pin it with --edition {{{','.join(editions.ids())}}} (APIOPS_EDITION)"
     if pinned != editions.AUTO:
         edition = editions.get(pinned)
@@ -354,9 +361,22 @@ def choose_edition(target: Target, credentials: dict[str, Any]) -> tuple[Edition
                          *evidence]
     if len(agreed) == 1:
         return agreed[0], evidence
+    if line := editions.alike(agreed):
+        raise PreflightError(f"preflight: {line}")
     what = "matches no edition" if not agreed else f"fits {' and '.join(str(e) for e in agreed)} alike"
     raise PreflightError(f"preflight: the gateway's answers decide no edition (the evidence {what}): "
                          f"{'; '.join(evidence)}; {how}")
+
+
+def _ask(target: Target, path: str, refused: requests.Response | None) -> list[tuple[str, str, int, Any]]:
+    """The answers of ``editions.ASKABLE``, read-only: a wrong token's (read), no token's, an unknown project's list."""
+    unknown = f"/projects/{_seg(target.namespace.name('no-such-project'))}/credentials/"
+    answers = [(editions.REFUSED_TOKEN, f"GET {path} with a wrong token", refused)]
+    for name, what, at, auth in ((editions.NO_TOKEN, f"GET {path} with no token", path, {"auth": None}),
+                                 (editions.UNKNOWN_PROJECT, f"GET {unknown} (no such project)", unknown, {})):
+        with contextlib.suppress(GatewayUnreachable, GatewayMisbehaved):  # no answer: nothing learned
+            answers.append((name, what, target.client.request("GET", at, **auth)))
+    return [(name, what, got.status_code, _json(got)) for name, what, got in answers if got is not None]
 
 
 def _shape(body: Any) -> str:

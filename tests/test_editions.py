@@ -7,7 +7,9 @@ error bodies carry), not copied from the pages.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from contracts.spec import OPERATION, load
 from contracts.targets import SUPPORTING_PATHS, WRONG_TOKEN, PreflightError, Target, preflight
 from tests.conftest import TOKEN, RunSuite, live
 
+# The two editions whose pages the examples below are written from; every other test reads editions.ids().
 OLDER, NEWER = "2025-12", "2026-08"
 
 # delete-credential.md of each edition: a successful delete, and the missing credential's 400.
@@ -75,16 +78,16 @@ def test_every_edition_answers_every_rule_and_cites_a_page_for_it() -> None:
         assert set(edition.methods) == load(edition).methods("/projects/{projectName}/credentials/{username}/")
 
 
-@pytest.mark.parametrize("own", [OLDER, NEWER])
+@pytest.mark.parametrize("own", sorted(EXAMPLES))
 def test_each_editions_examples_are_accepted_by_its_own_document_and_refused_by_the_others(own: str) -> None:
-    """delete-credential.md of each edition: its examples are its document's, and another edition's document
-    refuses them (the envelope differs)."""
+    """delete-credential.md of each edition: its examples are its document's, and the document of every edition of
+    another envelope refuses them."""
     for status, body in EXAMPLES[own].items():
         for edition in editions.all_editions():
             problems = load(edition).violations(OPERATION, answered(status, body))
             if edition.id == own:
                 assert problems == [], f"{own}'s {status} example refused by its own document: {problems}"
-            else:
+            elif edition.envelope != editions.get(own).envelope:
                 assert problems, f"{edition.id}'s document accepts {own}'s {status} example"
 
 
@@ -121,7 +124,7 @@ def test_a_run_pinned_to_one_edition_against_a_gateway_of_the_other_ends_in_one_
     assert f"--edition {pinned}" in lines[0] and str(editions.get(speaks)) in lines[0], lines[0]
 
 
-@pytest.mark.parametrize("edition", [OLDER, NEWER])
+@pytest.mark.parametrize("edition", editions.ids())
 def test_a_token_whose_user_lacks_the_permission_ends_the_run_in_one_line_and_leaves_nothing(
     edition: str, run_suite: RunSuite, tmp_path: Path
 ) -> None:
@@ -165,7 +168,8 @@ def test_evidence_that_conflicts_ends_the_run_in_one_line_that_names_it_and_says
         preflight(Target(settings=settings, api_url=api, client=client, namespace=client.namespace, token=token))
     message = str(caught.value)
     assert "decide no edition" in message and "\n" not in message
-    assert f"{OLDER} ({{success: True, resultList}})" in message and f"{NEWER} ({{status: 'FAILURE'" in message
+    assert f"{OLDER} ({{success: True, resultList}})" in message
+    assert re.search(rf"a refusal\): [^(]*\b{NEWER}\b[^(]* \({{status: 'FAILURE'", message), message
     assert "--edition {" in message
 
 
@@ -177,3 +181,60 @@ def test_the_environments_list_is_read_where_the_gateways_own_description_declar
     assert published.supporting_paths(described, SUPPORTING_PATHS) == {
         "getEnvironmentsByProject": "/environments/{projectName}"}
     assert published.supporting_paths({"paths": {}}, SUPPORTING_PATHS) == {}
+
+
+# -- editions of one envelope, told apart by the answers the preflight may ask ------------------------------------
+def _variant(of: str, name: str) -> editions.Edition:
+    """An edition like ``of`` but for one answer's status (one no edition gives it), as a third edition file would
+    be."""
+    edition = editions.get(of)
+    status = next(status for status in (404, 410, 409, 422, 418)
+                  if all(other.answer(name).status != status for other in editions.all_editions()))
+    moved = dataclasses.replace(edition.answer(name), status=status)
+    return dataclasses.replace(edition, id=f"{of}-{name}-{status}", answers={**edition.answers, name: moved})
+
+
+def _add(monkeypatch: pytest.MonkeyPatch, edition: editions.Edition) -> None:
+    """The shipped editions and ``edition``, for this test only (as if its file were in contracts/editions/)."""
+    everyone = {**{e.id: e for e in editions.all_editions()}, edition.id: edition}
+    monkeypatch.setattr(editions, "_all", lambda: everyone)
+
+
+def _choose_against(speaks: editions.Edition) -> tuple[editions.Edition, list[str]]:
+    """Preflight of an --edition auto run against the reference gateway speaking ``speaks``, over loopback HTTP."""
+    with GatewayServer(token=TOKEN, edition=speaks) as server:
+        api = f"{server.url}/apiops"
+        settings = Settings(target="live", project="MyProject", token=Secret(TOKEN), manager_url=server.url)
+        client = ApiClient(api, Secret(TOKEN), Namespace("abc123"), projects={"MyProject"})
+        target = Target(settings=settings, api_url=api, client=client, namespace=client.namespace,
+                        token=Secret(TOKEN))
+        preflight(target)
+        return target.edition, target.evidence
+
+
+def test_editions_of_one_envelope_are_told_apart_by_the_unknown_projects_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A third edition that differs from another only in the unknown project's status: a GET of a project that
+    does not exist (read-only) tells them apart, whichever the gateway speaks."""
+    newer = editions.get(NEWER)
+    other = _variant(NEWER, rules.UNKNOWN_PROJECT)
+    _add(monkeypatch, other)
+    for speaks in (newer, other):
+        chosen, evidence = _choose_against(speaks)
+        assert chosen == speaks, evidence
+        assert any("no such project" in line for line in evidence), evidence
+
+
+def test_editions_that_nothing_read_only_tells_apart_end_the_run_in_one_line_that_says_how_to_pin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A third edition that differs only in an answer the preflight may not ask (the missing credential's: a DELETE)
+    cannot be chosen by --edition auto: one line says so and how to pin each."""
+    other = _variant(NEWER, rules.MISSING_CREDENTIAL)
+    _add(monkeypatch, other)
+    with pytest.raises(PreflightError) as caught:
+        _choose_against(editions.get(NEWER))
+    message = str(caught.value)
+    assert "cannot be told apart" in message and "\n" not in message, message
+    assert f"--edition {NEWER}" in message and f"--edition {other.id}" in message, message

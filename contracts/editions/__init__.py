@@ -341,6 +341,51 @@ def newest() -> Edition:
     return max(all_editions(), key=lambda edition: edition.date)
 
 
+# The answers the preflight may ask without writing (contracts/targets.py, ``choose_edition``): a request with a
+# wrong token, one with no token, and the credential list of a project that does not exist.
+ASKABLE = (REFUSED_TOKEN, NO_TOKEN, UNKNOWN_PROJECT)
+
+
+def gives(edition: Edition, name: str, status: int, body: Any) -> bool:
+    """Whether ``status`` and ``body`` are ``edition``'s answer ``name``: its status, its failure envelope and, where
+    it has codes, its code. Not its wording: messages are for people, and a Manager's may differ."""
+    expected = edition.answer(name)
+    if status != expected.status or not edition.is_failure(body):
+        return False
+    return not (edition.envelope.code and expected.code) or edition.code(body) == expected.code
+
+
+def askable_differences(one: Edition, other: Edition) -> list[str]:
+    """What the preflight may ask that ``one`` and ``other`` answer differently: their envelope, and each answer of
+    :data:`ASKABLE` by status or code. Empty: nothing the preflight may ask tells them apart."""
+    differ = [] if one.envelope == other.envelope else ["envelope"]
+    for name in ASKABLE:
+        mine, theirs = one.answer(name), other.answer(name)
+        if (mine.status, mine.code if one.envelope.code else None) != \
+                (theirs.status, theirs.code if other.envelope.code else None):
+            differ.append(name)
+    return differ
+
+
+def answering(among: list[Edition], asked: list[tuple[str, int, Any]]) -> list[Edition]:
+    """Those of ``among`` that gave each answer of ``asked`` (name, status, body) that any of them gives: an answer
+    that is none of theirs says nothing between them (the rules judge it later)."""
+    fits = among
+    for name, status, body in asked:
+        matched = [edition for edition in among if gives(edition, name, status, body)]
+        fits = [edition for edition in fits if edition in matched] if matched else fits
+    return fits
+
+
+def alike(among: list[Edition]) -> str | None:
+    """One line when nothing the preflight may ask tells the editions ``among`` apart, saying how to pin; else None."""
+    if len(among) < 2 or any(askable_differences(one, other) for one in among for other in among):
+        return None
+    return (f"the editions {' and '.join(str(e) for e in among)} cannot be told apart by anything the preflight may "
+            f"ask read-only (the same envelope and the same {', '.join(ASKABLE)} answers): pin the one the gateway "
+            f"speaks with --edition {' or --edition '.join(e.id for e in among)} (APIOPS_EDITION)")
+
+
 def recognise(body: Any, failure: bool) -> list[Edition]:
     """The editions whose envelope ``body`` is in: as a failure (``failure``) or as a success."""
     return [edition for edition in all_editions()
