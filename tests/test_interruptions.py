@@ -34,11 +34,13 @@ def test_a_manager_busy_for_3_s_with_503_and_retry_after_is_waited_out_and_the_r
 
 
 @pytest.mark.long
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["sequential", "two-workers"])
 def test_a_manager_that_restarts_mid_run_is_one_verdict_and_its_clean_up_waits_for_it_and_leaves_nothing(
-    run_suite: RunSuite,
+    run_suite: RunSuite, workers: tuple[str, ...]
 ) -> None:
+    # Under xdist a worker may not pytest.exit in a test (its controller crashes, exit 3): the same verdict, exit 4.
     with staging("restart", at=3, seconds=6.0) as restarting:
-        run = run_suite(SUITE, *live(restarting.url), *ORDERED, env={"APIOPS_TOKEN": TOKEN})
+        run = run_suite(SUITE, *live(restarting.url), *ORDERED, *workers, env={"APIOPS_TOKEN": TOKEN})
         assert restarting.living.fired.is_set(), "never restarted: the test proves nothing"
         left = restarting.left()
     assert run.returncode == 4, run.output[-3000:]

@@ -52,7 +52,12 @@ def pytest_runtest_makereport(
     report_: pytest.TestReport = yield
     ledger = item.stash.get(LEDGER, None)
     if ledger is not None:
-        _stop_when_down(item, call)
+        if _stop_when_down(item, call) and call.excinfo is not None:
+            # An xdist worker's test that met the Manager gone: no failure of it, as in a sequential run, where the
+            # run stops before its report; the verdict is the controller's one line.
+            report_.outcome, report_.longrepr = "skipped", (str(item.path), item.location[1] or 0,
+                                                              "the run stopped here (see its last line)")
+            return report_
         _fail_with_its_generated_cases(item, report_, ledger)
         _attribute(item, call, report_, ledger)
         # The line names the broken rules (-v, short summary); travels from xdist workers.
@@ -81,7 +86,7 @@ def _fail_with_its_generated_cases(item: pytest.Item, rep: pytest.TestReport, le
                         "failed: the SUBFAILED line(s) above")
 
 
-def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
     """The Manager went down (its proxy says so, or it refuses connections): one verdict naming it, exit 4,
     instead of one failure per test; the session's clean-up still runs and says what it could not check."""
     run = run_of(item.config)
@@ -95,8 +100,14 @@ def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
         if capped is not None:
             run.down = str(capped)
     if run.down is not None:
-        pytest.exit(redact(f"apiops: {run.down}; the run stops here, during {item.nodeid} (the tests after it "
-                           "were not run)"), returncode=EXIT_USAGE)
+        line = redact(f"apiops: {run.down}; the run stops here, during {item.nodeid} (the tests after it were not "
+                      "run)")
+        if run.worker:  # pytest.exit in a test crashes xdist's controller: this worker stops after the test instead,
+            run.exit_line = run.exit_line or line  # and its controller says the line and exits 4 (Run.stopped_by)
+            item.session.shouldstop = "the run stopped: its last line says why"  # xdist's ! line: not the verdict again
+            return True
+        pytest.exit(line, returncode=EXIT_USAGE)
+    return False
 
 
 def _found(exc: BaseException | None, kind: type[BaseException], depth: int = 0) -> BaseException | None:

@@ -61,6 +61,7 @@ class Run:
     finishing: bool = False  # the session's clean-up is under way
     running: str = ""  # the test under way, for the line of a cancelled run
     worker: bool = False  # an xdist worker: its controller reports
+    stopped_by_a_worker: bool = False  # xdist controller: a worker stopped the run (its exit_line is the verdict)
 
     def living_lines(self) -> list[str]:
         """The staging's own findings: the lag its lists showed, others' changes to the project."""
@@ -106,11 +107,15 @@ class Run:
         case in JUnit, carrying the verdict, so that CI's test tab says why instead of showing nothing."""
         if self.exit_line and not hasattr(session.config, "workerinput"):
             stopped_in_junit(session.config, self.exit_line)
+            if self.stopped_by_a_worker:  # xdist ended it as interrupted: it is the plugin's verdict, exit 4
+                session.exitstatus = EXIT_USAGE
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: a run with -p no:xdist must not fail on it
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """xdist controller: what a worker left behind."""
         output = getattr(node, "workeroutput", {}).get("apiops", {})
+        if output.get("stopped") and not self.exit_line:  # a worker stopped the run: the controller's one line
+            self.exit_line, self.stopped_by_a_worker = output["stopped"], True
         self.leftovers += [cleanup.Leftover(**item) for item in output.get("leftovers", [])]
         self.published = self.published or output.get("published", {})
         self.cleanup_at = self.cleanup_at or output.get("cleanup_at", {})

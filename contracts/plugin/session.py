@@ -129,7 +129,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(run.scratch, ignore_errors=True)
     if run is not None and run.run_id and not hasattr(config, "workerinput"):  # the count of what it created
         budget_path(run.run_id).unlink(missing_ok=True)
-    if run is not None and run.exit_line:
+    if run is not None and run.exit_line and not hasattr(config, "workerinput"):  # a worker's is its controller's
         sys.stderr.write(run.exit_line + "\n")
         sys.stderr.flush()
 

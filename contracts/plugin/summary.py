@@ -64,6 +64,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                                   "infrastructure": run.infrastructure, "stack": run.stack, "said": run.said}
         workeroutput["apiops"]["rate_limited"] = run.rate_limited
         workeroutput["apiops"]["living"] = run.living
+        workeroutput["apiops"]["stopped"] = run.exit_line  # a worker's verdict: its controller says it
         return
     _compare_with_the_baseline(config, run)
     if run.leftovers:
