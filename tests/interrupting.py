@@ -1,13 +1,10 @@
-"""A staging that lives, for the self-tests of interrupted runs (issue 28): the reference gateway behind an ASGI
-wrapper that turns a condition on at the k-th create it passes on, and a TCP forwarder in front that can restart.
+"""What the reference gateway's own conditions (contracts/gateway/conditions.py: a restart, a login page's 302, a
+busy Manager's 503s) do not answer, for the self-tests of interrupted runs (issue 28): the reference gateway behind an
+ASGI wrapper that turns a condition on at the k-th create it passes on.
 
-- ``busy``: from that create on, every request is answered 503 with ``Retry-After: 1`` for ``seconds``, without
-  passing it on (a Manager busy deploying); then all goes through again;
-- ``login``: from that create on, every request is answered 302 to ``/login`` with an HTML page (an SSO session
-  or a front door that starts redirecting to a login page), for good; ``login-page``: the same page with a 200;
-  ``login-once``: that one request alone is redirected, as a Manager's own wrong answer would be;
-- ``restart``: just after that create was answered, the forwarder closes its connections and its listening socket
-  for ``seconds`` (connections refused), then listens on the same port again; the store is intact.
+- ``login-page``: from that create on, every request is answered 200 with a login page (a front door that serves
+  its page in place of the API); ``login-once``: that one request alone is redirected to ``/login``, as a
+  Manager's own wrong answer would be;
 
 Broken answers, from the first request on (``at=0``): ``gzip-label``: every DELETE's answer is labelled
 ``Content-Encoding: gzip`` and is not gzip; ``bom``: every answer's body begins with a UTF-8 byte order mark.
@@ -20,9 +17,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,77 +32,15 @@ LOGIN_PAGE = (b"<!doctype html><html><head><title>Sign in</title></head>"
               b"<body><form action=\"/login\"></form></body></html>")
 
 
-class Forwarder:
-    """TCP on a loopback port, piped to ``upstream``; :meth:`restart` refuses connections for a while."""
-
-    def __init__(self, upstream: int) -> None:
-        self.upstream = upstream
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._open: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._serving = threading.Thread(target=self._serve, args=(self._listener,), daemon=True)
-        self._serving.start()
-
-    def _serve(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.upstream), timeout=10)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._open += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-    def restart(self, seconds: float) -> None:
-        """Down (every connection closed, the port refusing) for ``seconds``, then up on the same port."""
-        with contextlib.suppress(OSError):  # wakes the accept() under way: a close alone leaves it one more
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        with self._lock:
-            for sock in self._open:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            self._open.clear()
-        time.sleep(seconds)
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(128)
-        self._listener = listener
-        threading.Thread(target=self._serve, args=(listener,), daemon=True).start()
-
-    def close(self) -> None:
-        self._listener.close()
-
-
 class Living:
     """The ASGI wrapper: passes every request on until the ``at``-th create, then the condition."""
 
-    def __init__(self, app: ASGIApp, condition: str, at: int, seconds: float = 3.0, on: str = "create") -> None:
-        self.app, self.condition, self.at, self.seconds, self.on = app, condition, at, seconds, on
+    def __init__(self, app: ASGIApp, condition: str, at: int, on: str = "create") -> None:
+        self.app, self.condition, self.at, self.on = app, condition, at, on
         self.creates = 0
         self.fired = threading.Event()
         if at == 0:
             self.fired.set()
-        self.until = 0.0
-        self.forwarder: Forwarder | None = None
         self.answered = 0  # requests answered by the condition, not the gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,20 +54,6 @@ class Living:
             self.creates += 1
             if self.creates == self.at:
                 self.fired.set()
-                self.until = time.monotonic() + self.seconds
-                if self.condition == "restart":
-                    await self.app(scope, receive, send)  # made and answered, then the restart
-                    assert self.forwarder is not None
-                    threading.Timer(0.05, self.forwarder.restart, args=(self.seconds,)).start()
-                    return
-        if self.fired.is_set() and self.condition == "busy" and time.monotonic() < self.until:
-            await self._answer(receive, send, 503, [(b"retry-after", b"1"), (b"content-type", b"text/html")],
-                               b"<html><body>Service Unavailable</body></html>")
-            return
-        if self.fired.is_set() and self.condition == "login":
-            await self._answer(receive, send, 302, [(b"location", b"/login?next=%2Fapiops"),
-                                                    (b"content-type", b"text/html;charset=utf-8")], LOGIN_PAGE)
-            return
         if self.fired.is_set() and self.condition == "login-once" and not self.answered:
             await self._answer(receive, send, 302, [(b"location", b"/login?next=%2Fapiops"),
                                                     (b"content-type", b"text/html;charset=utf-8")], LOGIN_PAGE)
@@ -191,15 +110,12 @@ class Staging:
 
 
 @contextlib.contextmanager
-def staging(condition: str, at: int = 3, seconds: float = 3.0, on: str = "create") -> Iterator[Staging]:
+def staging(condition: str, at: int = 3, on: str = "create") -> Iterator[Staging]:
     with GatewayServer(token=TOKEN, timeout_keep_alive=75) as gateway:
-        living = Living(gateway.app, condition, at, seconds, on)
+        living = Living(gateway.app, condition, at, on)
         thread = ServerThread(living, timeout_keep_alive=75)
         thread.start()
-        forwarder = Forwarder(thread.port)
-        living.forwarder = forwarder
         try:
-            yield Staging(gateway, living, forwarder.url)
+            yield Staging(gateway, living, thread.url)
         finally:
-            forwarder.close()
             thread.stop()
