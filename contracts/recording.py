@@ -29,7 +29,7 @@ import yaml
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from contracts import answer_checks, clock, editions
+from contracts import answer_checks, clock, editions, yamltext
 from contracts.client import CREATED_AT, CREATED_BY
 from contracts.http.errors import GatewayMisbehaved, ReplayedFailure, failure_kind
 from contracts.redaction import PLACEHOLDER, redact
@@ -236,7 +236,7 @@ def read(root: Path, nodeid: str) -> Recording:
 
 def load_file(path: Path) -> Recording:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamltext.load(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError(f"not a format-{FORMAT} recording")
         return Recording(
@@ -254,7 +254,7 @@ def read_meta(root: Path) -> dict[str, Any]:
     if not path.is_file():
         raise RecordingError(f"no recordings at {root}: {path} is missing")
     try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+        meta = yamltext.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RecordingError(f"corrupt recording {path}: {str(exc).splitlines()[0]}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -277,7 +277,7 @@ def read_published(root: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamltext.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RecordingError(f"corrupt recording {path}: {str(exc).splitlines()[0]}") from None
     if not isinstance(document, dict):

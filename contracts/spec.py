@@ -23,6 +23,7 @@ from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
+from contracts import yamltext
 from contracts.editions import Edition
 
 # How a difference from this contract is classed, by drift (two recordings) and by the comparison of
@@ -234,7 +235,7 @@ def load(source: Path | Edition | None = None) -> Contract:
 @functools.lru_cache(maxsize=4)
 def _load(path: Path) -> Contract:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamltext.load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the contract ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -350,7 +350,7 @@ def test_the_markdown_groups_repeated_differences_into_at_most_110_lines_and_nam
         assert f"**{difference.aspect}** {difference.change}" in text, (difference.aspect, difference.change)
     # Each repeated change is one line, with how often and in which tests' steps.
     (removed,) = [line for line in text.splitlines() if line.startswith("- breaking: **field removed** `success`")]
-    assert "86 times in 17 tests" in removed
+    assert "79 times in 17 tests" in removed
     assert "`test_a_delete_removes_exactly_the_named_credential_and_no_neighbour` steps 1–14" in removed
 
 

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from contracts import recording
+from contracts import recording, yamltext
 from contracts.recording import Interaction, RecordingError
 
 NAMESPACE_MARKER = "<namespace>"
@@ -95,7 +93,7 @@ def _request(interaction: Interaction) -> str:
 
 def _timed(path: Path) -> list[bool]:
     # The reader turns a missing elapsed_ms into 0, which would read as "instant": look at the file.
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = yamltext.load(path.read_text(encoding="utf-8"))
     return ["elapsed_ms" in (item.get("response") or {}) for item in document["interactions"] or []]
 
 

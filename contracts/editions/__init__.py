@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from contracts import yamltext
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 AUTO = "auto"
@@ -282,7 +284,7 @@ def _callers(data: dict[str, Any], pages: dict[str, str]) -> Callers:
 
 def _edition(path: Path) -> Edition:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.load(path.read_text(encoding="utf-8"))
         envelope, deployment = data["envelope"], data["deployment"]
         site = str(data["site"]).rstrip("/")
         pages = {page: site + address for page, address in data["pages"].items()}

@@ -9,10 +9,9 @@ from typing import Any
 
 import yaml
 
+from contracts import yamltext
 from contracts.published.model import PublishedSpecError
 from contracts.published.reading import kind_of
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where built: a whole API is large
 
 
 def parse(text: str, source: str = "the published description") -> dict[str, Any]:
@@ -26,7 +25,7 @@ def parse(text: str, source: str = "the published description") -> dict[str, Any
         document = json.loads(text)
     except ValueError:
         try:
-            document = yaml.load(text, Loader=_YAML_LOADER)  # a safe loader
+            document = yamltext.load(text)  # libyaml's safe loader where built: a whole API is large
         except yaml.YAMLError as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise PublishedSpecError(f"{source}: neither JSON nor YAML ({first})") from None
