@@ -47,6 +47,7 @@ def test_a_red_run_writes_one_page_a_browser_renders_verdict_first_with_the_brok
     assert text.index("Red: the gateway broke 1 rule") < text.index("What failed:") < text.index(LEAK.id)
     assert text.index(LEAK.id) < text.index("Rules"), "the broken rule is not named before the rules' table"
     assert "failed" in text and "answered 401" in text and "Send it again" in text
+    assert "curl -sS -X DELETE" in text, "the failure's request is not offered as a command to send it again"
     assert find(text, extra=[TOKEN]) == []
     assert rendered.screenshot.startswith(b"\x89PNG")
     # The page says what the JSON report says: the same rules failed.

@@ -144,6 +144,9 @@ def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestR
                 rep.wasxfail = f"warning {rule.id} ({rule.kind}, not in --fail-on): {detail}"
             else:
                 ledger.failed.setdefault(rule.id, detail)
+                answer = getattr(call.excinfo.value, "response", None)
+                if answer is not None and "curl " not in ledger.failed[rule.id]:  # the report's way to send it again
+                    ledger.failed[rule.id] += f"\n\n{failures.curl(answer.request)}"
                 _headline(rep, rule, detail, _edition_of(item.config), [other for other in ledger.failed
                                                                         if other != rule.id])
     outcomes = item.stash.setdefault(OUTCOMES, [])
