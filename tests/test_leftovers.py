@@ -14,7 +14,6 @@ from contracts.gateway.server import GatewayServer
 from contracts.naming import Namespace
 from contracts.redaction import Secret
 from tests.conftest import TOKEN
-from tests.interrupting import Forwarder
 
 NAMESPACE = Namespace("left42")
 MADE, NEVER_MADE = NAMESPACE.name("made"), NAMESPACE.name("create-never-succeeded")
@@ -77,12 +76,10 @@ def test_the_clean_up_command_is_complete_and_leaves_the_token_to_the_environmen
                     "--project 'Contract Tests' --yes")
 
 
-def restarting(server: GatewayServer, seconds: float) -> Forwarder:
-    """The gateway behind a forwarder that has just gone down for ``seconds`` (connections refused)."""
-    forwarder = Forwarder(server.port)
-    threading.Thread(target=forwarder.restart, args=(seconds,), daemon=True).start()
+def restarting(server: GatewayServer, seconds: float) -> None:
+    """The gateway, gone down for ``seconds`` (connections refused, its store kept), as its restart condition does."""
+    threading.Thread(target=server.restart, args=(seconds, threading.Event()), daemon=True).start()
     time.sleep(0.2)
-    return forwarder
 
 
 def test_the_clean_up_of_a_run_the_manager_left_waits_for_it_to_come_back_then_deletes_and_checks_everything(
@@ -92,13 +89,12 @@ def test_the_clean_up_of_a_run_the_manager_left_waits_for_it_to_come_back_then_d
         names = [NAMESPACE.name("restart") for _ in range(3)]
         for name in names:
             server.gateway.add_credential("MyProject", name)
-        forwarder = restarting(server, 2.0)
-        client = ApiClient(forwarder.url + "/apiops", Secret(TOKEN), NAMESPACE, projects={"MyProject"}, timeout=5)
+        restarting(server, 2.0)
+        client = ApiClient(server.api_url, Secret(TOKEN), NAMESPACE, projects={"MyProject"}, timeout=5)
         comeback = Comeback(20)
         left = clean_up(client, Registry({name: "MyProject" for name in names}), NAMESPACE, ["MyProject"],
                         comeback=comeback, away=True)
         still = [name for name in server.gateway.usernames("MyProject") if name in names]
-        forwarder.close()
     assert (left, still) == ([], [])
     assert comeback.back and comeback.waited is not None and 1.0 < comeback.waited < 6, comeback
     assert "came back" in str(comeback.line())
@@ -108,12 +104,11 @@ def test_a_clean_up_whose_deletes_meet_a_restart_waits_for_the_manager_and_sends
     """Not known to be away (an xdist worker that did not see it go): the failed deletes and a failed read say so."""
     with GatewayServer(token=TOKEN) as server:
         server.gateway.add_credential("MyProject", MADE)
-        forwarder = restarting(server, 2.0)
-        client = ApiClient(forwarder.url + "/apiops", Secret(TOKEN), NAMESPACE, projects={"MyProject"}, timeout=5)
+        restarting(server, 2.0)
+        client = ApiClient(server.api_url, Secret(TOKEN), NAMESPACE, projects={"MyProject"}, timeout=5)
         comeback = Comeback(20)
         left = clean_up(client, Registry({MADE: "MyProject"}), NAMESPACE, ["MyProject"], comeback=comeback)
         still = MADE in server.gateway.usernames("MyProject")
-        forwarder.close()
     assert (left, still, comeback.back) == ([], False, True)
 
 
