@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import requests
@@ -26,8 +26,6 @@ LABEL = "apiops_rules"  # the report attribute the label is read from: plain, so
 BODY = 200  # characters of an answer's body shown
 # Headers requests adds itself, as curl does its own: a command that repeats them only reads worse.
 _DEFAULT_HEADERS = {"user-agent", "accept-encoding", "accept", "connection", "content-length"}
-
-E = TypeVar("E", bound=BaseException)
 
 
 def broken_rules(rep: pytest.TestReport, call: pytest.CallInfo[None], ledger: Ledger, declared: list[str]) -> list[str]:
@@ -52,23 +50,18 @@ def labelled(status: Any, rep: pytest.TestReport, verbose: int) -> Any:
     return category, letter, word + said
 
 
-def found_in(exc: BaseException | None, kind: type[E], depth: int = 0) -> E | None:
-    """``exc`` or what it wraps (an exception group's members, its cause or context) that is a ``kind``."""
+def violation_in(exc: BaseException | None, depth: int = 0) -> RuleViolation | None:
+    """The judge's verdict ``exc`` is, or wraps (an exception group's members, its cause or context)."""
     if exc is None or depth > 8:
         return None
-    if isinstance(exc, kind):
+    if isinstance(exc, RuleViolation):
         return exc
     inner = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else []
     for candidate in [*inner, exc.__cause__, exc.__context__]:
-        found = found_in(candidate, kind, depth + 1)
+        found = violation_in(candidate, depth + 1)
         if found is not None:
             return found
     return None
-
-
-def violation_in(exc: BaseException | None) -> RuleViolation | None:
-    """The judge's verdict ``exc`` is, or wraps."""
-    return found_in(exc, RuleViolation)
 
 
 def shorten(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger,
