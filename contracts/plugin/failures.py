@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -64,23 +65,48 @@ def violation_in(exc: BaseException | None, depth: int = 0) -> RuleViolation | N
     return None
 
 
-def shorten(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger,
-            edition: Edition | None) -> None:
-    """A failure the judge raised, in a screen (``--tb=auto``, the default); the rest as pytest shows it."""
-    config = item.config
-    if not rep.failed or call.excinfo is None or config.getoption("tbstyle", "auto") != "auto":
-        return
+@dataclass(frozen=True)
+class Short:
+    """A failure the judge raised, to be shown in a screen: its verdict, and the test's line that looked."""
+
+    violation: RuleViolation
+    raised: BaseException  # what the test raised: the verdict, or what wraps it
+    path: str
+    lineno: int
+
+
+def shown_short(item: pytest.Item, call: pytest.CallInfo[None]) -> Short | None:
+    """Before pytest words a failure: whether it is a verdict :func:`shorten` rewrites (``--tb=auto``).
+
+    If so, pytest is left none of its traceback to word: :func:`shorten` shows no frame, and pytest would read the
+    source of each one (a whole module parsed per frame: a second of a run in which twenty tests fail). ``--tb=long``
+    and every other style keep them all.
+    """
+    if call.excinfo is None or item.config.getoption("tbstyle", "auto") != "auto":
+        return None
     violation = violation_in(call.excinfo.value)
     if violation is None:
-        return
-    verbose = config.getoption("verbose") > 0
-    lines = failure_lines(violation, ledger, edition)
+        return None
     path, lineno = _where(item, call.excinfo)
+    call.excinfo.traceback = call.excinfo.traceback[:0]
+    return Short(violation, call.excinfo.value, path, lineno)
+
+
+def shorten(item: pytest.Item, rep: pytest.TestReport, ledger: Ledger, edition: Edition | None, short: Short | None,
+            headline: str | None) -> None:
+    """A failure the judge raised, in a screen (``--tb=auto``, the default); the rest as pytest shows it.
+
+    ``headline`` is its one-line form (``-rf``, JUnit's message), when it fails the run on a rule.
+    """
+    if not rep.failed or short is None:
+        return
+    verbose = item.config.getoption("verbose") > 0
+    lines = failure_lines(short.violation, ledger, edition)
+    path, lineno = short.path, short.lineno
     if verbose:  # where the test looked, and hypothesis' own hints (@reproduce_failure): for who asks for more
         lines.append(f"test:     {path}:{lineno}   (--tb=long shows the traceback)")
-        lines += [redact(note) for note in getattr(call.excinfo.value, "__notes__", [])]
-    crash = getattr(rep.longrepr, "reprcrash", None)
-    message = crash.message if crash is not None else lines[0]
+        lines += [redact(note) for note in getattr(short.raised, "__notes__", [])]
+    message = headline or lines[0]
     rep.longrepr = ExceptionChainRepr([(ReprTracebackNative([redact(line) + "\n" for line in lines]),
                                         ReprFileLocation(path, lineno, redact(message)), None)])
     rep.sections = [(name, text) for name, text in rep.sections if name != "rule"]  # said above

@@ -49,6 +49,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    shown_short = failures.shown_short(item, call) if LEDGER in item.stash else None
     report_: pytest.TestReport = yield
     ledger = item.stash.get(LEDGER, None)
     if ledger is not None:
@@ -59,10 +60,10 @@ def pytest_runtest_makereport(
                                                               "the run stopped here (see its last line)")
             return report_
         _fail_with_its_generated_cases(item, report_, ledger)
-        _attribute(item, call, report_, ledger)
+        headline = _attribute(item, call, report_, ledger)
         # The line names the broken rules (-v, short summary); travels from xdist workers.
         setattr(report_, failures.LABEL, failures.broken_rules(report_, call, ledger, declared(item)))
-        failures.shorten(item, call, report_, ledger, _edition_of(item.config))
+        failures.shorten(item, report_, ledger, _edition_of(item.config), shown_short, headline)
     _scrub(report_)
     return report_
 
@@ -124,9 +125,11 @@ def _found(exc: BaseException | None, kind: type[BaseException], depth: int = 0)
     return None
 
 
-def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger) -> None:
-    """Name the rule a failure breaks, turn a waived one into a deviation, and leave the test's record."""
+def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger) -> str | None:
+    """Name the rule a failure breaks, turn a waived one into a deviation, and leave the test's record; the
+    failure's one-line form, when it fails the run on a rule."""
     run = run_of(item.config)
+    headline = None
     if rep.failed and call.excinfo is not None:
         rule = _rule_of(call.excinfo.value, ledger)
         detail = call.excinfo.value.detail if isinstance(call.excinfo.value, RuleViolation) \
@@ -147,12 +150,13 @@ def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestR
                 answer = getattr(call.excinfo.value, "response", None)
                 if answer is not None and "curl " not in ledger.failed[rule.id]:  # the report's way to send it again
                     ledger.failed[rule.id] += f"\n\n{failures.curl(answer.request)}"
-                _headline(rep, rule, detail, _edition_of(item.config), [other for other in ledger.failed
-                                                                        if other != rule.id])
+                headline = _headline(rep, rule, detail, _edition_of(item.config),
+                                     [other for other in ledger.failed if other != rule.id])
     outcomes = item.stash.setdefault(OUTCOMES, [])
     outcomes.append(rep)
     if rep.when == "teardown":  # the test's record, once all its phases are known
         rep.user_properties.append((RULES_PROPERTY, _record(item, outcomes, ledger).to_json()))
+    return headline
 
 
 def _rule_of(exc: BaseException, ledger: Ledger) -> rules.Rule | None:
@@ -187,14 +191,16 @@ def _edition_of(config: pytest.Config) -> Edition | None:
 
 
 def _headline(rep: pytest.TestReport, rule: rules.Rule, detail: str, edition: Edition | None,
-              others: list[str]) -> None:
+              others: list[str]) -> str:
     """The failure's one-line form (``--tb=line``, ``-rf``, JUnit ``message``) begins with the rule; the other rules
     the judge saw fail in the same test follow it, so that the terminal names every rule the report counts."""
     also = f" (also failed: {', '.join(others)})" if others else ""
+    line = f"{rule.headline(edition)}: {detail}{also}"
     crash = getattr(rep.longrepr, "reprcrash", None)
     if crash is not None and hasattr(crash, "message"):
-        crash.message = f"{rule.headline(edition)}: {detail}{also}"
+        crash.message = line
     rep.sections.append(("rule", f"{rule.headline(edition)}\n{detail}{also}"))
+    return line
 
 
 def _record(item: pytest.Item, phases: list[pytest.TestReport], ledger: Ledger) -> report.TestRecord:
