@@ -40,10 +40,10 @@ from contracts.redaction import Secret, register
 from contracts.settings import (
     DEFAULT_CONCURRENCY,
     SettingsError,
-    add_arguments,
     api_root,
     check_name,
     check_run_id,
+    commands,
     count,
     rate,
     service_account,
@@ -315,17 +315,7 @@ def _oldest(items: list[dict[str, Any]]) -> datetime.datetime | None:
 
 # -- python -m contracts.cleanup ---------------------------------------------------------------------------
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m contracts.cleanup",
-        description="List (and with --yes delete) the credentials a contract-suite run left in a project. "
-                    "Touches nothing outside apiops-ct-<run id>-. The token comes from APIOPS_TOKEN, or a service "
-                    "account's APIOPS_CLIENT_ID and APIOPS_CLIENT_SECRET.")
-    parser.add_argument("--run-id", required=True, help="the run whose credentials to remove")
-    parser.add_argument("--base-url", default=variable("APIOPS_BASE_URL"),
-                        help="the Manager URL (default: APIOPS_BASE_URL)")
-    parser.add_argument("--yes", action="store_true", help="delete them (default: only list them)")
-    add_arguments(parser, ("project", "concurrency", "rate-limit"))  # the suite's own options, as it declares them
-    return parser.parse_args(argv)
+    return commands.parser("cleanup").parse_args(argv)  # declared in contracts/settings/commands.py
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contracts import clock, editions, pages, recording
+from contracts.settings import commands
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = "reference"
@@ -87,12 +88,7 @@ def _shown(path: Path) -> str:
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m contracts.regenerate",
-                                     description="Regenerate every generated file and shipped recording, in order: "
-                                                 "the contract documents, the recordings, the living docs.")
-    parser.add_argument("--edition", action="append", choices=editions.ids(), metavar="E",
-                        help=f"re-record only this edition (repeatable; default: all of {', '.join(editions.ids())})")
-    return parser.parse_args(argv)
+    return commands.parser("regenerate").parse_args(argv)  # declared in contracts/settings/commands.py
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -105,10 +105,45 @@ def test_nothing_in_contracts_reads_the_environment_but_the_settings_module_and_
     assert readers == []
 
 
-def test_the_clean_up_command_declares_no_option_of_the_suite_again() -> None:
-    text = (Path(__file__).resolve().parent.parent / "contracts" / "cleanup.py").read_text(encoding="utf-8")
-    declared = set(re.findall(r'add_argument\("--([a-z-]+)"', text))
-    assert not declared & {option.flag for option in settings_module.OPTIONS}, declared
+OPTION_DECLARATION = re.compile(r"\b(?:add_argument|addoption|addini)\s*\(|\bArgumentParser\s*\(")
+
+
+def test_no_command_line_option_is_declared_outside_the_settings_module_but_the_gateways_own() -> None:
+    # The tools' options are data in contracts/settings/ (OPTIONS, commands.py), each declared once; the reference
+    # gateway's command line stays its own, since the gateway may not import the suite (pyproject's import-linter).
+    allowed = {"gateway/__main__.py", "gateway/conditions.py"}
+    root = Path(__file__).resolve().parent.parent / "contracts"
+    declaring = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
+                       if OPTION_DECLARATION.search(path.read_text(encoding="utf-8"))
+                       and path.relative_to(root).parts[0] != "settings" and str(path.relative_to(root)) not in allowed)
+    assert declaring == [], f"declare their options in contracts/settings/ (OPTIONS, or commands.py): {declaring}"
+
+
+class Declared:
+    """A stand-in for pytest's parser and its option group: what is declared on it, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def getgroup(self, *args: Any, **kwargs: Any) -> Declared:
+        self.calls.append(("getgroup", args, kwargs))
+        return self
+
+    def addoption(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(("addoption", args, kwargs))
+
+    def addini(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(("addini", args, kwargs))
+
+
+def test_the_plugins_pytest_options_are_exactly_the_settings_modules() -> None:
+    from contracts.plugin import options
+
+    by_plugin, by_settings = Declared(), Declared()
+    options.pytest_addoption(by_plugin)  # type: ignore[arg-type]
+    settings_module.add_options(by_settings)  # type: ignore[arg-type]
+    assert by_plugin.calls == by_settings.calls
+    assert len([call for call in by_settings.calls if call[0] == "addoption"]) == len(settings_module.OPTIONS)
 
 
 def test_python_m_contracts_settings_prints_every_setting_with_its_source_and_masks_secrets() -> None:

@@ -9,26 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from contracts.drift.compare import Thresholds, compare
 from contracts.recording import RecordingError
+from contracts.settings import commands
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m contracts.drift",
-        description="Compare two recordings of the contract suite (e.g. before and after a gateway upgrade) "
-                    "and classify every difference as breaking or compatible.")
-    parser.add_argument("before", type=Path, help="the baseline recordings directory (with recording.yaml)")
-    parser.add_argument("after", type=Path, help="the current recordings directory")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
-    defaults = Thresholds()
-    parser.add_argument("--slowdown-factor", type=float, default=defaults.factor, metavar="X",
-                        help=f"report a response slower than X times the baseline (default {defaults.factor:g}) ...")
-    parser.add_argument("--slowdown-ms", type=int, default=defaults.extra_ms, metavar="MS",
-                        help=f"... and slower by more than MS milliseconds (default {defaults.extra_ms})")
-    return parser.parse_args(argv)
+    return commands.parser("drift").parse_args(argv)  # declared in contracts/settings/commands.py
 
 
 def main(argv: Sequence[str] | None = None) -> int:

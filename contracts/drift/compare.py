@@ -26,6 +26,7 @@ from contracts.drift.report import BREAKING, COMPATIBLE, Difference, DriftReport
 from contracts.drift.schema import Schema, document_name
 from contracts.editions import Edition
 from contracts.recording import Interaction
+from contracts.settings import commands
 from contracts.shapes import Shape, join, shape_of
 from contracts.spec import Contract, SpecError
 from contracts.spec import load as load_contract
@@ -37,8 +38,8 @@ JSON = "application/json"
 class Thresholds:
     """A response is reported slower only past both: a factor, and an absolute margin (noise)."""
 
-    factor: float = 2.0
-    extra_ms: int = 100
+    factor: float = commands.SLOWDOWN_FACTOR  # python -m contracts.drift's defaults, declared with its options
+    extra_ms: int = commands.SLOWDOWN_MS
 
 
 def compare(before: Path, after: Path, *, contract: Contract | None = None,

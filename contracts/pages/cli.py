@@ -17,6 +17,7 @@ from contracts.pages.openapi import edition_document, render_spec
 from contracts.pages.readme import render_readme
 from contracts.recording import RecordingError
 from contracts.redaction import redact
+from contracts.settings import commands
 from contracts.spec import Contract, SpecError
 from contracts.spec import load as load_contract
 
@@ -62,18 +63,11 @@ def outputs(args: argparse.Namespace) -> dict[Path, str]:
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m contracts.pages",
-                                     description="Write what is generated from the rulebook: the living "
-                                                 "documentation, openapi.yaml's DELETE responses, the README's tables.")
-    parser.add_argument("--recordings", type=Path, default=recording.ROOT_DIR, metavar="DIR",
-                        help="recordings to document, one directory per edition id (default: contracts/recordings)")
-    parser.add_argument("--output", type=Path, default=OUTPUT, metavar="FILE",
-                        help="the rules page (default: docs/delete-credential.md); each edition's recorded "
-                             "exchanges go beside it, into exchanges/<edition id>.md")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if anything is not what would be written")
-    parser.add_argument("--rules", action="store_true", help="print the rule ids and statements, and exit")
-    return parser.parse_args(argv)
+    args = commands.parser("pages").parse_args(argv)  # declared in contracts/settings/commands.py
+    # Defaults of the layers above the settings', which the declaration's help names.
+    args.recordings = recording.ROOT_DIR if args.recordings is None else args.recordings
+    args.output = OUTPUT if args.output is None else args.output
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:

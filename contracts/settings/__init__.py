@@ -4,13 +4,14 @@ Every option is declared once in :data:`OPTIONS` (flag, environment variable, in
 help) and resolves once, in this order: command line > ``APIOPS_*`` environment variable > ini
 value (``[tool.pytest.ini_options]``) > default. The token is the exception: it is read from
 ``APIOPS_TOKEN`` only, never from a flag, so it cannot end up in shell history or CI logs.
+The command lines of the suite's own tools (contracts.cleanup, .drift, .pages, .regenerate) are declared in
+:mod:`contracts.settings.commands`, sharing these options where a tool has one of them.
 
 Anything wrong is a :class:`SettingsError`: one line, exit 4, never a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,9 @@ OPTIONS: tuple[Option, ...] = (
 BY_DEST = {option.dest: option for option in OPTIONS}
 
 
+BASE_URL_HELP = "the Manager URL"  # --base-url: pytest-base-url's option in a run, contracts.cleanup's own
+
+
 @dataclass(frozen=True)
 class Variable:
     """An environment variable the suite reads besides the options' own: read here, and only here (:func:`variable`)."""
@@ -143,7 +147,7 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("APIOPS_BASE_URL", "the Manager URL, when --base-url is not given (pytest-base-url's option)"),
+    Variable("APIOPS_BASE_URL", f"{BASE_URL_HELP}, when --base-url is not given (pytest-base-url's option)"),
     Variable("APIOPS_TOKEN", "a Personal API Access Token; never a flag", secret=True),
     Variable("APIOPS_CLIENT_ID", "a service account's client id (with APIOPS_CLIENT_SECRET)"),
     Variable("APIOPS_CLIENT_SECRET", "a service account's client secret", secret=True),
@@ -249,15 +253,6 @@ def add_options(parser: pytest.Parser) -> None:
                             metavar=option.metavar, help=text)
         if option.ini_name:
             parser.addini(option.ini_name, help=option.help)
-
-
-def add_arguments(parser: argparse.ArgumentParser, flags: tuple[str, ...]) -> None:
-    """These options, declared here once, on a command of the suite's own (contracts.cleanup): the environment
-    variable is the default, as in a pytest run."""
-    for option in (option for option in OPTIONS if option.flag in flags):
-        parser.add_argument(f"--{option.flag}", dest=option.dest.removeprefix("apiops_"), metavar=option.metavar,
-                            default=variable(option.env) if option.env else None,
-                            help=f"{option.help} (default: {option.env})")
 
 
 def sourced(config: pytest.Config, dest: str) -> tuple[str | None, str]:
