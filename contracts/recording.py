@@ -190,7 +190,7 @@ class Recording:
             "namespace": self.namespace,
             "interactions": [interaction.to_yaml() for interaction in self.interactions],
         }
-        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+        return yamltext.dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
 def path_for(root: Path, nodeid: str) -> Path:
@@ -263,12 +263,12 @@ def read_meta(root: Path) -> dict[str, Any]:
 
 
 def write_meta(root: Path, meta: dict[str, Any]) -> None:
-    _write(root / META_FILE, yaml.safe_dump({"format": FORMAT, **meta}, sort_keys=True, allow_unicode=True))
+    _write(root / META_FILE, yamltext.dump({"format": FORMAT, **meta}, sort_keys=True, allow_unicode=True))
 
 
 def write_published(root: Path, document: dict[str, Any]) -> None:
     """What the gateway published as its own description when recorded (drift compares two)."""
-    _write(root / PUBLISHED_FILE, yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    _write(root / PUBLISHED_FILE, yamltext.dump(document, sort_keys=False, allow_unicode=True))
 
 
 def read_published(root: Path) -> dict[str, Any] | None:
