@@ -45,6 +45,7 @@ import functools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -79,6 +80,7 @@ class ContractSession(requests.Session):
         self.guard = guard
         self.deadline = deadline
         self.max_body = max_body
+        self._proxies: dict[str, dict[str, str]] = {}
         self.observers: list[Observer] = []
         self.failure_observers: list[Callable[[requests.PreparedRequest, GatewayMisbehaved], None]] = []
         # What a request that got no usable answer raises instead (the judge names the rule it breaks).
@@ -94,6 +96,15 @@ class ContractSession(requests.Session):
     def __repr__(self) -> str:
         return "ContractSession()"
 
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        """The proxy settings of the environment for the URL's origin, read once per origin (requests would read
+        the whole environment twice per request)."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._proxies:
+            self._proxies[origin] = requests.utils.get_environ_proxies(origin + "/")
+        return self._proxies[origin]
+
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         method, url = str(request.method), str(request.url)
         self.guard.check(method, url)
@@ -101,7 +112,7 @@ class ContractSession(requests.Session):
         kwargs["stream"] = True
         # Per read, no longer than the whole: a silent gateway is given up on as soon as possible.
         if not kwargs.get("proxies"):  # trust_env is off: take the proxy settings, not .netrc, from the environment
-            kwargs["proxies"] = requests.utils.get_environ_proxies(url)
+            kwargs["proxies"] = self._proxies_for(url)
         until = time.monotonic() + self.deadline  # the request's deadline, waits for a rate limit included
         for attempt in range(64):
             response, body, elapsed = self._attempt(request, method, url, until, kwargs)
