@@ -45,7 +45,8 @@ def test_a_live_run_against_a_gateway_that_never_deletes_creates_at_most_its_sta
     """delete-not-done: every property fails; a shrinking profile would create without end. The run creates at
     most the cap it states, and says how many it created."""
     with GatewayServer(token=TOKEN, faults=["delete-not-done"]) as server:
-        run = run_suite("contracts/scenarios", "contracts/properties", "-p", "no:randomly",
+        # --settle 1: each claim that the credential is gone never holds; a second of re-reads says so.
+        run = run_suite("contracts/scenarios", "contracts/properties", "-p", "no:randomly", "--settle", "1",
                         *(["--hypothesis-profile", profile] if profile else []),
                         *live(server.url, "--api-proxy", "MyAPI"), env={"APIOPS_TOKEN": TOKEN})
         created = server.stats()["by_operation"].get("createCredential", 0)

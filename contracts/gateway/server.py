@@ -68,9 +68,14 @@ def quiet_config(app: ASGIApp, **options: Any) -> uvicorn.Config:
 
     ``log_config=None``: uvicorn leaves the process's logging (e.g. pytest's capture) alone.
     ``options`` (``http=``, ``loop=`` ...) override these.
+
+    An idle connection is kept 60 s, as the Manager's embedded Tomcat keeps it (``keepAliveTimeout`` defaults to
+    ``connectionTimeout``, 60 s: https://tomcat.apache.org/tomcat-10.1-doc/config/http.html), not uvicorn's 5 s: a
+    client that reuses a connection as the server closes it has its request refused, and a run on a loaded machine
+    met that race often enough to take the gateway for down.
     """
     settings: dict[str, Any] = {"log_config": None, "log_level": "warning", "access_log": False,
-                                "lifespan": "off", **options}
+                                "lifespan": "off", "timeout_keep_alive": 60, **options}
     return uvicorn.Config(app, **settings)
 
 
