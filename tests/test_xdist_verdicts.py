@@ -4,6 +4,7 @@ longer observed), and its report's header are the same under ``-n 2`` as in sequ
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,3 +51,19 @@ def test_sequential_and_two_workers_give_the_same_exit_code_deviations_and_repor
     assert code == 1
     assert {rule_id for rule_id, outcome in outcomes.items() if outcome == "deviation"} == set(FAULT.breaks)
     assert outcomes[STALE.id] == "fixed-deviation", outcomes
+
+
+def test_a_manager_unreachable_from_the_start_is_the_preflights_one_line_and_exit_4_under_two_workers_too(
+    run_suite: RunSuite, tmp_path: Path
+) -> None:
+    """Each worker preflights on its own: one whose preflight fails may not end its session (its controller has
+    handed it tests and crashed on them, INTERNALERROR, exit 3); the run ends as in sequence, with the line."""
+    with socket.socket() as closed:  # a port that was free a moment ago: nothing listens on it
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    for workers in ((), ("-n", "2")):
+        run = run_suite("contracts/scenarios", *workers, *live(url), env={"APIOPS_TOKEN": TOKEN})
+        assert run.returncode == 4 and "INTERNALERROR" not in run.output, run.output[-3000:]
+        assert run.output.rstrip().splitlines()[-1].startswith("apiops: preflight: cannot reach the gateway"), \
+            run.output[-3000:]
+        assert sum("cannot reach the gateway" in line for line in run.output.splitlines()) == 1, run.output[-3000:]

@@ -9,6 +9,7 @@ import pytest
 from contracts import rules
 from contracts import settings as settings_module
 from contracts.plugin.opening import open_once
+from contracts.plugin.run import run_of
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -46,7 +47,17 @@ def declared(item: pytest.Item) -> list[str]:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if config_uses_target(session) and not session.config.option.collectonly:
-        open_once(session.config)
+        try:
+            open_once(session.config)
+        except pytest.exit.Exception as stopped:
+            if not hasattr(session.config, "workerinput"):
+                raise
+            # An xdist worker may not end its session here: its controller has already handed it tests, and would
+            # crash (INTERNALERROR) on the ones it never ran. It stops after its first test instead, which the
+            # target fixture skips, and its controller says the line and exits 4, as when a Manager goes down mid-run.
+            run = run_of(session.config)
+            run.exit_line = run.exit_line or str(stopped.msg)
+            session.shouldstop = "the run stopped: its last line says why"
 
 
 def config_uses_target(session: pytest.Session) -> bool:
