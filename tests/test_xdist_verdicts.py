@@ -7,10 +7,12 @@ import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from contracts import rules
 from contracts.gateway.faults import FAULTS
+from contracts.plugin.run import Run
 from tests.conftest import TOKEN, RunSuite, live
 
 FAULT = FAULTS["missing-credential-answered-otherwise"]
@@ -67,3 +69,19 @@ def test_a_manager_unreachable_from_the_start_is_the_preflights_one_line_and_exi
         assert run.output.rstrip().splitlines()[-1].startswith("apiops: preflight: cannot reach the gateway"), \
             run.output[-3000:]
         assert sum("cannot reach the gateway" in line for line in run.output.splitlines()) == 1, run.output[-3000:]
+
+
+def test_a_worker_that_met_the_manager_down_mid_run_speaks_for_the_run_over_one_whose_late_preflight_failed() -> None:
+    """A restart as the run begins: a slow worker's preflight fails while the other meets the outage in a test. The
+    run had begun, so the mid-run verdict is the controller's line, whichever worker finished first."""
+    preflight = "apiops: preflight: cannot reach the gateway: GET http://127.0.0.1:9/apiops/…: connection failed"
+    mid_run = ("apiops: the Manager (http://127.0.0.1:9) stopped answering: …; the run stops here, during "
+               "contracts/scenarios/test_delete_credential.py::test_x (the tests after it were not run)")
+    for order in ((preflight, mid_run), (mid_run, preflight)):
+        run = Run()
+        for line in order:
+            run.pytest_testnodedown(SimpleNamespace(workeroutput={"apiops": {"stopped": line}}), None)
+        assert run.exit_line == mid_run and run.stopped_by_a_worker, order
+    alone = Run()
+    alone.pytest_testnodedown(SimpleNamespace(workeroutput={"apiops": {"stopped": preflight}}), None)
+    assert alone.exit_line == preflight  # a Manager unreachable from the start: the preflight's line is the verdict

@@ -114,8 +114,12 @@ class Run:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """xdist controller: what a worker left behind."""
         output = getattr(node, "workeroutput", {}).get("apiops", {})
-        if output.get("stopped") and not self.exit_line:  # a worker stopped the run: the controller's one line
-            self.exit_line, self.stopped_by_a_worker = output["stopped"], True
+        stopped = output.get("stopped")
+        if stopped and (not self.exit_line or (self.stopped_by_a_worker and _at_preflight(self.exit_line)
+                                               and not _at_preflight(stopped))):
+            # A worker stopped the run: the controller's one line. One whose preflight failed because the Manager
+            # went down as it began (a restart) says less than one that met it mid-run: the run had begun.
+            self.exit_line, self.stopped_by_a_worker = stopped, True
         self.leftovers += [cleanup.Leftover(**item) for item in output.get("leftovers", [])]
         self.published = self.published or output.get("published", {})
         self.cleanup_at = self.cleanup_at or output.get("cleanup_at", {})
@@ -164,3 +168,7 @@ def running_target(config: pytest.Config) -> Target | None:
 def budget_path(run_id: str) -> Path:
     """Where the run counts the credentials it created: one file, shared by every xdist worker."""
     return Path(tempfile.gettempdir()) / f"apiops-creates-{run_id}"
+
+
+def _at_preflight(line: str) -> bool:
+    return line.startswith("apiops: preflight:")
