@@ -101,7 +101,7 @@ def test_the_rule_and_fault_recipes_give_a_rule_the_fault_breaks_live_and_on_rep
     green(run(copy, "-m", "contracts.pages"))
     assert RULE in (copy / "docs" / "delete-credential.md").read_text(encoding="utf-8")
     assert FAULT in (copy / "README.md").read_text(encoding="utf-8")
-    proof = run(copy, "-m", "pytest", "-q", "-rA", "-p", "no:randomly", "-n", "2", "tests/test_faults.py",
+    proof = run(copy, "-m", "pytest", "-q", "-rA", "-p", "no:randomly", "tests/test_faults.py",
                 "tests/test_rulebook.py", "tests/test_answer_checks.py", "-k",
                 f"test_rulebook or test_answer_checks or 2025-12-{FAULT} or "
                                                 f"(clean_reference_gateway and 2025-12)")
@@ -143,7 +143,7 @@ def test_the_edition_recipe_gives_an_edition_green_live_and_on_replay_and_told_a
     green(run(copy, "-m", "contracts.regenerate", "--edition", EDITION))
     assert (copy / "contracts" / "editions" / f"{EDITION}.openapi.yaml").is_file()
     assert (copy / "contracts" / "recordings" / EDITION / "recording.yaml").is_file()
-    proof = run(copy, "-m", "pytest", "-q", "-rA", "-p", "no:randomly", "-n", "2", "tests/test_faults.py",
+    proof = run(copy, "-m", "pytest", "-q", "-rA", "-p", "no:randomly", "tests/test_faults.py",
                 "tests/test_golden.py", "tests/test_editions.py", "tests/test_published_springdoc.py", "-k",
                 f"(clean_reference_gateway and ({EDITION} or 2026-08)) or (test_golden and {EDITION}) or "
                 "has_golden_facts or examples or conflicts or told_apart or tells_apart or recognised")
