@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -23,6 +23,7 @@ from contracts.editions import Edition
 from contracts.judge import Ledger, RuleViolation
 from contracts.redaction import PLACEHOLDER, excerpt, redact
 
+E = TypeVar("E", bound=BaseException)
 LABEL = "apiops_rules"  # the report attribute the label is read from: plain, so it travels from xdist workers
 BODY = 200  # characters of an answer's body shown
 # Headers requests adds itself, as curl does its own: a command that repeats them only reads worse.
@@ -51,18 +52,23 @@ def labelled(status: Any, rep: pytest.TestReport, verbose: int) -> Any:
     return category, letter, word + said
 
 
-def violation_in(exc: BaseException | None, depth: int = 0) -> RuleViolation | None:
-    """The judge's verdict ``exc`` is, or wraps (an exception group's members, its cause or context)."""
+def found_in(exc: BaseException | None, kind: type[E], depth: int = 0) -> E | None:
+    """``exc`` or what it wraps (an exception group's members, its cause or context) that is a ``kind``."""
     if exc is None or depth > 8:
         return None
-    if isinstance(exc, RuleViolation):
+    if isinstance(exc, kind):
         return exc
     inner = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else []
     for candidate in [*inner, exc.__cause__, exc.__context__]:
-        found = violation_in(candidate, depth + 1)
+        found = found_in(candidate, kind, depth + 1)
         if found is not None:
             return found
     return None
+
+
+def violation_in(exc: BaseException | None) -> RuleViolation | None:
+    """The judge's verdict ``exc`` is, or wraps."""
+    return found_in(exc, RuleViolation)
 
 
 @dataclass(frozen=True)

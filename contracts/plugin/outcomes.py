@@ -93,11 +93,11 @@ def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
     run = run_of(item.config)
     target = run.target
     if run.down is None and call.excinfo is not None and target is not None and target.kind != "stub":
-        unreachable = _found(call.excinfo.value, GatewayUnreachable)
+        unreachable = failures.found_in(call.excinfo.value, GatewayUnreachable)
         if unreachable is not None:
             run.down = f"the Manager ({manager_url(target.api_url)}) stopped answering: {unreachable}"
             run.away = True
-        capped = _found(call.excinfo.value, CreateCapReached)
+        capped = failures.found_in(call.excinfo.value, CreateCapReached)
         if capped is not None:
             run.down = str(capped)
     if run.down is not None:
@@ -109,20 +109,6 @@ def _stop_when_down(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
             return True
         pytest.exit(line, returncode=EXIT_USAGE)
     return False
-
-
-def _found(exc: BaseException | None, kind: type[BaseException], depth: int = 0) -> BaseException | None:
-    """``exc`` or what it wraps (cause, context, an exception group's members) that is a ``kind``."""
-    if exc is None or depth > 8:
-        return None
-    if isinstance(exc, kind):
-        return exc
-    inner = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else []
-    for candidate in [*inner, exc.__cause__, exc.__context__]:
-        hit = _found(candidate, kind, depth + 1)
-        if hit is not None:
-            return hit
-    return None
 
 
 def _attribute(item: pytest.Item, call: pytest.CallInfo[None], rep: pytest.TestReport, ledger: Ledger) -> str | None:
